@@ -1,0 +1,264 @@
+"""Bring the sandbox of one allocation option up and down, and describe it.
+
+Layout of a sandbox home (``$KRCI_SANDBOX_HOME/<option>``, default
+``~/.local/state/krci-platform/sandbox/<option>``), all secret files mode 0600:
+
+    state.json          what runs (pids, ports, paths): the only source for ``status``/``down``
+    pki/ca.crt          the sandbox CA (trusted by API servers, Keycloak and OpenBao clients)
+    credentials.json    Keycloak admin user/password (generated)
+    clusters/<name>/    etcd data, certificates, kubeconfig, logs of one control plane
+    keycloak/ openbao/  data and logs of the services
+"""
+
+import json
+import os
+import secrets
+import shutil
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from sandbox import build, procs, topology
+from sandbox.cluster import ControlPlane
+from sandbox.log import Step, say
+from sandbox.services import Keycloak, OpenBao
+
+OIDC_REALM = "krci"
+OIDC_CLIENT_ID = "kubernetes"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SandboxError(Exception):
+    """Bad input or a sandbox that cannot be brought up; the message says what to do."""
+
+
+def sandbox_home(option):
+    base = Path(os.environ.get("KRCI_SANDBOX_HOME", "~/.local/state/krci-platform/sandbox")).expanduser()
+    return base / option
+
+
+def _load_state(home):
+    path = home / "state.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text())
+
+
+def _save_state(home, state):
+    tmp = home / "state.json.tmp"
+    tmp.write_text(json.dumps(state, indent=2, sort_keys=True))
+    tmp.chmod(0o600)
+    tmp.replace(home / "state.json")
+
+
+def _all_processes(state):
+    return list(state.get("processes", []))
+
+
+def status(option):
+    """The state of the sandbox of ``option`` with a liveness flag per process, or None."""
+    topology.clusters(option)
+    home = sandbox_home(option)
+    state = _load_state(home)
+    if state is None:
+        return None
+    for record in state["processes"]:
+        record["alive"] = procs.alive(record["pid"])
+    state["healthy"] = all(r["alive"] for r in state["processes"])
+    return state
+
+
+def check_prerequisites():
+    missing = []
+    if shutil.which("go") is None:
+        missing.append("go (Go >= 1.24 builds Kubernetes, etcd, kwok and helm)")
+    if Keycloak.find_java() is None:
+        missing.append("java (a JDK >= 17 runs Keycloak; set KRCI_JAVA_HOME to choose one)")
+    if shutil.which("mvn") is None and build.build_info("keycloak", build.versions.KEYCLOAK) is None:
+        missing.append("mvn (Maven fetches Keycloak from Maven Central)")
+    if missing:
+        raise SandboxError("missing prerequisites: " + "; ".join(missing))
+
+
+def up(option, with_keycloak=True, with_openbao=True, timeout=300):
+    """Start every component of ``option``; no-op if it already runs. Returns the state."""
+    clusters = topology.clusters(option)
+    home = sandbox_home(option)
+    existing = status(option)
+    if existing is not None:
+        if existing["healthy"]:
+            say("sandbox", "%s is already up (%s); nothing to do" % (option, home))
+            return existing
+        dead = [r["name"] for r in existing["processes"] if not r["alive"]]
+        raise SandboxError(
+            "sandbox %s is half up (not running: %s); run 'python -m sandbox down --option %s' first"
+            % (option, ", ".join(dead), option)
+        )
+    check_prerequisites()
+    started = time.monotonic()
+    binaries = build.build_all(["kubernetes", "etcd", "kwok", "helm"] + (["keycloak"] if with_keycloak else []))
+    bao = build.openbao() if with_openbao else None
+
+    if home.exists():
+        shutil.rmtree(home)
+    home.mkdir(parents=True)
+    home.chmod(0o700)
+    from sandbox.pki import CertificateAuthority, write_private
+
+    ca = CertificateAuthority(home / "pki")
+    state = {"option": option, "home": str(home), "processes": [], "clusters": {}, "started_at": time.time()}
+    _save_state(home, state)
+
+    def record(entry):
+        state["processes"].append(entry)
+        _save_state(home, state)
+
+    try:
+        keycloak = None
+        if with_keycloak:
+            admin_password = secrets.token_urlsafe(18)
+            write_private(home / "credentials.json", json.dumps({"keycloak_admin_username": "admin",
+                                                                 "keycloak_admin_password": admin_password}))
+            keycloak = Keycloak(home / "keycloak", binaries["keycloak"], ca, "admin", admin_password)
+            keycloak.start(record)
+            state["keycloak"] = keycloak.describe()
+            state["keycloak"]["credentials_file"] = str(home / "credentials.json")
+        oidc = None
+        if keycloak is not None:
+            oidc = {"issuer": "%s/realms/%s" % (keycloak.url, OIDC_REALM), "client_id": OIDC_CLIENT_ID}
+        planes = [
+            ControlPlane(c["name"], home / "clusters" / c["name"], binaries, ca, oidc)
+            for c in clusters
+        ]
+        openbao = OpenBao(home / "openbao", bao, ca) if with_openbao else None
+        with ThreadPoolExecutor(max_workers=len(planes) + 1) as pool:
+            futures = [pool.submit(plane.start, record) for plane in planes]
+            if openbao is not None:
+                futures.append(pool.submit(openbao.start, record))
+            for future in futures:
+                future.result()
+        for plane, cluster in zip(planes, clusters):
+            described = plane.describe()
+            described.update(cluster)
+            state["clusters"][cluster["name"]] = described
+        if openbao is not None:
+            state["openbao"] = openbao.describe()
+        if keycloak is not None:
+            with Step("keycloak", "wait for /health/ready"):
+                keycloak.wait_ready(timeout)
+        state["bin_dir"] = str(_link_tools(home, binaries, bao))
+        state["inventory"] = str(_write_inventory(option, state))
+        state["up_seconds"] = round(time.monotonic() - started, 1)
+        _save_state(home, state)
+    except BaseException:
+        say("sandbox", "start failed; stopping what was started")
+        _stop_all(state)
+        raise
+    say("sandbox", "%s is up in %.1fs; inventory: %s" % (option, state["up_seconds"], state["inventory"]))
+    return state
+
+
+def _link_tools(home, binaries, bao):
+    """One bin/ directory with kubectl, helm, kwok, etcd and bao, for PATH."""
+    bin_dir = home / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    tools = {
+        "kubectl": binaries["kubernetes"] / "kubectl",
+        "helm": binaries["helm"] / "helm",
+        "etcd": binaries["etcd"] / "etcd",
+        "kwok": binaries["kwok"] / "kwok",
+    }
+    if bao is not None:
+        tools["bao"] = bao
+    for name, target in tools.items():
+        link = bin_dir / name
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(target)
+    return bin_dir
+
+
+def _write_inventory(option, state):
+    """A plain YAML inventory: one host per cluster, groups from the topology model."""
+    import yaml
+
+    inv_dir = REPO_ROOT / "inventories" / "local" / option
+    inv_dir.mkdir(parents=True, exist_ok=True)
+    hosts = {}
+    for name, cluster in state["clusters"].items():
+        hosts[name] = {
+            "krci_cluster_role": cluster["role"],
+            "krci_environments": cluster["environments"],
+            "krci_gitops_model": cluster["gitops"],
+            "krci_kubeconfig": cluster["kubeconfig"],
+            "krci_api_url": cluster["api_url"],
+        }
+    children = {group: {"hosts": {h: {} for h in members}} for group, members in topology.groups(option).items()}
+    all_vars = {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+        "krci_allocation_option": option,
+        "krci_sandbox_ca_file": str(Path(state["home"]) / "pki" / "ca.crt"),
+    }
+    if "keycloak" in state:
+        all_vars["krci_keycloak_url"] = state["keycloak"]["url"]
+        all_vars["krci_keycloak_credentials_file"] = state["keycloak"]["credentials_file"]
+    if "openbao" in state:
+        all_vars["krci_vault_addr"] = state["openbao"]["addr"]
+    inventory = {"all": {"vars": all_vars, "hosts": hosts, "children": children}}
+    path = inv_dir / "hosts.yml"
+    path.write_text("# Written by 'python -m sandbox up --option %s'; do not edit.\n" % option
+                    + yaml.safe_dump(inventory, sort_keys=False))
+    return path
+
+
+def _stop_all(state):
+    killed = []
+    for record in reversed(_all_processes(state)):
+        if procs.stop(record):
+            killed.append(record["name"])
+    return killed
+
+
+def down(option):
+    """Stop every process of the sandbox and delete its home. Safe to run twice."""
+    topology.clusters(option)
+    home = sandbox_home(option)
+    state = _load_state(home)
+    if state is None:
+        say("sandbox", "%s is not up; nothing to do" % option)
+        return []
+    with Step("sandbox", "stop %d processes of %s" % (len(state["processes"]), option), heartbeat=0):
+        killed = _stop_all(state)
+    left = [r["name"] for r in state["processes"] if procs.alive(r["pid"])]
+    if left:
+        raise SandboxError("could not stop: %s (pids in %s)" % (", ".join(left), home / "state.json"))
+    shutil.rmtree(home)
+    inv = REPO_ROOT / "inventories" / "local" / option
+    if inv.exists():
+        shutil.rmtree(inv)
+    return killed
+
+
+def env_lines(state):
+    """Shell exports to use the sandbox's tools and first cluster from a terminal."""
+    first = next(iter(state["clusters"].values()))
+    lines = ['export PATH="%s:$PATH"' % state["bin_dir"], 'export KUBECONFIG="%s"' % first["kubeconfig"]]
+    if "openbao" in state:
+        lines += ['export VAULT_ADDR="%s"' % state["openbao"]["addr"],
+                  'export VAULT_CACERT="%s"' % state["openbao"]["ca_file"]]
+    return lines
+
+
+def main_status(option):
+    state = status(option)
+    if state is None:
+        print("%s: down" % option)
+        return 1
+    print(json.dumps(state, indent=2, sort_keys=True))
+    return 0 if state["healthy"] else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use: python -m sandbox")

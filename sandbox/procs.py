@@ -1,0 +1,121 @@
+"""Start, track and stop the sandbox's background processes, and wait for them to become ready."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+class ComponentError(Exception):
+    """A component failed to start or become ready; the message names it and its log file."""
+
+
+def free_port():
+    """A free TCP port on 127.0.0.1 (the OS picks it; loopback only)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_in_use(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def start(name, argv, log_path, env=None, cwd=None):
+    """Start argv in its own session, output to log_path; returns a record for the state file."""
+    log_path = Path(log_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(  # pylint: disable=consider-using-with
+            [str(a) for a in argv], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=full_env, cwd=cwd, start_new_session=True,
+        )
+    return {"name": name, "pid": proc.pid, "log": str(log_path), "argv0": str(argv[0])}
+
+
+def alive(pid):
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie whose parent is gone still answers kill(0); read its state.
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def stop(record, timeout=15.0):
+    """SIGTERM the process group, then SIGKILL after timeout. Returns True if it had to be killed."""
+    pid = record["pid"]
+    if not alive(pid):
+        return False
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive(pid):
+            return False
+        time.sleep(0.1)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + 5
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return True
+
+
+def log_tail(path, lines=15):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def wait_until(record, probe, timeout, what):
+    """Poll probe() until it returns truthy; fail early if the process died, or after timeout."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    delay = 0.2
+    while time.monotonic() < deadline:
+        if record is not None and not alive(record["pid"]):
+            raise ComponentError(
+                "%s exited before it became ready (%s); log: %s\n%s"
+                % (record["name"], what, record["log"], log_tail(record["log"]))
+            )
+        try:
+            result = probe()
+            if result:
+                return result
+        except Exception as exc:  # pylint: disable=broad-except
+            last_error = exc
+        time.sleep(delay)
+        delay = min(delay * 1.5, 2.0)
+    name = record["name"] if record else what
+    log = record["log"] if record else "-"
+    raise ComponentError(
+        "%s did not become ready in %ds (%s; last error: %s); log: %s\n%s"
+        % (name, timeout, what, last_error, log, log_tail(log) if record else "")
+    )
