@@ -38,6 +38,11 @@ def sandbox_home(option):
     return base / option
 
 
+def inventory_root():
+    """Where ``up`` writes ``<option>/hosts.yml``: $KRCI_SANDBOX_INVENTORY_DIR or inventories/local/."""
+    return Path(os.environ.get("KRCI_SANDBOX_INVENTORY_DIR", str(REPO_ROOT / "inventories" / "local"))).expanduser()
+
+
 def _load_state(home):
     path = home / "state.json"
     if not path.exists():
@@ -183,7 +188,7 @@ def _write_inventory(option, state):
     """A plain YAML inventory: one host per cluster, groups from the topology model."""
     import yaml
 
-    inv_dir = REPO_ROOT / "inventories" / "local" / option
+    inv_dir = inventory_root() / option
     inv_dir.mkdir(parents=True, exist_ok=True)
     hosts = {}
     for name, cluster in state["clusters"].items():
@@ -235,7 +240,7 @@ def down(option):
     if left:
         raise SandboxError("could not stop: %s (pids in %s)" % (", ".join(left), home / "state.json"))
     shutil.rmtree(home)
-    inv = REPO_ROOT / "inventories" / "local" / option
+    inv = inventory_root() / option
     if inv.exists():
         shutil.rmtree(inv)
     return killed

@@ -23,10 +23,14 @@ def test_staging_model(option, staging_model):
     assert [c["gitops"] for c in staging] == [staging_model]
 
 
-@pytest.mark.parametrize("option", topology.OPTIONS)
-def test_every_environment_on_exactly_one_cluster(option):
+@pytest.mark.parametrize("option,environments", [
+    ("shared", ["dev", "test", "staging", "production"]),  # seed 002: no UAT tier in the cost-effective option
+    ("separated", list(topology.ENVIRONMENTS)),
+    ("isolated", list(topology.ENVIRONMENTS)),
+])
+def test_every_environment_on_exactly_one_cluster(option, environments):
     placed = [env for c in topology.clusters(option) for env in c["environments"]]
-    assert sorted(placed) == sorted(topology.ENVIRONMENTS)
+    assert sorted(placed) == sorted(environments)
 
 
 @pytest.mark.parametrize("option", topology.OPTIONS)

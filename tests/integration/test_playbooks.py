@@ -1,0 +1,73 @@
+"""playbooks/<option>.yml against the sandbox of that option, through ansible-playbook."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, run
+from sandbox import procs
+
+RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+def playbook(option, inventory, env, *extra):
+    return run(["ansible-playbook", "-i", inventory, str(REPO / "playbooks" / ("%s.yml" % option))] + list(extra), env)
+
+
+def recap(output):
+    return {m.group(1): {"ok": int(m.group(2)), "changed": int(m.group(3)), "unreachable": int(m.group(4)),
+                         "failed": int(m.group(5))} for m in RECAP.finditer(output)}
+
+
+@pytest.mark.parametrize("option,clusters", [
+    ("shared", ["platform", "staging", "production"]),
+    ("isolated", ["platform", "dev", "test", "uat", "staging", "production"]),
+    ("separated", ["platform", "workloads", "staging", "production"]),  # last: the tests below reuse it
+])
+def test_option_playbook_reaches_every_cluster_and_changes_nothing(sandbox_pool, tools_env, option, clusters):
+    state = sandbox_pool.get(option)
+    result = playbook(option, state["inventory"], tools_env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    summary = recap(result.stdout)
+    assert sorted(summary) == sorted(clusters)
+    assert all(r["failed"] == 0 and r["changed"] == 0 and r["unreachable"] == 0 for r in summary.values()), summary
+    for name in clusters:
+        assert re.search(r"%s: role \S+, .*Kubernetes v1\.34\.4" % name, result.stdout.replace("\n        ", " ")), name
+
+
+def test_playbook_of_another_option_fails_first_and_touches_no_cluster(sandbox_pool, tools_env):
+    state = sandbox_pool.get("separated")
+    result = playbook("isolated", state["inventory"], tools_env)
+    assert result.returncode != 0
+    assert "krci_allocation_option is 'separated', but playbooks/isolated.yml converges the 'isolated' option" in \
+        result.stdout.replace("\n", " ").replace("  ", " ")
+    assert "Ask the API server for its version" not in result.stdout
+
+
+def test_missing_kubeconfig_is_named_before_any_cluster_is_contacted(sandbox_pool, tools_env, tmp_path):
+    state = sandbox_pool.get("separated")
+    inventory = yaml.safe_load(Path(state["inventory"]).read_text())
+    inventory["all"]["hosts"]["staging"]["krci_kubeconfig"] = str(tmp_path / "missing.kubeconfig")
+    broken = tmp_path / "hosts.yml"
+    broken.write_text(yaml.safe_dump(inventory))
+    result = playbook("separated", str(broken), tools_env)
+    assert result.returncode != 0
+    assert "cluster staging: kubeconfig %s does not exist" % (tmp_path / "missing.kubeconfig") in result.stdout
+    assert "Ask the API server for its version" not in result.stdout
+
+
+def test_unreachable_cluster_is_named_with_its_url(sandbox_pool, tools_env):
+    state = sandbox_pool.get("separated")
+    apiserver = [p for p in state["processes"] if p["name"] == "workloads/kube-apiserver"][0]
+    procs.stop(apiserver)
+    try:
+        result = playbook("separated", state["inventory"], tools_env)
+        assert result.returncode != 0
+        url = state["clusters"]["workloads"]["api_url"]
+        flat = " ".join(result.stdout.split())
+        assert "cluster workloads (%s) is unreachable" % url in flat
+        assert recap(result.stdout)["workloads"]["failed"] == 1
+    finally:
+        sandbox_pool.close()  # this sandbox is broken on purpose; never reuse it

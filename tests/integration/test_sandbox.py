@@ -1,0 +1,223 @@
+"""The sandbox itself, on its real servers (option 'shared': 3 control planes, Keycloak, OpenBao)."""
+
+import base64
+import json
+import time
+import uuid
+
+import pytest
+import requests
+
+from conftest import kube_client, run
+from sandbox import procs
+
+OPTION = "shared"
+
+
+@pytest.fixture(scope="module")
+def state(sandbox_pool):
+    return sandbox_pool.get(OPTION)
+
+
+@pytest.fixture(scope="module")
+def platform(state):
+    return state["clusters"]["platform"]
+
+
+def _session(state):
+    session = requests.Session()
+    session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify
+    session.verify = state["keycloak"]["ca_file"] if "keycloak" in state else True
+    return session
+
+
+def test_every_api_server_is_ready_and_reports_the_pinned_version(state):
+    assert len(state["clusters"]) == 3
+    for name, cluster in state["clusters"].items():
+        client, api = kube_client(cluster)
+        body = api.call_api("/readyz", "GET", auth_settings=["BearerToken"], response_type="str",
+                            _return_http_data_only=True, _preload_content=False)
+        assert body.status == 200, name
+        version = client.VersionApi(api).get_code()
+        assert version.git_version == "v1.34.4", name
+        assert cluster["api_url"].startswith("https://127.0.0.1:"), name
+
+
+def test_a_deployment_becomes_available_on_a_kwok_node(platform):
+    client, api = kube_client(platform)
+    apps = client.AppsV1Api(api)
+    name = "web-%s" % uuid.uuid4().hex[:6]
+    apps.create_namespaced_deployment("default", {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
+                 "template": {"metadata": {"labels": {"app": name}},
+                              "spec": {"containers": [{"name": "c", "image": "registry.invalid/app:1"}]}}},
+    })
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = apps.read_namespaced_deployment_status(name, "default").status
+        available = [c for c in (status.conditions or []) if c.type == "Available" and c.status == "True"]
+        if available and status.ready_replicas == 2:
+            break
+        time.sleep(1)
+    else:
+        pytest.fail("Deployment %s did not become Available: %s" % (name, status))
+    pods = client.CoreV1Api(api).list_namespaced_pod("default", label_selector="app=%s" % name).items
+    assert {p.spec.node_name for p in pods} == {"kwok-node-0"}
+    assert all(p.status.phase == "Running" for p in pods)
+
+
+def test_token_request_token_passes_token_review_and_rbac_applies(platform):
+    client, api = kube_client(platform)
+    core = client.CoreV1Api(api)
+    name = "reviewer-%s" % uuid.uuid4().hex[:6]
+    core.create_namespaced_service_account("default", {"metadata": {"name": name}})
+    token = core.create_namespaced_service_account_token(name, "default", {
+        "spec": {"audiences": ["https://kubernetes.default.svc.cluster.local"], "expirationSeconds": 600}}).status.token
+    review = client.AuthenticationV1Api(api).create_token_review({"spec": {"token": token}})
+    assert review.status.authenticated is True
+    assert review.status.user.username == "system:serviceaccount:default:%s" % name
+    # A bogus token is rejected by the same API.
+    bogus = client.AuthenticationV1Api(api).create_token_review({"spec": {"token": token[:-4] + "AAAA"}})
+    assert not bogus.status.authenticated
+    # RBAC is on: the fresh ServiceAccount may not list Secrets.
+    reply = requests.get(platform["api_url"] + "/api/v1/namespaces/default/secrets",
+                         headers={"Authorization": "Bearer " + token}, verify=api.configuration.ssl_ca_cert,
+                         timeout=10)
+    assert reply.status_code == 403
+
+
+def test_pod_security_admission_enforces_restricted(platform):
+    from kubernetes.client.rest import ApiException
+
+    client, api = kube_client(platform)
+    core = client.CoreV1Api(api)
+    ns = "psa-%s" % uuid.uuid4().hex[:6]
+    core.create_namespace({"metadata": {"name": ns, "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}})
+    with pytest.raises(ApiException) as err:
+        core.create_namespaced_pod(ns, {"metadata": {"name": "priv"}, "spec": {"containers": [
+            {"name": "c", "image": "registry.invalid/x:1", "securityContext": {"privileged": True}}]}})
+    assert err.value.status == 403
+    assert "violates PodSecurity" in err.value.body
+
+
+def _keycloak_admin_token(state, session):
+    creds = json.loads(open(state["keycloak"]["credentials_file"]).read())
+    reply = session.post(state["keycloak"]["url"] + "/realms/master/protocol/openid-connect/token", data={
+        "grant_type": "password", "client_id": "admin-cli",
+        "username": creds["keycloak_admin_username"], "password": creds["keycloak_admin_password"]}, timeout=30)
+    reply.raise_for_status()
+    return reply.json()["access_token"]
+
+
+def _setup_realm(state, session, password):
+    """The realm the API servers trust: client 'kubernetes', a groups claim, one test user in one group."""
+    base = state["keycloak"]["url"] + "/admin/realms"
+    headers = {"Authorization": "Bearer " + _keycloak_admin_token(state, session)}
+    reply = session.post(base, headers=headers, json={"realm": "krci", "enabled": True}, timeout=30)
+    assert reply.status_code in (201, 409), reply.text
+    reply = session.post(base + "/krci/clients", headers=headers, timeout=30, json={
+        "clientId": "kubernetes", "publicClient": True, "directAccessGrantsEnabled": True,
+        "standardFlowEnabled": False, "protocol": "openid-connect",
+        "protocolMappers": [{
+            "name": "groups", "protocol": "openid-connect", "protocolMapper": "oidc-group-membership-mapper",
+            "config": {"claim.name": "groups", "full.path": "false", "id.token.claim": "true",
+                       "access.token.claim": "true", "userinfo.token.claim": "true"}}]})
+    assert reply.status_code in (201, 409), reply.text
+    reply = session.post(base + "/krci/groups", headers=headers, json={"name": "krci-developers"}, timeout=30)
+    assert reply.status_code in (201, 409), reply.text
+    group_id = [g for g in session.get(base + "/krci/groups", headers=headers, timeout=30).json()
+                if g["name"] == "krci-developers"][0]["id"]
+    reply = session.post(base + "/krci/users", headers=headers, timeout=30, json={
+        "username": "alice", "enabled": True, "email": "alice@example.invalid", "emailVerified": True,
+        "firstName": "Alice", "lastName": "Test",
+        "credentials": [{"type": "password", "value": password, "temporary": False}]})
+    assert reply.status_code in (201, 409), reply.text
+    user_id = session.get(base + "/krci/users", headers=headers, params={"username": "alice", "exact": "true"},
+                          timeout=30).json()[0]["id"]
+    reply = session.put(base + "/krci/users/%s/groups/%s" % (user_id, group_id), headers=headers, timeout=30)
+    assert reply.status_code == 204, reply.text
+
+
+def test_keycloak_password_grant_token_authenticates_to_an_api_server_with_groups(state, platform):
+    assert state["keycloak"]["url"].startswith("https://127.0.0.1:")
+    session = _session(state)
+    password = uuid.uuid4().hex
+    _setup_realm(state, session, password)
+    reply = session.post(state["keycloak"]["url"] + "/realms/krci/protocol/openid-connect/token", timeout=30, data={
+        "grant_type": "password", "client_id": "kubernetes", "username": "alice", "password": password,
+        "scope": "openid"})
+    reply.raise_for_status()
+    id_token = reply.json()["id_token"]
+    claims = json.loads(base64.urlsafe_b64decode(id_token.split(".")[1] + "==="))
+    assert claims["groups"] == ["krci-developers"]
+    # The API server's authenticator fetched discovery before the realm existed; it retries on its own.
+    deadline = time.monotonic() + 60
+    while True:
+        reply = requests.post(platform["api_url"] + "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                              headers={"Authorization": "Bearer " + id_token}, verify=state["keycloak"]["ca_file"],
+                              json={"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"},
+                              timeout=10)
+        if reply.status_code == 201 or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert reply.status_code == 201, reply.text
+    user = reply.json()["status"]["userInfo"]
+    assert user["username"] == "oidc:alice"
+    assert "oidc:krci-developers" in user["groups"]
+    assert "system:authenticated" in user["groups"]
+
+
+def test_openbao_starts_sealed_and_uninitialized(state):
+    import hvac
+
+    client = hvac.Client(url=state["openbao"]["addr"], verify=state["openbao"]["ca_file"])
+    assert client.sys.is_initialized() is False
+    assert client.sys.is_sealed() is True
+    health = requests.get(state["openbao"]["addr"] + "/v1/sys/health", verify=state["openbao"]["ca_file"], timeout=10)
+    assert health.status_code == 501  # uninitialized
+
+
+def test_helm_install_wait_of_a_test_chart(state, platform, tools_env):
+    helm = "%s/helm" % state["bin_dir"]
+    chart = str(__import__("pathlib").Path(__file__).parent / "charts" / "hello")
+    result = run([helm, "install", "hello", chart, "--namespace", "helm-test", "--create-namespace",
+                  "--kubeconfig", platform["kubeconfig"], "--wait", "--timeout", "90s"], tools_env, timeout=180)
+    assert result.returncode == 0, result.stderr
+    listed = run([helm, "list", "-n", "helm-test", "-o", "json", "--kubeconfig", platform["kubeconfig"]], tools_env)
+    releases = json.loads(listed.stdout)
+    assert [(r["name"], r["status"]) for r in releases] == [("hello", "deployed")]
+    client, api = kube_client(platform)
+    deployment = client.AppsV1Api(api).read_namespaced_deployment_status("hello", "helm-test")
+    assert deployment.status.available_replicas == 2
+
+
+def test_tools_are_on_the_sandbox_path(state, tools_env):
+    kubectl = run(["%s/kubectl" % state["bin_dir"], "version", "--client", "-o", "json"], tools_env)
+    assert json.loads(kubectl.stdout)["clientVersion"]["gitVersion"] == "v1.34.4"
+    bao = run(["%s/bao" % state["bin_dir"], "version"], tools_env)
+    assert bao.returncode == 0 and "OpenBao" in bao.stdout
+
+
+def test_second_up_is_a_no_op(state):
+    from sandbox import core
+
+    started = time.monotonic()
+    again = core.up(OPTION)
+    assert time.monotonic() - started < 5
+    assert [p["pid"] for p in again["processes"]] == [p["pid"] for p in state["processes"]]
+
+
+def test_secret_files_are_private(state):
+    import os
+    import stat
+
+    for path in [state["keycloak"]["credentials_file"]] + [c["kubeconfig"] for c in state["clusters"].values()]:
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+
+
+def test_down_leaves_no_process_behind(sandbox_pool, state):
+    pids = [p["pid"] for p in state["processes"]]
+    assert len(pids) == 3 * 5 + 2  # etcd, apiserver, controller-manager, scheduler, kwok per cluster; Keycloak; OpenBao
+    sandbox_pool.close()
+    assert [pid for pid in pids if procs.alive(pid)] == []
