@@ -31,7 +31,7 @@ collection:
 
 demo: venv collection
 	$(PY) -m sandbox up --option $(OPTION)
-	ansible-playbook -i inventories/local/$(OPTION)/hosts.yml playbooks/$(OPTION).yml
+	ansible-playbook -i inventories/local/$(OPTION)/topology.yml playbooks/$(OPTION).yml
 
 down: venv
 	$(PY) -m sandbox down --option $(OPTION)

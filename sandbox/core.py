@@ -185,34 +185,27 @@ def _link_tools(home, binaries, bao):
 
 
 def _write_inventory(option, state):
-    """A plain YAML inventory: one host per cluster, groups from the topology model."""
+    """A krci.platform.topology inventory file: the same format users write for real clusters."""
     import yaml
 
     inv_dir = inventory_root() / option
     inv_dir.mkdir(parents=True, exist_ok=True)
-    hosts = {}
-    for name, cluster in state["clusters"].items():
-        hosts[name] = {
-            "krci_cluster_role": cluster["role"],
-            "krci_environments": cluster["environments"],
-            "krci_gitops_model": cluster["gitops"],
-            "krci_kubeconfig": cluster["kubeconfig"],
-            "krci_api_url": cluster["api_url"],
-        }
-    children = {group: {"hosts": {h: {} for h in members}} for group, members in topology.groups(option).items()}
-    all_vars = {
-        "ansible_connection": "local",
-        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-        "krci_allocation_option": option,
-        "krci_sandbox_ca_file": str(Path(state["home"]) / "pki" / "ca.crt"),
-    }
+    all_vars = {"krci_sandbox_ca_file": str(Path(state["home"]) / "pki" / "ca.crt")}
     if "keycloak" in state:
         all_vars["krci_keycloak_url"] = state["keycloak"]["url"]
         all_vars["krci_keycloak_credentials_file"] = state["keycloak"]["credentials_file"]
+        all_vars["krci_keycloak_ca_file"] = state["keycloak"]["ca_file"]
     if "openbao" in state:
         all_vars["krci_vault_addr"] = state["openbao"]["addr"]
-    inventory = {"all": {"vars": all_vars, "hosts": hosts, "children": children}}
-    path = inv_dir / "hosts.yml"
+        all_vars["krci_vault_ca_file"] = state["openbao"]["ca_file"]
+    inventory = {
+        "plugin": "krci.platform.topology",
+        "option": option,
+        "clusters": {name: {"kubeconfig": c["kubeconfig"], "context": c["context"]}
+                     for name, c in state["clusters"].items()},
+        "vars": all_vars,
+    }
+    path = inv_dir / "topology.yml"
     path.write_text("# Written by 'python -m sandbox up --option %s'; do not edit.\n" % option
                     + yaml.safe_dump(inventory, sort_keys=False))
     return path

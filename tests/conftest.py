@@ -12,3 +12,8 @@ if not link.exists():
 for path in (str(REPO), str(COLLECTIONS)):
     if path not in sys.path:
         sys.path.insert(0, path)
+
+# Ansible's plugin loader finds krci.platform through this path (as `make` and ansible.cfg set it).
+import os  # noqa: E402  pylint: disable=wrong-import-position
+
+os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", str(COLLECTIONS))

@@ -40,10 +40,10 @@ def test_one_platform_cluster(option):
 
 def test_groups_separated():
     groups = topology.groups("separated")
-    assert groups["platform"] == ["platform"]
+    assert groups["role_platform"] == ["platform"]
     assert groups["push_targets"] == ["workloads"]
     assert groups["pull_clusters"] == ["staging", "production"]
-    assert groups["production"] == ["production"]
+    assert groups["role_production"] == ["production"]
     assert groups["env_dev"] == groups["env_test"] == groups["env_uat"] == ["workloads"]
 
 

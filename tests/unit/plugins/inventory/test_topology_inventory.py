@@ -1,0 +1,68 @@
+"""The inventory plugin through Ansible's own InventoryManager, as ansible-playbook -i uses it."""
+
+import sys
+
+import yaml
+from ansible.inventory.manager import InventoryManager
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import init_plugin_loader
+
+init_plugin_loader()
+
+
+def write_kubeconfig(directory, name, port):
+    path = directory / ("%s.kubeconfig" % name)
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": name,
+        "clusters": [{"name": name, "cluster": {"server": "https://127.0.0.1:%d" % port}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": "u"}}],
+        "users": [{"name": "u", "user": {}}]}))
+    return path.name  # relative: resolved against the inventory file's directory
+
+
+def inventory(tmp_path, option, names, **extra):
+    source = {"plugin": "krci.platform.topology", "option": option,
+              "clusters": {n: {"kubeconfig": write_kubeconfig(tmp_path, n, 6443 + i)} for i, n in enumerate(names)},
+              "vars": {"krci_keycloak_url": "https://sso.example.invalid"}}
+    source.update(extra)
+    path = tmp_path / "topology.yml"
+    path.write_text(yaml.safe_dump(source))
+    return InventoryManager(loader=DataLoader(), sources=[str(path)])
+
+
+def test_hosts_groups_and_vars_of_the_isolated_option(tmp_path):
+    inv = inventory(tmp_path, "isolated", ["platform", "dev", "test", "uat", "staging", "production"])
+    groups = inv.get_groups_dict()
+    assert sorted(groups["all"]) == ["dev", "platform", "production", "staging", "test", "uat"]
+    assert groups["push_targets"] == ["dev", "test", "uat"]
+    assert sorted(groups["pull_clusters"]) == ["production", "staging"]
+    assert groups["role_workloads"] == ["dev", "test", "uat"]
+    assert groups["env_uat"] == ["uat"]
+    host_vars = inv.get_host("production").get_vars()
+    group_vars = inv.groups["all"].get_vars()
+    assert host_vars["krci_kubeconfig"] == str(tmp_path / "production.kubeconfig")
+    assert host_vars["krci_api_url"] == "https://127.0.0.1:6448"
+    assert host_vars["krci_gitops_model"] == "pull"
+    assert host_vars["ansible_python_interpreter"] == sys.executable
+    assert group_vars["krci_allocation_option"] == "isolated"
+    assert group_vars["krci_topology_errors"] == []
+    assert group_vars["krci_keycloak_url"] == "https://sso.example.invalid"
+
+
+def test_invalid_file_still_yields_hosts_and_the_errors_for_the_validation_play(tmp_path):
+    inv = inventory(tmp_path, "separated", ["platform", "workloads", "staging"], push_targets=["staging"])
+    errors = inv.groups["all"].get_vars()["krci_topology_errors"]
+    assert any("needs 1 production cluster(s), the inventory has 0" in e for e in errors)
+    assert any(e.startswith("push_targets: staging is a pull cluster") for e in errors)
+    assert sorted(inv.get_groups_dict()["all"]) == ["platform", "staging", "workloads"]
+    # No derived groups from an invalid topology: nothing may be targeted by GitOps role.
+    assert inv.get_groups_dict().get("push_targets", []) == []
+
+
+def test_other_files_are_not_claimed(tmp_path):
+    from ansible.plugins.loader import inventory_loader
+
+    plugin = inventory_loader.get("krci.platform.topology")
+    other = tmp_path / "hosts.yml"
+    other.write_text("all: {}\n")
+    assert plugin.verify_file(str(other)) is False
