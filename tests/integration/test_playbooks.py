@@ -49,12 +49,12 @@ def test_playbook_of_another_option_fails_first_and_touches_no_cluster(sandbox_p
 def test_missing_kubeconfig_is_named_before_any_cluster_is_contacted(sandbox_pool, tools_env, tmp_path):
     state = sandbox_pool.get("separated")
     inventory = yaml.safe_load(Path(state["inventory"]).read_text())
-    inventory["all"]["hosts"]["staging"]["krci_kubeconfig"] = str(tmp_path / "missing.kubeconfig")
-    broken = tmp_path / "hosts.yml"
+    inventory["clusters"]["staging"]["kubeconfig"] = str(tmp_path / "missing.kubeconfig")
+    broken = tmp_path / "topology.yml"
     broken.write_text(yaml.safe_dump(inventory))
     result = playbook("separated", str(broken), tools_env)
     assert result.returncode != 0
-    assert "cluster staging: kubeconfig %s does not exist" % (tmp_path / "missing.kubeconfig") in result.stdout
+    assert "clusters.staging: kubeconfig %s does not exist" % (tmp_path / "missing.kubeconfig") in result.stdout
     assert "Ask the API server for its version" not in result.stdout
 
 

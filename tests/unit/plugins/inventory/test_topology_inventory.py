@@ -5,9 +5,7 @@ import sys
 import yaml
 from ansible.inventory.manager import InventoryManager
 from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import init_plugin_loader
 
-init_plugin_loader()
 
 
 def write_kubeconfig(directory, name, port):
