@@ -1,0 +1,204 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, krci.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Kubernetes client and bulk server-side apply with truthful check mode and diff.
+
+For internal collection use only.
+
+The contract (read, compare, write only the difference): for each object, GET the live object,
+server-side apply it as a dry run, compare the two without server-owned fields; only when they
+differ, and not in check mode, send the real apply. A converged cluster therefore sees no write.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+
+from ansible_collections.krci.platform.plugins.module_utils._retry import call_with_retry
+
+try:
+    from kubernetes import config as kube_config
+    from kubernetes.client.exceptions import ApiException
+    from kubernetes.dynamic import DynamicClient
+    from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
+    import urllib3
+
+    HAS_KUBERNETES = True
+    KUBERNETES_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported by the module
+    HAS_KUBERNETES = False
+    KUBERNETES_IMPORT_ERROR = exc
+
+# Fields the server owns: never part of what we compare.
+_SERVER_METADATA = ("managedFields", "resourceVersion", "generation", "creationTimestamp", "uid", "selfLink")
+_MASK = "********"
+
+
+class KubeError(Exception):
+    """A Kubernetes operation failed; the message names the action, the object, the cause and the fix."""
+
+
+def _status_of(exc):
+    return getattr(exc, "status", None)
+
+
+def _is_connection_error(exc):
+    if not HAS_KUBERNETES:
+        return False
+    return isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, OSError))
+
+
+class KubeClient:
+    """A dynamic client for one kubeconfig/context, with one retry policy for every call."""
+
+    def __init__(self, kubeconfig, context=None, on_retry=None):
+        self.kubeconfig = kubeconfig
+        self.context = context or None
+        self.on_retry = on_retry
+        try:
+            api_client = kube_config.new_client_from_config(config_file=kubeconfig, context=self.context)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise KubeError("load kubeconfig %s (context %s): %s; check the path and the context name"
+                            % (kubeconfig, self.context or "current", exc))
+        self.api_url = api_client.configuration.host
+        try:
+            self.client = self._retry("discover the API of %s" % self.api_url, lambda: DynamicClient(api_client))
+        except Exception as exc:  # pylint: disable=broad-except
+            raise KubeError("connect to %s: %s; check that the API server runs and the kubeconfig's credentials"
+                            % (self.api_url, _reason(exc)))
+
+    def _retry(self, what, func):
+        return call_with_retry(what, func, _status_of, _is_connection_error, on_retry=self.on_retry)
+
+    def resource(self, api_version, kind):
+        try:
+            return self.client.resources.get(api_version=api_version, kind=kind)
+        except ResourceNotFoundError:
+            raise KubeError("%s %s is not served by %s; install its CustomResourceDefinition first"
+                            % (api_version, kind, self.api_url))
+
+    def get(self, resource, name, namespace):
+        try:
+            return self._retry("read %s/%s" % (resource.kind, name),
+                               lambda: resource.get(name=name, namespace=namespace).to_dict())
+        except NotFoundError:
+            return None
+
+    def apply(self, resource, body, field_manager, force_conflicts, dry_run):
+        meta = body["metadata"]
+        kwargs = {"body": body, "name": meta["name"], "field_manager": field_manager,
+                  "force_conflicts": force_conflicts}
+        if resource.namespaced:
+            kwargs["namespace"] = meta.get("namespace")
+        if dry_run:
+            kwargs["dry_run"] = "All"
+        return self._retry("apply %s/%s" % (resource.kind, meta["name"]),
+                           lambda: resource.server_side_apply(**kwargs).to_dict())
+
+
+def _reason(exc):
+    body = getattr(exc, "body", None)
+    if body:
+        try:
+            return "%s %s" % (getattr(exc, "status", ""), json.loads(body).get("message", body))
+        except (ValueError, AttributeError, TypeError):
+            return "%s %s" % (getattr(exc, "status", ""), body)
+    return str(exc)
+
+
+def normalize(obj):
+    """The object without server-owned fields and status, for comparison and diff."""
+    if obj is None:
+        return None
+    obj = copy.deepcopy(obj)
+    obj.pop("status", None)
+    meta = obj.get("metadata", {})
+    for key in _SERVER_METADATA:
+        meta.pop(key, None)
+    annotations = meta.get("annotations") or {}
+    annotations.pop("kubectl.kubernetes.io/last-applied-configuration", None)
+    if not annotations:
+        meta.pop("annotations", None)
+    return obj
+
+
+def mask_secrets(obj):
+    if obj and obj.get("kind") == "Secret":
+        obj = copy.deepcopy(obj)
+        for field in ("data", "stringData"):
+            if obj.get(field):
+                obj[field] = dict((k, _MASK) for k in obj[field])
+    return obj
+
+
+def object_ref(body):
+    meta = body.get("metadata", {})
+    name = meta.get("name")
+    if meta.get("namespace"):
+        return "%s %s/%s" % (body.get("kind"), meta["namespace"], name)
+    return "%s %s" % (body.get("kind"), name)
+
+
+def validate_definition(body, index):
+    for field in ("apiVersion", "kind"):
+        if not body.get(field):
+            raise KubeError("definitions[%d]: %s is missing" % (index, field))
+    if not (body.get("metadata") or {}).get("name"):
+        raise KubeError("definitions[%d] (%s): metadata.name is missing" % (index, body.get("kind")))
+
+
+def apply_all(client, definitions, field_manager, force_conflicts, check_mode, dump):
+    """Apply every definition; return (changed, objects, diffs). ``dump`` renders an object as text."""
+    for index, body in enumerate(definitions):
+        validate_definition(body, index)
+    objects = []
+    diffs = []
+    for body in definitions:
+        ref = object_ref(body)
+        resource = client.resource(body["apiVersion"], body["kind"])
+        if resource.namespaced and not body["metadata"].get("namespace"):
+            raise KubeError("%s: metadata.namespace is missing for a namespaced kind" % ref)
+        name, namespace = body["metadata"]["name"], body["metadata"].get("namespace")
+        try:
+            existing = client.get(resource, name, namespace if resource.namespaced else None)
+            try:
+                predicted = client.apply(resource, body, field_manager, force_conflicts, dry_run=True)
+            except NotFoundError:
+                # Check mode on a fresh cluster: the namespace this object goes to is itself only
+                # predicted, so the server cannot dry-run it. The prediction is the object as given.
+                if not check_mode or existing is not None:
+                    raise
+                predicted = body
+            before, after = normalize(existing), normalize(predicted)
+            if before == after:
+                objects.append({"ref": ref, "action": "unchanged"})
+                continue
+            if not check_mode:
+                after = normalize(client.apply(resource, body, field_manager, force_conflicts, dry_run=False))
+        except KubeError:
+            raise
+        except Exception as exc:  # pylint: disable=broad-except
+            status = _status_of(exc)
+            hint = {409: "another field manager owns a field; set force_conflicts or remove the other manager",
+                    403: "the kubeconfig's user may not do this; check its RBAC",
+                    422: "the object is invalid; fix the definition"}.get(status, "check the object and the API server")
+            raise KubeError("apply %s on %s: %s; %s" % (ref, client.api_url, _reason(exc), hint))
+        action = "created" if existing is None else "updated"
+        objects.append({"ref": ref, "action": action})
+        diffs.append({
+            "before_header": "%s (live)" % ref if existing is not None else "%s (absent)" % ref,
+            "after_header": "%s (%s)" % (ref, action),
+            "before": dump(mask_secrets(before)) if before is not None else "",
+            "after": dump(mask_secrets(after)),
+        })
+    changed = any(o["action"] != "unchanged" for o in objects)
+    return changed, objects, diffs
+
+
+def dump_yaml(obj):
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    return yaml.safe_dump(obj, default_flow_style=False, sort_keys=True)

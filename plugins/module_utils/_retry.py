@@ -1,0 +1,49 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, krci.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One retry policy for every HTTP API the collection talks to. For internal collection use only.
+
+Retries connection errors, 409 (after the caller re-reads), 412, 429 and 5xx with exponential
+backoff and a bounded total time; never 400, 401, 403, 404 or 422, which a retry cannot fix.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+RETRYABLE_STATUS = frozenset([409, 412, 429, 500, 502, 503, 504])
+
+
+class RetryExhausted(Exception):
+    def __init__(self, what, attempts, last):
+        self.what = what
+        self.attempts = attempts
+        self.last = last
+        super(RetryExhausted, self).__init__("%s: gave up after %d attempts: %s" % (what, attempts, last))
+
+
+def call_with_retry(what, func, status_of, is_connection_error, attempts=6, base_delay=0.5, max_delay=8.0,
+                    deadline=60.0, on_retry=None, sleep=time.sleep, clock=time.monotonic):
+    """Call ``func()``; retry on errors that ``status_of``/``is_connection_error`` classify as transient.
+
+    ``status_of(exc)`` returns an HTTP status or None; ``on_retry(what, attempt, exc, delay)`` is
+    called before each sleep (for logging). The last error is re-raised once retries are spent.
+    """
+    start = clock()
+    delay = base_delay
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return func()
+        except Exception as exc:  # pylint: disable=broad-except
+            status = status_of(exc)
+            transient = status in RETRYABLE_STATUS or (status is None and is_connection_error(exc))
+            if not transient or attempt >= attempts or clock() - start + delay > deadline:
+                raise
+            if on_retry is not None:
+                on_retry(what, attempt, exc, delay)
+            sleep(delay)
+            delay = min(delay * 2, max_delay)
