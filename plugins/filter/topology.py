@@ -22,7 +22,7 @@ options:
     required: true
     choices: [shared, separated, isolated]
 author:
-  - krci.platform contributors
+  - krci.platform contributors (@krci-platform)
 """
 
 EXAMPLES = r"""

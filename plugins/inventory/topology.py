@@ -21,7 +21,7 @@ description:
     problems in C(krci_topology_errors) before any change.
   - The file name must end in C(topology.yml) or C(topology.yaml).
 author:
-  - krci.platform contributors
+  - krci.platform contributors (@krci-platform)
 options:
   plugin:
     description: Marks the file as this plugin's.
@@ -40,7 +40,7 @@ options:
         C(separated)) or when the option has a single cluster of that role.
       - C(kubeconfig) (path, C(~) expanded) is required; C(context) defaults to its current context;
         C(api_url), when set, must match the context's server. C(gitops) may be given only to
-        assert the derived model. C(vars) are host variables of that cluster.
+        confirm the derived model. C(vars) are host variables of that cluster.
     type: dict
     required: true
   push_targets:

@@ -21,9 +21,8 @@ from ansible_collections.krci.platform.plugins.module_utils._retry import call_w
 
 try:
     from kubernetes import config as kube_config
-    from kubernetes.client.exceptions import ApiException
     from kubernetes.dynamic import DynamicClient
-    from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
+    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
     import urllib3
 
     HAS_KUBERNETES = True

@@ -160,8 +160,8 @@ def resolve(option, declared, push_targets=None, kubeconfig_reader=read_kubeconf
             continue
         unknown = sorted(set(spec) - set(CLUSTER_KEYS))
         if unknown:
-            errors.append("clusters.%s: unknown key(s) %s; allowed: %s" % (name, ", ".join(unknown),
-                                                                            ", ".join(CLUSTER_KEYS)))
+            errors.append("clusters.%s: unknown key(s) %s; allowed: %s"
+                          % (name, ", ".join(unknown), ", ".join(CLUSTER_KEYS)))
         default = defaults.get(name)
         role = spec.get("role") or (default or {}).get("role")
         if role is None:

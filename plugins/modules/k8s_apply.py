@@ -22,7 +22,7 @@ description:
   - Never deletes anything.
   - Transient errors (connection refused or reset, 409, 429, 5xx) are retried with backoff.
 author:
-  - krci.platform contributors
+  - krci.platform contributors (@krci-platform)
 extends_documentation_fragment:
   - krci.platform.kube_connection
 options:
@@ -43,8 +43,10 @@ options:
     default: false
 attributes:
   check_mode:
+    description: Can run in check mode and return the changed status prediction without modifying the cluster.
     support: full
   diff_mode:
+    description: Returns a before/after per changed object when in diff mode.
     support: full
 """
 

@@ -7,7 +7,6 @@ from ansible.inventory.manager import InventoryManager
 from ansible.parsing.dataloader import DataLoader
 
 
-
 def write_kubeconfig(directory, name, port):
     path = directory / ("%s.kubeconfig" % name)
     path.write_text(yaml.safe_dump({
