@@ -15,6 +15,7 @@ import os
 import secrets
 import shutil
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -115,9 +116,13 @@ def up(option, with_keycloak=True, with_openbao=True, timeout=300):
     state = {"option": option, "home": str(home), "processes": [], "clusters": {}, "started_at": time.time()}
     _save_state(home, state)
 
+    lock = threading.Lock()
+
     def record(entry):
-        state["processes"].append(entry)
-        _save_state(home, state)
+        # Control planes start in parallel threads: one writer at a time, or a pid could be lost.
+        with lock:
+            state["processes"].append(entry)
+            _save_state(home, state)
 
     try:
         keycloak = None

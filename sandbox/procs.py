@@ -1,9 +1,11 @@
 """Start, track and stop the sandbox's background processes, and wait for them to become ready."""
 
 import os
+import random
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -12,15 +14,45 @@ class ComponentError(Exception):
     """A component failed to start or become ready; the message names it and its log file."""
 
 
+_ALLOCATED = set()
+_ALLOCATED_LOCK = threading.Lock()
+
+
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as handle:
+            low, high = (int(v) for v in handle.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
-    """A free TCP port on 127.0.0.1 (the OS picks it; loopback only)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free TCP port on 127.0.0.1, below the kernel's ephemeral range.
+
+    A port the OS hands out for bind(0) is in the ephemeral range, where any outgoing connection
+    (an API server talking to etcd, say) may take it before our server binds it. Ports below
+    that range are only ever taken by servers, so the window between choosing and binding is safe.
+    """
+    low, _ = _ephemeral_range()
+    first, last = 20000, min(low - 1, 32000)
+    with _ALLOCATED_LOCK:
+        if last - first > 1000:
+            for _ in range(200):
+                port = random.randint(first, last)
+                if port not in _ALLOCATED and not port_in_use(port):
+                    _ALLOCATED.add(port)
+                    return port
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+            _ALLOCATED.add(port)
+            return port
 
 
 def port_in_use(port):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -21,22 +21,6 @@ def recap(output):
                          "failed": int(m.group(5))} for m in RECAP.finditer(output)}
 
 
-@pytest.mark.parametrize("option,clusters", [
-    ("shared", ["platform", "staging", "production"]),
-    ("isolated", ["platform", "dev", "test", "uat", "staging", "production"]),
-    ("separated", ["platform", "workloads", "staging", "production"]),  # last: the tests below reuse it
-])
-def test_option_playbook_reaches_every_cluster_and_changes_nothing(sandbox_pool, tools_env, option, clusters):
-    state = sandbox_pool.get(option)
-    result = playbook(option, state["inventory"], tools_env)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    summary = recap(result.stdout)
-    assert sorted(summary) == sorted(clusters)
-    assert all(r["failed"] == 0 and r["changed"] == 0 and r["unreachable"] == 0 for r in summary.values()), summary
-    for name in clusters:
-        assert re.search(r"%s: role \S+, .*Kubernetes v1\.34\.4" % name, result.stdout.replace("\n        ", " ")), name
-
-
 def test_playbook_of_another_option_fails_first_and_touches_no_cluster(sandbox_pool, tools_env):
     state = sandbox_pool.get("separated")
     result = playbook("isolated", state["inventory"], tools_env)

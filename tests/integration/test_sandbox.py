@@ -1,6 +1,5 @@
 """The sandbox itself, on its real servers (option 'shared': 3 control planes, Keycloak, OpenBao)."""
 
-import base64
 import json
 import time
 import uuid
@@ -9,6 +8,7 @@ import pytest
 import requests
 
 from conftest import kube_client, run
+from keycloak_admin import KeycloakAdmin, claims
 from sandbox import procs
 
 OPTION = "shared"
@@ -22,13 +22,6 @@ def state(sandbox_pool):
 @pytest.fixture(scope="module")
 def platform(state):
     return state["clusters"]["platform"]
-
-
-def _session(state):
-    session = requests.Session()
-    session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify
-    session.verify = state["keycloak"]["ca_file"] if "keycloak" in state else True
-    return session
 
 
 def test_every_api_server_is_ready_and_reports_the_pinned_version(state):
@@ -101,56 +94,14 @@ def test_pod_security_admission_enforces_restricted(platform):
     assert "violates PodSecurity" in err.value.body
 
 
-def _keycloak_admin_token(state, session):
-    creds = json.loads(open(state["keycloak"]["credentials_file"]).read())
-    reply = session.post(state["keycloak"]["url"] + "/realms/master/protocol/openid-connect/token", data={
-        "grant_type": "password", "client_id": "admin-cli",
-        "username": creds["keycloak_admin_username"], "password": creds["keycloak_admin_password"]}, timeout=30)
-    reply.raise_for_status()
-    return reply.json()["access_token"]
-
-
-def _setup_realm(state, session, password):
-    """The realm the API servers trust: client 'kubernetes', a groups claim, one test user in one group."""
-    base = state["keycloak"]["url"] + "/admin/realms"
-    headers = {"Authorization": "Bearer " + _keycloak_admin_token(state, session)}
-    reply = session.post(base, headers=headers, json={"realm": "krci", "enabled": True}, timeout=30)
-    assert reply.status_code in (201, 409), reply.text
-    reply = session.post(base + "/krci/clients", headers=headers, timeout=30, json={
-        "clientId": "kubernetes", "publicClient": True, "directAccessGrantsEnabled": True,
-        "standardFlowEnabled": False, "protocol": "openid-connect",
-        "protocolMappers": [{
-            "name": "groups", "protocol": "openid-connect", "protocolMapper": "oidc-group-membership-mapper",
-            "config": {"claim.name": "groups", "full.path": "false", "id.token.claim": "true",
-                       "access.token.claim": "true", "userinfo.token.claim": "true"}}]})
-    assert reply.status_code in (201, 409), reply.text
-    reply = session.post(base + "/krci/groups", headers=headers, json={"name": "krci-developers"}, timeout=30)
-    assert reply.status_code in (201, 409), reply.text
-    group_id = [g for g in session.get(base + "/krci/groups", headers=headers, timeout=30).json()
-                if g["name"] == "krci-developers"][0]["id"]
-    reply = session.post(base + "/krci/users", headers=headers, timeout=30, json={
-        "username": "alice", "enabled": True, "email": "alice@example.invalid", "emailVerified": True,
-        "firstName": "Alice", "lastName": "Test",
-        "credentials": [{"type": "password", "value": password, "temporary": False}]})
-    assert reply.status_code in (201, 409), reply.text
-    user_id = session.get(base + "/krci/users", headers=headers, params={"username": "alice", "exact": "true"},
-                          timeout=30).json()[0]["id"]
-    reply = session.put(base + "/krci/users/%s/groups/%s" % (user_id, group_id), headers=headers, timeout=30)
-    assert reply.status_code == 204, reply.text
-
-
 def test_keycloak_password_grant_token_authenticates_to_an_api_server_with_groups(state, platform):
     assert state["keycloak"]["url"].startswith("https://127.0.0.1:")
-    session = _session(state)
+    admin = KeycloakAdmin(state)
     password = uuid.uuid4().hex
-    _setup_realm(state, session, password)
-    reply = session.post(state["keycloak"]["url"] + "/realms/krci/protocol/openid-connect/token", timeout=30, data={
-        "grant_type": "password", "client_id": "kubernetes", "username": "alice", "password": password,
-        "scope": "openid"})
-    reply.raise_for_status()
-    id_token = reply.json()["id_token"]
-    claims = json.loads(base64.urlsafe_b64decode(id_token.split(".")[1] + "==="))
-    assert claims["groups"] == ["krci-developers"]
+    admin.ensure_realm()
+    admin.ensure_user("alice", password, groups=["krci-developers"])
+    id_token = admin.id_token("alice", password)
+    assert claims(id_token)["groups"] == ["krci-developers"]
     # The API server's authenticator fetched discovery before the realm existed; it retries on its own.
     deadline = time.monotonic() + 60
     while True:

@@ -1,0 +1,196 @@
+"""The option playbooks converge the cluster baseline on the sandbox: idempotent, truthful check
+mode and diff, drift repaired, OIDC group RBAC and Pod Security enforced for real."""
+
+import json
+import re
+import time
+import uuid
+
+import pytest
+import requests
+
+from conftest import REPO, kube_client, run
+from keycloak_admin import KeycloakAdmin
+
+RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+DIFF_HEADER = re.compile(r"^\+\+\+ after: (.+) \((created|updated)\)$", re.M)
+
+# Tests run in file order and the pool keeps one sandbox up: isolated, then shared (with the
+# Keycloak and Pod Security tests), then separated (with the drift test and test_playbooks.py).
+OPTIONS = {
+    "shared": ["platform", "staging", "production"],
+    "isolated": ["platform", "dev", "test", "uat", "staging", "production"],
+    "separated": ["platform", "workloads", "staging", "production"],
+}
+
+
+def playbook(state, env, *extra):
+    return run(["ansible-playbook", "-i", state["inventory"], str(REPO / "playbooks" / ("%s.yml" % state["option"]))]
+               + list(extra), env)
+
+
+def recap(output):
+    return {m.group(1): {"changed": int(m.group(3)), "failed": int(m.group(5)), "unreachable": int(m.group(4))}
+            for m in RECAP.finditer(output)}
+
+
+def assert_ok(result):
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    summary = recap(result.stdout)
+    assert all(r["failed"] == 0 and r["unreachable"] == 0 for r in summary.values()), summary
+    return summary
+
+
+def converge_and_check(sandbox_pool, tools_env, option):
+    """Converge, re-run (changed=0), check --diff (no change), then verify the objects."""
+    state = sandbox_pool.get(option)
+    first = assert_ok(playbook(state, tools_env))
+    assert sorted(first) == sorted(OPTIONS[option] + ["localhost"])
+    assert all(first[name]["changed"] == 1 for name in OPTIONS[option]), first
+    second = playbook(state, tools_env)
+    assert all(r["changed"] == 0 for r in assert_ok(second).values()), recap(second.stdout)
+    for name in OPTIONS[option]:
+        assert re.search(r"%s: role \S+, .*Kubernetes v1\.34\.4" % name, " ".join(second.stdout.split())), name
+    check = playbook(state, tools_env, "--check", "--diff")
+    assert all(r["changed"] == 0 for r in assert_ok(check).values())
+    assert DIFF_HEADER.findall(check.stdout) == []
+    verify_baseline(state)
+
+
+def verify_baseline(state):
+    for name, cluster in state["clusters"].items():
+        client, api = kube_client(cluster)
+        core = client.CoreV1Api(api)
+        namespaces = {ns.metadata.name: ns.metadata.labels for ns in core.list_namespace(
+            label_selector="app.kubernetes.io/managed-by=krci.platform").items}
+        expected = {"krci-system"} | {"krci-%s" % env for env in cluster["environments"]}
+        assert set(namespaces) == expected, name
+        for env in cluster["environments"]:
+            labels = namespaces["krci-%s" % env]
+            assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+            assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.34"
+            policies = {p.metadata.name for p in client.NetworkingV1Api(api).list_namespaced_network_policy(
+                "krci-%s" % env).items}
+            assert {"default-deny-all", "allow-same-namespace", "allow-dns-egress"} <= policies
+            bindings = {b.metadata.name: b.role_ref.name for b in client.RbacAuthorizationV1Api(api)
+                        .list_namespaced_role_binding("krci-%s" % env).items}
+            expected_bindings = {"dev": {"krci-developers": "edit", "krci-viewers": "view"},
+                                 "test": {"krci-developers": "edit", "krci-viewers": "view"},
+                                 "uat": {"krci-developers": "view", "krci-viewers": "view"},
+                                 "staging": {"krci-developers": "view", "krci-viewers": "view"},
+                                 "production": {}}[env]
+            assert bindings == expected_bindings, (name, env)
+        automation = client.RbacAuthorizationV1Api(api).read_cluster_role("krci-automation")
+        for rule in automation.rules:
+            assert "*" not in rule.verbs and "*" not in rule.resources
+            assert not {"escalate", "bind", "impersonate"} & set(rule.verbs)
+            assert "secrets" not in rule.resources
+
+
+def test_isolated_converges_idempotently(sandbox_pool, tools_env):
+    converge_and_check(sandbox_pool, tools_env, "isolated")
+
+
+def test_shared_converges_idempotently(sandbox_pool, tools_env):
+    converge_and_check(sandbox_pool, tools_env, "shared")
+
+
+def _api(cluster, token, method, path, body=None):
+    return requests.request(method, cluster["api_url"] + path, headers={"Authorization": "Bearer " + token},
+                            json=body, verify=cluster["ca_file"], timeout=15)
+
+
+def _deployment(name):
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [
+                         {"name": "c", "image": "registry.invalid/app:1"}]}}}}
+
+
+def _wait_authenticated(cluster, token):
+    """The API server's OIDC authenticator may still be fetching the realm's keys: wait for it."""
+    deadline = time.monotonic() + 60
+    while True:
+        reply = _api(cluster, token, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                     {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+        if reply.status_code == 201 or time.monotonic() > deadline:
+            assert reply.status_code == 201, reply.text
+            return reply.json()["status"]["userInfo"]
+        time.sleep(2)
+
+
+def test_keycloak_groups_get_their_access_per_environment(sandbox_pool, tools_env):
+    state = sandbox_pool.get("shared")
+    assert_ok(playbook(state, tools_env))  # self-contained: converge (a no-op after the test above)
+    admin = KeycloakAdmin(state)
+    admin.ensure_realm()
+    passwords = {user: uuid.uuid4().hex for user in ("dora", "vic", "ada")}
+    admin.ensure_user("dora", passwords["dora"], groups=["krci-developers"])
+    admin.ensure_user("vic", passwords["vic"], groups=["krci-viewers"])
+    admin.ensure_user("ada", passwords["ada"], groups=["krci-administrators"])
+    tokens = {user: admin.id_token(user, password) for user, password in passwords.items()}
+    clusters = {name: dict(c, ca_file=state["keycloak"]["ca_file"]) for name, c in state["clusters"].items()}
+    platform, production = clusters["platform"], clusters["production"]
+    assert "oidc:krci-developers" in _wait_authenticated(platform, tokens["dora"])["groups"]
+    _wait_authenticated(production, tokens["dora"])
+
+    deploy = "/apis/apps/v1/namespaces/%s/deployments"
+    name = "app-%s" % uuid.uuid4().hex[:6]
+    # Developers: edit in dev and test, nothing in production.
+    assert _api(platform, tokens["dora"], "POST", deploy % "krci-dev", _deployment(name)).status_code == 201
+    assert _api(platform, tokens["dora"], "POST", deploy % "krci-test", _deployment(name)).status_code == 201
+    assert _api(production, tokens["dora"], "POST", deploy % "krci-production", _deployment(name)).status_code == 403
+    assert _api(production, tokens["dora"], "GET", deploy % "krci-production").status_code == 403
+    # Viewers: read outside production, write nowhere.
+    assert _api(platform, tokens["vic"], "GET", deploy % "krci-dev").status_code == 200
+    assert _api(platform, tokens["vic"], "POST", deploy % "krci-dev", _deployment(name + "-v")).status_code == 403
+    assert _api(production, tokens["vic"], "GET", deploy % "krci-production").status_code == 403
+    # Administrators: cluster-wide, production included.
+    assert _api(production, tokens["ada"], "POST", deploy % "krci-production", _deployment(name)).status_code == 201
+    # Nobody got cluster-wide rights by accident.
+    assert _api(platform, tokens["dora"], "GET", "/api/v1/secrets").status_code == 403
+
+
+def test_restricted_pod_is_rejected_in_a_workload_namespace(sandbox_pool):
+    state = sandbox_pool.get("shared")
+    client, api = kube_client(state["clusters"]["platform"])
+    from kubernetes.client.rest import ApiException
+
+    with pytest.raises(ApiException) as err:
+        client.CoreV1Api(api).create_namespaced_pod("krci-dev", {"metadata": {"name": "root"}, "spec": {
+            "containers": [{"name": "c", "image": "registry.invalid/x:1", "securityContext": {"runAsUser": 0}}]}})
+    assert err.value.status == 403
+    assert 'violates PodSecurity "restricted:v1.34"' in json.loads(err.value.body)["message"]
+
+
+def test_separated_converges_idempotently(sandbox_pool, tools_env):
+    converge_and_check(sandbox_pool, tools_env, "separated")
+
+
+def test_drift_is_reported_exactly_by_check_and_repaired_by_a_run(sandbox_pool, tools_env):
+    state = sandbox_pool.get("separated")
+    assert_ok(playbook(state, tools_env))
+    client, api = kube_client(state["clusters"]["workloads"])
+    net = client.NetworkingV1Api(api)
+    core = client.CoreV1Api(api)
+    net.delete_namespaced_network_policy("allow-dns-egress", "krci-dev")
+    core.patch_namespace("krci-uat", {"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "privileged"}}})
+
+    check = playbook(state, tools_env, "--check", "--diff")
+    summary = assert_ok(check)
+    assert summary["workloads"]["changed"] == 1
+    assert all(r["changed"] == 0 for n, r in summary.items() if n != "workloads"), summary
+    assert sorted(DIFF_HEADER.findall(check.stdout)) == [
+        ("Namespace krci-uat", "updated"), ("NetworkPolicy krci-dev/allow-dns-egress", "created")]
+    assert "-    pod-security.kubernetes.io/enforce: privileged" in check.stdout
+    assert "+    pod-security.kubernetes.io/enforce: restricted" in check.stdout
+    # Check mode changed nothing.
+    assert "allow-dns-egress" not in {p.metadata.name for p in net.list_namespaced_network_policy("krci-dev").items}
+    assert core.read_namespace("krci-uat").metadata.labels["pod-security.kubernetes.io/enforce"] == "privileged"
+
+    repair = assert_ok(playbook(state, tools_env))
+    assert repair["workloads"]["changed"] == 1
+    assert "allow-dns-egress" in {p.metadata.name for p in net.list_namespaced_network_policy("krci-dev").items}
+    assert core.read_namespace("krci-uat").metadata.labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    again = assert_ok(playbook(state, tools_env))
+    assert all(r["changed"] == 0 for r in again.values())
