@@ -5,6 +5,7 @@ import json
 import re
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -41,19 +42,46 @@ def assert_ok(result):
     return summary
 
 
+def resource_versions(state):
+    """resourceVersion of every object the baseline manages, per cluster: proof of no writes."""
+    versions = {}
+    for name, cluster in state["clusters"].items():
+        client, api = kube_client(cluster)
+        selector = "app.kubernetes.io/managed-by=krci.platform"
+        core, net = client.CoreV1Api(api), client.NetworkingV1Api(api)
+        rbac = client.RbacAuthorizationV1Api(api)
+        for listing in (core.list_namespace(label_selector=selector).items,
+                        net.list_network_policy_for_all_namespaces(label_selector=selector).items,
+                        core.list_resource_quota_for_all_namespaces(label_selector=selector).items,
+                        core.list_limit_range_for_all_namespaces(label_selector=selector).items,
+                        rbac.list_role_binding_for_all_namespaces(label_selector=selector).items,
+                        rbac.list_cluster_role_binding(label_selector=selector).items):
+            for obj in listing:
+                versions[(name, obj.kind, obj.metadata.namespace, obj.metadata.name)] = obj.metadata.resource_version
+    return versions
+
+
 def converge_and_check(sandbox_pool, tools_env, option):
-    """Converge, re-run (changed=0), check --diff (no change), then verify the objects."""
+    """Converge, re-run (changed=0, no object written), check --diff (no change), verify objects and report."""
     state = sandbox_pool.get(option)
     first = assert_ok(playbook(state, tools_env))
     assert sorted(first) == sorted(OPTIONS[option] + ["localhost"])
     assert all(first[name]["changed"] == 1 for name in OPTIONS[option]), first
+    before = resource_versions(state)
     second = playbook(state, tools_env)
     assert all(r["changed"] == 0 for r in assert_ok(second).values()), recap(second.stdout)
+    assert resource_versions(state) == before and len(before) > 10 * len(OPTIONS[option]) // 2
+    flat = " ".join(second.stdout.split())
     for name in OPTIONS[option]:
-        assert re.search(r"%s: role \S+, .*Kubernetes v1\.34\.4" % name, " ".join(second.stdout.split())), name
+        assert re.search(r"%s: role \S+, .*Kubernetes v1\.34\.4, baseline objects created 0, updated 0" % name, flat)
     check = playbook(state, tools_env, "--check", "--diff")
     assert all(r["changed"] == 0 for r in assert_ok(check).values())
     assert DIFF_HEADER.findall(check.stdout) == []
+    report = Path(state["inventory"]).parent / "reports"
+    text = (report / "report.md").read_text()
+    for name in OPTIONS[option]:
+        assert "| %s | " % name in text
+    assert (report / "topology.png").read_bytes()[:4] == b"\x89PNG"
     verify_baseline(state)
 
 

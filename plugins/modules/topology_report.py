@@ -1,0 +1,132 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, krci.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: topology_report
+short_description: Write the run report, a Markdown summary and a picture of the topology
+version_added: 0.1.0
+description:
+  - Writes C(report.md), C(topology.svg) and C(topology.png) into O(dest).
+  - The picture shows the clusters with their roles and environments, push arrows from the hub
+    Argo CD on the platform cluster, and pull arrows from Git to each cluster with a dedicated Argo CD.
+    It is drawn with networkx and matplotlib.
+  - The summary lists per cluster its role, environments, GitOps model, API server and what changed.
+  - Files are rewritten only when their content differs; C(changed) says so.
+author:
+  - krci.platform contributors (@krci-platform)
+requirements:
+  - networkx
+  - matplotlib
+options:
+  option:
+    description: The cluster allocation option.
+    type: str
+    required: true
+  topology:
+    description: The clusters, as the inventory variable C(krci_topology) gives them.
+    type: list
+    elements: dict
+    required: true
+  changes:
+    description: Per cluster name, counts of C(created), C(updated) and C(unchanged) objects.
+    type: dict
+    default: {}
+  dest:
+    description: Directory to write into; created if missing.
+    type: path
+    required: true
+attributes:
+  check_mode:
+    description: In check mode nothing is written; the markdown is still returned.
+    support: full
+  diff_mode:
+    description: Not supported; the report is returned as RV(markdown).
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Write the run report
+  krci.platform.topology_report:
+    option: "{{ krci_allocation_option }}"
+    topology: "{{ krci_topology }}"
+    changes: "{{ {'platform': {'created': 3, 'updated': 0, 'unchanged': 20}} }}"
+    dest: /var/tmp/krci-report
+"""
+
+RETURN = r"""
+markdown:
+  description: The summary, as written to report.md.
+  returned: always
+  type: str
+files:
+  description: Paths of the report files.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    import matplotlib  # noqa: F401  pylint: disable=unused-import
+    import networkx  # noqa: F401  pylint: disable=unused-import
+
+    HAS_LIBS = True
+except ImportError:
+    HAS_LIBS = False
+
+from ansible_collections.krci.platform.plugins.module_utils import _report
+
+
+def _replace_if_different(path, new_path):
+    with open(new_path, "rb") as new:
+        content = new.read()
+    if os.path.exists(path):
+        with open(path, "rb") as old:
+            if old.read() == content:
+                os.unlink(new_path)
+                return False
+    os.replace(new_path, path)
+    return True
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(
+        option=dict(type="str", required=True),
+        topology=dict(type="list", elements="dict", required=True),
+        changes=dict(type="dict", default={}),
+        dest=dict(type="path", required=True),
+    ), supports_check_mode=True)
+    if not HAS_LIBS:
+        module.fail_json(msg=missing_required_lib("networkx and matplotlib"))
+    params = module.params
+    dest = params["dest"]
+    text = _report.markdown(params["option"], params["topology"], params["changes"], "topology.svg")
+    files = [os.path.join(dest, name) for name in ("report.md", "topology.svg", "topology.png")]
+    if module.check_mode:
+        module.exit_json(changed=False, markdown=text, files=files)
+    try:
+        os.makedirs(dest, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=dest) as scratch:
+            staged = [os.path.join(scratch, os.path.basename(f)) for f in files]
+            with open(staged[0], "w") as handle:
+                handle.write(text)
+            graph = _report.topology_graph(params["topology"])
+            _report.draw(graph, params["topology"], "%s option" % params["option"], staged[1:])
+            changed = [_replace_if_different(f, s) for f, s in zip(files, staged)]
+    except OSError as exc:
+        module.fail_json(msg="write the report to %s: %s; check that the directory is writable" % (dest, exc))
+    module.exit_json(changed=any(changed), markdown=text, files=files)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+from ansible_collections.krci.platform.plugins.module_utils import _report, _topology
+
+
+def edges(graph, model):
+    return sorted((u, v) for u, v, d in graph.edges(data=True) if d["model"] == model)
+
+
+def test_separated_graph_pushes_to_workloads_and_pull_clusters_read_git():
+    graph = _report.topology_graph(_topology.clusters("separated"))
+    assert edges(graph, "push") == [(_report.HUB, "workloads")]
+    assert edges(graph, "pull") == [(_report.GIT, "production"), (_report.GIT, "staging")]
+    assert graph.nodes[_report.HUB]["cluster"] == "platform"
+
+
+def test_no_push_arrow_ever_reaches_a_pull_cluster():
+    for option in _topology.OPTIONS:
+        clusters = _topology.clusters(option)
+        graph = _report.topology_graph(clusters)
+        pulled = {c["name"] for c in clusters if c["gitops"] == "pull"}
+        assert not {v for _, v in edges(graph, "push")} & pulled
+
+
+def test_markdown_lists_every_cluster_with_its_changes():
+    clusters = _topology.clusters("shared")
+    text = _report.markdown("shared", clusters, {"platform": {"created": 3, "updated": 1, "unchanged": 9}},
+                            "topology.svg")
+    assert "| platform | platform | dev, test | push | - | created 3, updated 1 |" in text
+    assert "| production | production | production | pull | - | none |" in text
+    assert "![topology](topology.svg)" in text
+
+
+def test_pictures_are_written_and_stable(tmp_path):
+    clusters = _topology.clusters("isolated")
+    first = [str(tmp_path / "a.svg"), str(tmp_path / "a.png")]
+    second = [str(tmp_path / "b.svg"), str(tmp_path / "b.png")]
+    _report.draw(_report.topology_graph(clusters), clusters, "isolated", first)
+    _report.draw(_report.topology_graph(clusters), clusters, "isolated", second)
+    assert open(first[0]).read().startswith("<?xml")
+    assert open(first[1], "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert open(first[0]).read() == open(second[0]).read()

@@ -1,0 +1,51 @@
+import pytest
+
+from ansible_collections.krci.platform.plugins.module_utils._retry import call_with_retry
+
+
+class HTTPError(Exception):
+    def __init__(self, status):
+        super().__init__("HTTP %d" % status)
+        self.status = status
+
+
+def run(errors, **kwargs):
+    calls = []
+    sleeps = []
+
+    def func():
+        calls.append(1)
+        if errors:
+            raise errors.pop(0)
+        return "ok"
+
+    result = call_with_retry("op", func, lambda e: getattr(e, "status", None),
+                             lambda e: isinstance(e, ConnectionError), sleep=sleeps.append, **kwargs)
+    return result, len(calls), sleeps
+
+
+@pytest.mark.parametrize("status", [409, 412, 429, 500, 502, 503, 504])
+def test_transient_statuses_are_retried_with_backoff(status):
+    result, calls, sleeps = run([HTTPError(status), HTTPError(status)])
+    assert (result, calls, sleeps) == ("ok", 3, [0.5, 1.0])
+
+
+def test_connection_errors_are_retried():
+    assert run([ConnectionError("refused")])[:2] == ("ok", 2)
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+def test_permanent_statuses_fail_at_once(status):
+    with pytest.raises(HTTPError):
+        run([HTTPError(status)])
+
+
+def test_gives_up_after_the_attempts():
+    with pytest.raises(HTTPError):
+        run([HTTPError(503)] * 10, attempts=3)
+
+
+def test_retry_callback_is_told_each_retry():
+    seen = []
+    run([HTTPError(429)], on_retry=lambda what, attempt, exc, delay: seen.append((what, attempt, delay)))
+    assert seen == [("op", 1, 0.5)]
