@@ -55,3 +55,16 @@ def test_unreachable_cluster_is_named_with_its_url(sandbox_pool, tools_env):
         assert recap(result.stdout)["workloads"]["failed"] == 1
     finally:
         sandbox_pool.close()  # this sandbox is broken on purpose; never reuse it
+
+
+def test_example_inventory_without_kubeconfigs_lists_every_problem_and_touches_nothing(tools_env, tmp_path):
+    env = dict(tools_env, HOME=str(tmp_path))  # ~/.kube/krci-*.yaml do not exist here
+    result = run(["ansible-playbook", "-i", str(REPO / "inventories" / "isolated" / "topology.yml"),
+                  str(REPO / "playbooks" / "isolated.yml")], env)
+    assert result.returncode != 0
+    flat = " ".join(result.stdout.split())
+    assert "invalid topology in" in flat
+    for name in ("platform", "dev", "test", "uat", "staging", "production"):
+        assert "clusters.%s: kubeconfig %s/.kube/krci-%s.yaml does not exist" % (name, tmp_path, name) in flat
+    assert "Ask the API server for its version" not in result.stdout
+    assert "Apply the baseline objects" not in result.stdout
