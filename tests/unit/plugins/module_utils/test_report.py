@@ -17,7 +17,7 @@ def test_no_push_arrow_ever_reaches_a_pull_cluster():
         clusters = _topology.clusters(option)
         graph = _report.topology_graph(clusters)
         pulled = {c["name"] for c in clusters if c["gitops"] == "pull"}
-        assert not {v for _, v in edges(graph, "push")} & pulled
+        assert not {edge[1] for edge in edges(graph, "push")} & pulled
 
 
 def test_markdown_lists_every_cluster_with_its_changes():
