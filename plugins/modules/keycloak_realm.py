@@ -1,0 +1,262 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, krci.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: keycloak_realm
+short_description: Reconcile a whole Keycloak realm in one call
+version_added: 0.1.0
+description:
+  - Realm settings, client scopes with their mappers, realm roles with composites, nested groups
+    with realm role mappings, clients with mappers, scopes and service account roles, identity
+    providers with mappers, and explicitly listed users, through Keycloak's admin REST API.
+  - Objects are given in Keycloak's own representation (the admin API's camelCase keys). Only the
+    keys given are compared, so Keycloak's defaults are never drift. Reads, compares, and writes
+    only the difference; a converged realm receives no write.
+  - Never deletes what it does not manage. Objects it creates carry the marker
+    C(krci.platform/managed) (an attribute, or an IdP config key). With O(prune=true) it deletes
+    marked clients, client scopes, realm roles, groups and identity providers that left the input.
+    Users are never deleted; mappers and scope assignments are only added or updated.
+  - The input is validated before any change (duplicate names, unknown protocol, malformed
+    redirect URIs, roles that are not defined). Keycloak's own message is surfaced when it rejects
+    a value (for example a password policy).
+  - Retries connection errors, 429 and 5xx with backoff; re-authenticates once on 401 (short-lived
+    admin tokens); a 409 on create is reconciled as an existing object.
+author:
+  - krci.platform contributors (@krci-platform)
+options:
+  auth_keycloak_url:
+    description: Keycloak's base URL, without C(/admin). Defaults to E(KEYCLOAK_URL).
+    type: str
+    required: true
+  auth_realm:
+    description: Realm of the admin account.
+    type: str
+    default: master
+  auth_client_id:
+    description: Client used to authenticate.
+    type: str
+    default: admin-cli
+  auth_username:
+    description: Admin user (password grant). Defaults to E(KEYCLOAK_ADMIN_USERNAME). Omit for client credentials.
+    type: str
+  auth_password:
+    description: Admin password. Defaults to E(KEYCLOAK_ADMIN_PASSWORD).
+    type: str
+  auth_client_secret:
+    description: Secret of O(auth_client_id), for the client credentials grant.
+    type: str
+  ca_path:
+    description: CA bundle that signed Keycloak's certificate. Defaults to E(KEYCLOAK_CA_PATH).
+    type: path
+  validate_certs:
+    description: Verify Keycloak's certificate. Turning it off is for throw-away test servers only.
+    type: bool
+    default: true
+  timeout:
+    description: Seconds per HTTP request.
+    type: int
+    default: 30
+  realm:
+    description: The realm to reconcile; created if missing.
+    type: str
+    required: true
+  settings:
+    description: RealmRepresentation keys, for example C(displayName), C(sslRequired), C(bruteForceProtected),
+      C(passwordPolicy), C(accessTokenLifespan), C(eventsEnabled), C(adminEventsEnabled).
+    type: dict
+    default: {}
+  client_scopes:
+    description: ClientScopeRepresentation items (by C(name)), with C(protocolMappers) and C(type)
+      (C(default) or C(optional) realm default scope, or C(none)).
+    type: list
+    elements: dict
+    default: []
+  roles:
+    description: Realm roles (by C(name)); C(composites) is the exact list of realm roles it includes.
+    type: list
+    elements: dict
+    default: []
+  groups:
+    description: Groups (by C(name)), nested with C(subGroups); C(realmRoles) is the exact list of realm roles mapped.
+    type: list
+    elements: dict
+    default: []
+  clients:
+    description:
+      - ClientRepresentation items (by C(clientId)) with C(protocolMappers), C(defaultClientScopes),
+        C(optionalClientScopes) and C(serviceAccountRealmRoles) (exact list).
+      - A C(secret) given is set; otherwise Keycloak generates one (see O(return_client_secrets)).
+    type: list
+    elements: dict
+    default: []
+  identity_providers:
+    description: IdentityProviderRepresentation items (by C(alias)) with C(mappers).
+    type: list
+    elements: dict
+    default: []
+  users:
+    description:
+      - Users to ensure (by C(username)), for break-glass or test accounts only. C(password) is set
+        when the user is created; C(groups) (paths) are added.
+    type: list
+    elements: dict
+    default: []
+  prune:
+    description: Delete marked objects that are no longer in the input.
+    type: bool
+    default: false
+  return_client_secrets:
+    description: Return RV(client_secrets) (masked in output, like every secret of this module).
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    description: Reports what would change; writes nothing.
+    support: full
+  diff_mode:
+    description: A before/after per changed object, secrets masked.
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: The platform realm
+  krci.platform.keycloak_realm:
+    auth_keycloak_url: https://sso.example.com
+    auth_username: admin
+    auth_password: "{{ keycloak_admin_password }}"
+    realm: krci
+    settings:
+      displayName: KubeRocketCI
+      sslRequired: external
+      bruteForceProtected: true
+      passwordPolicy: "length(12) and notUsername"
+    client_scopes:
+      - name: groups
+        type: default
+        protocolMappers:
+          - name: groups
+            protocolMapper: oidc-group-membership-mapper
+            config: {claim.name: groups, full.path: "false", id.token.claim: "true", access.token.claim: "true"}
+    groups:
+      - name: krci-administrators
+      - name: krci-developers
+    clients:
+      - clientId: argocd
+        publicClient: false
+        redirectUris: [https://argocd.example.com/auth/callback]
+        defaultClientScopes: [groups]
+  no_log: true
+"""
+
+RETURN = r"""
+summary:
+  description: Number of objects per action.
+  returned: always
+  type: dict
+  sample: {created: 3, updated: 1, deleted: 0, unchanged: 40}
+objects:
+  description: Every object looked at, with its action (C(created), C(updated), C(deleted), C(unchanged)).
+  returned: always
+  type: list
+  elements: dict
+issuer:
+  description: The realm's OIDC issuer URL.
+  returned: always
+  type: str
+requests:
+  description: HTTP requests sent, per method (C(TOKEN) counts authentications).
+  returned: always
+  type: dict
+client_secrets:
+  description: Client ID to secret of the confidential clients in the input.
+  returned: when O(return_client_secrets=true) and not in check mode
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible_collections.krci.platform.plugins.module_utils import _keycloak_client as kc
+from ansible_collections.krci.platform.plugins.module_utils._keycloak_realm import RealmReconciler
+
+
+def _dump(obj):
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    return yaml.safe_dump(obj, default_flow_style=False, sort_keys=True)
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(
+        auth_keycloak_url=dict(type="str", required=True, no_log=False, fallback=(env_fallback, ["KEYCLOAK_URL"])),
+        auth_realm=dict(type="str", default="master"),
+        auth_client_id=dict(type="str", default="admin-cli"),
+        auth_username=dict(type="str", fallback=(env_fallback, ["KEYCLOAK_ADMIN_USERNAME"])),
+        auth_password=dict(type="str", no_log=True, fallback=(env_fallback, ["KEYCLOAK_ADMIN_PASSWORD"])),
+        auth_client_secret=dict(type="str", no_log=True),
+        ca_path=dict(type="path", fallback=(env_fallback, ["KEYCLOAK_CA_PATH"])),
+        validate_certs=dict(type="bool", default=True),
+        timeout=dict(type="int", default=30),
+        realm=dict(type="str", required=True),
+        settings=dict(type="dict", default={}),
+        client_scopes=dict(type="list", elements="dict", default=[]),
+        roles=dict(type="list", elements="dict", default=[]),
+        groups=dict(type="list", elements="dict", default=[]),
+        clients=dict(type="list", elements="dict", default=[]),
+        identity_providers=dict(type="list", elements="dict", default=[]),
+        users=dict(type="list", elements="dict", default=[]),
+        prune=dict(type="bool", default=False),
+        return_client_secrets=dict(type="bool", default=False),
+    ), supports_check_mode=True, required_one_of=[("auth_username", "auth_client_secret")],
+        required_together=[("auth_username", "auth_password")])
+    if not kc.HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"))
+    params = module.params
+    # Secrets inside the free-form lists are masked wherever they would appear.
+    for client in params["clients"]:
+        if client.get("secret"):
+            module.no_log_values.add(client["secret"])
+    for user in params["users"]:
+        if user.get("password"):
+            module.no_log_values.add(user["password"])
+    for provider in params["identity_providers"]:
+        if (provider.get("config") or {}).get("clientSecret"):
+            module.no_log_values.add(provider["config"]["clientSecret"])
+
+    verify = params["ca_path"] or True if params["validate_certs"] else False
+    client = kc.KeycloakClient(
+        params["auth_keycloak_url"], params["auth_realm"], params["auth_client_id"], params["auth_username"],
+        params["auth_password"], params["auth_client_secret"], verify=verify, timeout=params["timeout"],
+        on_retry=lambda what, attempt, exc, delay: module.warn("%s: attempt %d failed (%s); retrying in %.1fs"
+                                                               % (what, attempt, exc, delay)))
+    reconciler = RealmReconciler(client, params["realm"], module.check_mode, params["prune"], _dump)
+    kinds = ("settings", "client_scopes", "roles", "groups", "clients", "identity_providers", "users")
+    spec = dict((k, params[k]) for k in kinds)
+    spec["realm"] = params["realm"]
+    try:
+        changed, summary = reconciler.run(spec)
+        result = dict(changed=changed, summary=summary, objects=reconciler.objects,
+                      issuer="%s/realms/%s" % (client.base_url, params["realm"]))
+        if params["return_client_secrets"] and not module.check_mode:
+            secrets = {}
+            for item in params["clients"]:
+                if not item.get("publicClient"):
+                    value = reconciler.client_secret(item["clientId"])
+                    if value:
+                        module.no_log_values.add(value)
+                        secrets[item["clientId"]] = value
+            result["client_secrets"] = secrets
+    except kc.KeycloakError as exc:
+        module.fail_json(msg=str(exc), objects=reconciler.objects, requests=client.requests_sent)
+    result["requests"] = client.requests_sent
+    if module._diff:
+        result["diff"] = reconciler.diffs
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
