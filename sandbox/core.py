@@ -200,6 +200,9 @@ def _write_inventory(option, state):
         all_vars["krci_keycloak_url"] = state["keycloak"]["url"]
         all_vars["krci_keycloak_credentials_file"] = state["keycloak"]["credentials_file"]
         all_vars["krci_keycloak_ca_file"] = state["keycloak"]["ca_file"]
+        # Test users log in with the password grant; nothing here is reachable from outside.
+        all_vars["keycloak_kubernetes_password_grant"] = True
+        all_vars["keycloak_base_domain"] = "krci.test"
     if "openbao" in state:
         all_vars["krci_vault_addr"] = state["openbao"]["addr"]
         all_vars["krci_vault_ca_file"] = state["openbao"]["ca_file"]

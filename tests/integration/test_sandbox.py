@@ -97,7 +97,7 @@ def test_pod_security_admission_enforces_restricted(platform):
 def test_keycloak_password_grant_token_authenticates_to_an_api_server_with_groups(state, platform):
     assert state["keycloak"]["url"].startswith("https://127.0.0.1:")
     admin = KeycloakAdmin(state)
-    password = uuid.uuid4().hex
+    password = "Aa1-" + uuid.uuid4().hex
     admin.ensure_realm()
     admin.ensure_user("alice", password, groups=["krci-developers"])
     id_token = admin.id_token("alice", password)
