@@ -6,7 +6,7 @@ import uuid
 import pytest
 import yaml
 
-from conftest import run
+from conftest import REPO, run
 from keycloak_admin import KeycloakAdmin
 
 
@@ -196,3 +196,31 @@ def test_expired_admin_token_is_refreshed(sandbox_pool):
     client._token = client._token[:-8] + "AAAAAAAA"  # what an expired token looks like to Keycloak: 401
     assert client.get("/master", "read master")["realm"] == "master"
     assert client.requests_sent["TOKEN"] == 2
+
+
+def test_keycloak_role_configures_the_platform_realm_from_the_topology(sandbox_pool, tools_env):
+    state = sandbox_pool.any()
+    result = run(["ansible-playbook", "-i", state["inventory"], str(REPO / "playbooks" / ("%s.yml" % state["option"])),
+                  "--tags", "all"], tools_env)
+    assert result.returncode == 0, result.stdout[-3000:]
+    admin = KeycloakAdmin(state)
+    base = admin.base + "/krci"
+    clients = {c["clientId"]: c for c in admin.session.get(base + "/clients", timeout=30).json()}
+    pull = [name for name, c in state["clusters"].items() if c["gitops"] == "pull"]
+    expected = {"kubernetes", "argocd-hub", "vault", "portal"} | {"argocd-%s" % name for name in pull}
+    assert expected <= set(clients)
+    push_only = [name for name, c in state["clusters"].items() if c["gitops"] == "push" and name != "platform"]
+    assert not {"argocd-%s" % name for name in push_only} & set(clients)  # push targets have no own Argo CD
+    for client_id in expected:
+        client = clients[client_id]
+        assert all("*" not in uri for uri in client.get("redirectUris", [])), client_id
+        assert client["attributes"].get("krci.platform/managed") == "true"
+    assert clients["kubernetes"]["publicClient"] is True
+    assert clients["kubernetes"]["attributes"]["pkce.code.challenge.method"] == "S256"
+    assert clients["argocd-hub"]["publicClient"] is False
+    groups = {g["name"] for g in admin.session.get(base + "/groups", timeout=30).json()}
+    assert {"krci-administrators", "krci-developers", "krci-viewers"} <= groups
+    realm = admin.session.get(base, timeout=30).json()
+    assert realm["bruteForceProtected"] is True and realm["sslRequired"] == "external"
+    flat = " ".join(result.stdout.split())
+    assert "Keycloak issuer %s/realms/krci" % state["keycloak"]["url"] in flat
