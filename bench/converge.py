@@ -9,7 +9,6 @@ takes at most 20% of the first converge.
 """
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import _results  # noqa: E402  pylint: disable=wrong-import-position
 from sandbox import core  # noqa: E402  pylint: disable=wrong-import-position
 
 
@@ -71,11 +71,7 @@ def main():
             option, o["clusters"], o["first_seconds"], o["noop_seconds"], o["noop_ratio"], o["check_seconds"],
             o["bulk_first_seconds"], o["bulk_noop_seconds"], o["loop_first_seconds"], o["loop_noop_seconds"]))
     lines += ["", "Goal: %s -> %s" % (result["goal"], result["goal_met"]), ""]
-    out = REPO / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "converge.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-    (out / "converge.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    _results.write("converge", result, lines)
     return 0
 
 

@@ -23,6 +23,7 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import _results  # noqa: E402  pylint: disable=wrong-import-position
 from sandbox import build, core, versions  # noqa: E402  pylint: disable=wrong-import-position
 
 TARGETS = {"cold_build_seconds": 30 * 60, "warm_up_seconds_separated": 120, "rss_bytes_isolated": 6 * 1024 ** 3}
@@ -113,11 +114,7 @@ def main():
     if "isolated" in options:
         met["memory_isolated"] = options["isolated"]["rss_bytes_total"] <= TARGETS["rss_bytes_isolated"]
     result["targets_met"] = met
-    out = REPO / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "sandbox.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-    (out / "sandbox.md").write_text(table(result))
-    print(table(result))
+    _results.write("sandbox", result, [table(result)])
     return 0 if all(met.values()) else 1
 
 

@@ -247,6 +247,43 @@ def down(option):
     return killed
 
 
+def restart(option, name, timeout=120):
+    """Stop and start one service of a running sandbox (``keycloak`` or ``openbao``), for fault tests.
+
+    OpenBao comes back sealed, as after any restart; Keycloak keeps its database.
+    """
+    home = sandbox_home(option)
+    state = _load_state(home)
+    if state is None:
+        raise SandboxError("sandbox %s is not up" % option)
+    if name not in ("keycloak", "openbao"):
+        raise SandboxError("restart %r: only keycloak and openbao can be restarted" % name)
+    record = next((r for r in state["processes"] if r["name"] == name), None)
+    if record is None:
+        raise SandboxError("sandbox %s has no %s" % (option, name))
+    procs.stop(record)
+    env = Keycloak.java_env() if name == "keycloak" else {}
+    fresh = procs.start(name, record["argv"], record["log"], env=env)
+    record.update(fresh)
+    _save_state(home, state)
+    ca_file = str(Path(state["home"]) / "pki" / "ca.crt")
+    if name == "keycloak":
+        url = state["keycloak"]["health_url"]
+        procs.wait_until(record, lambda: _get(url, ca_file).status_code == 200, timeout, "GET " + url)
+    else:
+        url = state["openbao"]["addr"] + "/v1/sys/health"
+        procs.wait_until(record, lambda: _get(url, ca_file).status_code in (200, 429, 501, 503), timeout, "GET " + url)
+    return record
+
+
+def _get(url, ca_file):
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False
+    return session.get(url, verify=ca_file, timeout=5)
+
+
 def env_lines(state):
     """Shell exports to use the sandbox's tools and first cluster from a terminal."""
     first = next(iter(state["clusters"].values()))

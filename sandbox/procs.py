@@ -71,7 +71,7 @@ def start(name, argv, log_path, env=None, cwd=None):
             [str(a) for a in argv], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=full_env, cwd=cwd, start_new_session=True,
         )
-    return {"name": name, "pid": proc.pid, "log": str(log_path), "argv0": str(argv[0])}
+    return {"name": name, "pid": proc.pid, "log": str(log_path), "argv": [str(a) for a in argv]}
 
 
 def alive(pid):

@@ -224,3 +224,39 @@ def test_keycloak_role_configures_the_platform_realm_from_the_topology(sandbox_p
     assert realm["bruteForceProtected"] is True and realm["sslRequired"] == "external"
     flat = " ".join(result.stdout.split())
     assert "Keycloak issuer %s/realms/krci" % state["keycloak"]["url"] in flat
+
+
+def test_keycloak_restarted_mid_run_is_retried_to_success(sandbox_pool, env, tmp_path):
+    import subprocess
+    import threading
+    import time as _time
+
+    from sandbox import core
+
+    state = sandbox_pool.any()
+    spec = realm_spec("kr-%s" % uuid.uuid4().hex[:6])
+    spec["groups"] = spec["groups"] + [{"name": "team-%03d" % i} for i in range(150)]
+    with open(state["keycloak"]["credentials_file"]) as handle:
+        creds = json.load(handle)
+    task = dict(spec, auth_keycloak_url=state["keycloak"]["url"], auth_username=creds["keycloak_admin_username"],
+                auth_password=creds["keycloak_admin_password"], ca_path=state["keycloak"]["ca_file"])
+    play = tmp_path / "restart.yml"
+    play.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "Reconcile the realm", "krci.platform.keycloak_realm": task}]}]))
+    proc = subprocess.Popen(["ansible-playbook", str(play)], env=env, stdout=subprocess.PIPE,  # pylint: disable=consider-using-with
+                            stderr=subprocess.STDOUT, text=True)
+    admin = KeycloakAdmin(state)
+    deadline = _time.monotonic() + 60
+    # Restart once the run is under way: the realm exists and groups are being created.
+    while _time.monotonic() < deadline:
+        if admin.session.get(admin.base + "/" + spec["realm"], timeout=30).status_code == 200:
+            break
+        _time.sleep(0.2)
+    restarter = threading.Thread(target=core.restart, args=(state["option"], "keycloak"))
+    restarter.start()
+    output, _ = proc.communicate(timeout=400)
+    restarter.join()
+    assert proc.returncode == 0, output[-3000:]
+    assert "retrying in" in output  # the outage was met and retried, not skipped
+    _, data = apply(state, env, tmp_path, spec)
+    assert not data["changed"], changes(data)
