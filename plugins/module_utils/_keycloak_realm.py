@@ -174,6 +174,8 @@ class RealmReconciler:
         self.diffs = []
         self.realm_exists = True
         self.path = "/%s" % quote(realm, safe="")
+        self.last_created_id = None
+        self._role_cache = {}
 
     # -- bookkeeping --
     def _record(self, ref, action, before=None, after=None):
@@ -192,10 +194,11 @@ class RealmReconciler:
 
     def _ensure(self, ref, current, desired, create, update, compare=None):
         """Create if absent, update if the given keys (of ``compare``, default ``desired``) differ."""
+        self.last_created_id = None
         if current is None:
             self._record(ref, "created", None, desired)
             if self._write():
-                create()
+                self.last_created_id = create()
             return "created"
         if same(desired if compare is None else compare, current):
             self._record(ref, "unchanged")
@@ -303,10 +306,12 @@ class RealmReconciler:
     def _role_reps(self, names):
         reps = []
         for name in names:
-            rep = self.client.get_or_none(self.path + "/roles/" + quote(name, safe=""), "read realm role " + name)
-            if rep is None:
+            if name not in self._role_cache:
+                self._role_cache[name] = self.client.get_or_none(self.path + "/roles/" + quote(name, safe=""),
+                                                                 "read realm role " + name)
+            if self._role_cache[name] is None:
                 raise KeycloakError("realm role %s does not exist in realm %s" % (name, self.realm))
-            reps.append(rep)
+            reps.append(self._role_cache[name])
         return reps
 
     def _role_set(self, ref, suffix, names, owner_exists, realm_only=False):
@@ -352,7 +357,9 @@ class RealmReconciler:
             self._ensure(ref, have, want,
                          lambda w=want, p=create_path: self.client.create(self.path + p, w, "create " + ref),
                          lambda body, h=have: self.client.put(self.path + "/groups/" + h["id"], body, "update " + ref))
-            group_id = have["id"] if have else self._group_id(parent_id, group["name"])
+            group_id = have["id"] if have else self.last_created_id
+            if group_id is None and have is None and self._write():
+                group_id = self._group_id(parent_id, group["name"])  # created by a concurrent run (409)
             if "realmRoles" in group:
                 self._role_set(ref + " realm roles", "/groups/%s/role-mappings/realm" % group_id,
                                group["realmRoles"], have is not None and group_id is not None)
@@ -393,7 +400,7 @@ class RealmReconciler:
             self._ensure(ref, have, want,
                          lambda w=want: self.client.create(self.path + "/clients", w, "create " + ref),
                          lambda body, h=have: self.client.put(self.path + "/clients/" + h["id"], body, "update " + ref))
-            uuid = have["id"] if have else None
+            uuid = have["id"] if have else self.last_created_id
             if uuid is None and self._write():
                 found = self._list("/clients", "read " + ref, {"clientId": client_id})
                 uuid = found[0]["id"] if found else None
@@ -484,7 +491,7 @@ class RealmReconciler:
             self._ensure(ref, have, want,
                          lambda w=want: self.client.create(self.path + "/users", w, "create " + ref),
                          lambda body, h=have: self.client.put(self.path + "/users/" + h["id"], body, "update " + ref))
-            user_id = have["id"] if have else None
+            user_id = have["id"] if have else self.last_created_id
             if user_id is None and self._write():
                 found = self._list("/users", "read " + ref, {"username": username, "exact": "true"})
                 user_id = found[0]["id"] if found else None
