@@ -1,0 +1,208 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, krci.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Vault / OpenBao client, init and unseal, and where unseal keys live. For internal collection use only.
+
+Works against HashiCorp Vault and OpenBao alike (same /v1 API, X-Vault-Token header).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import time
+
+from ansible_collections.krci.platform.plugins.module_utils._retry import call_with_retry
+
+try:
+    import requests
+
+    HAS_REQUESTS = True
+except ImportError:  # pragma: no cover
+    HAS_REQUESTS = False
+
+
+class VaultError(Exception):
+    """A Vault call failed or was refused; the message names the action, the cause and the fix."""
+
+    def __init__(self, message, status=None):
+        super(VaultError, self).__init__(message)
+        self.status = status
+
+
+class _HTTPStatus(Exception):
+    def __init__(self, status, body):
+        super(_HTTPStatus, self).__init__("HTTP %s" % status)
+        self.status = status
+        self.body = body
+
+
+class VaultClient:
+    def __init__(self, url, verify=True, token=None, timeout=30, on_retry=None):
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.on_retry = on_retry
+        self.session = requests.Session()
+        self.session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify (requests #3829)
+        self.session.verify = verify
+
+    def call(self, method, path, what, body=None, ok=(200, 204)):
+        def attempt():
+            headers = {"X-Vault-Token": self.token} if self.token else {}
+            reply = self.session.request(method, self.url + "/v1/" + path.lstrip("/"), json=body, headers=headers,
+                                         timeout=self.timeout)
+            if reply.status_code not in ok:
+                raise _HTTPStatus(reply.status_code, reply.text)
+            return reply
+
+        def status_of(exc):
+            # 503 is "sealed" for most paths: retrying cannot help there, the caller decides.
+            return exc.status if isinstance(exc, _HTTPStatus) and exc.status in (429, 500, 502, 504) else None
+
+        try:
+            reply = call_with_retry(what, attempt, status_of,
+                                    lambda exc: isinstance(exc, (requests.exceptions.ConnectionError,
+                                                                 requests.exceptions.Timeout)),
+                                    on_retry=self.on_retry)
+        except _HTTPStatus as exc:
+            raise VaultError("%s: HTTP %s: %s" % (what, exc.status, _errors(exc.body)), exc.status)
+        except requests.exceptions.SSLError as exc:
+            raise VaultError("%s: certificate verify failed (%s); set ca_cert to the CA of %s" % (what, exc, self.url))
+        except requests.exceptions.RequestException as exc:
+            raise VaultError("%s: %s; check that Vault runs at %s" % (what, exc, self.url))
+        return reply.json() if reply.content else {}
+
+    def seal_status(self):
+        return self.call("GET", "sys/seal-status", "read the seal status of %s" % self.url)
+
+    def init_status(self):
+        return self.call("GET", "sys/init", "read the init status of %s" % self.url)["initialized"]
+
+    def wait_active(self, timeout=30.0):
+        """After unseal, a raft node needs a moment to become leader before it accepts writes."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                leader = self.call("GET", "sys/leader", "read the leader of %s" % self.url)
+            except VaultError:
+                leader = {}
+            if leader.get("is_self") or leader.get("ha_enabled") is False:
+                return True
+            time.sleep(0.2)
+        raise VaultError("%s is unsealed but did not become active in %ds; see its log" % (self.url, timeout))
+
+
+def _errors(body):
+    try:
+        return "; ".join(json.loads(body).get("errors") or []) or body
+    except (TypeError, ValueError, AttributeError):
+        return (body or "").strip()[:300]
+
+
+# --- where the keys live ----------------------------------------------------------------------
+
+class FileKeyStore:
+    """Keys and the initial root token as JSON in a file of mode 0600 on the controller."""
+
+    kind = "file"
+
+    def __init__(self, path):
+        self.path = os.path.expanduser(path)
+
+    def describe(self):
+        return "file %s" % self.path
+
+    def exists(self):
+        return os.path.exists(self.path) and os.path.getsize(self.path) > 0
+
+    def check_writable(self):
+        directory = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(directory):
+            raise VaultError("key file %s: directory %s does not exist; create it (mode 0700) first" % (self.path, directory))
+        if not os.access(directory, os.W_OK):
+            raise VaultError("key file %s: directory %s is not writable" % (self.path, directory))
+
+    def write(self, data):
+        tmp = self.path + ".tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle)
+        os.replace(tmp, self.path)
+
+    def read(self):
+        if not self.exists():
+            raise VaultError("key file %s does not exist; run vault_init first or give the keys" % self.path)
+        mode = os.stat(self.path).st_mode & 0o777
+        if mode & 0o077:
+            raise VaultError("key file %s has mode %o; it must be readable by its owner only (chmod 600)" % (self.path, mode))
+        with open(self.path) as handle:
+            return json.load(handle)
+
+
+def key_store(spec):
+    kind = spec.get("type", "file")
+    if kind == "file":
+        if not spec.get("path"):
+            raise VaultError("key_destination.path is required for type file")
+        return FileKeyStore(spec["path"])
+    raise VaultError("key_destination.type %r is not supported yet; use file" % kind)
+
+
+# --- init and unseal ---------------------------------------------------------------------------
+
+def initialize(client, store, shares, threshold, force=False, check_mode=False):
+    """(changed, info). Never makes new keys for an initialized Vault."""
+    if threshold > shares:
+        raise VaultError("key_threshold (%d) is greater than key_shares (%d); no Vault can be unsealed that way"
+                         % (threshold, shares))
+    if client.init_status():
+        return False, {"initialized": True, "keys_written_to": None}
+    if store.exists() and not force:
+        raise VaultError("%s is not initialized, but %s already holds keys: possible data loss (a new Vault "
+                         "over old keys?). Move the old keys away, or set force=true" % (client.url, store.describe()))
+    store.check_writable()
+    if check_mode:
+        return True, {"initialized": False, "keys_written_to": store.describe()}
+    reply = client.call("PUT", "sys/init", "initialize %s" % client.url,
+                        body={"secret_shares": shares, "secret_threshold": threshold})
+    data = {"keys": reply.get("keys"), "keys_base64": reply.get("keys_base64"), "root_token": reply.get("root_token"),
+            "threshold": threshold, "shares": shares, "url": client.url}
+    try:
+        store.write(data)
+    except Exception as exc:  # pylint: disable=broad-except
+        # Vault is initialized now: the keys must not be lost. Keep them next to the controller's home.
+        rescue = FileKeyStore(os.path.expanduser("~/.krci-vault-init-rescue-%d.json" % int(time.time())))
+        rescue.write(data)
+        raise VaultError("initialized %s but writing the keys to %s failed (%s); they are in %s (mode 0600): "
+                         "move them to a safe place now" % (client.url, store.describe(), exc, rescue.path))
+    return True, {"initialized": True, "keys_written_to": store.describe(), "secrets": data}
+
+
+def unseal(client, keys, check_mode=False):
+    """(changed, status). Submits keys until unsealed; says how many were accepted if that is not enough."""
+    status = client.seal_status()
+    if not status.get("initialized", True):
+        raise VaultError("%s is not initialized; run vault_init first" % client.url)
+    if not status["sealed"]:
+        return False, status
+    if check_mode:
+        return True, status
+    if status.get("progress"):
+        # Stale progress from an earlier, failed attempt would mix with these keys: start over.
+        status = client.call("PUT", "sys/unseal", "reset the unseal progress of %s" % client.url, body={"reset": True})
+    accepted = 0
+    for key in keys:
+        try:
+            status = client.call("PUT", "sys/unseal", "unseal %s" % client.url, body={"key": key})
+        except VaultError as exc:
+            raise VaultError("unseal %s: key %d of %d was rejected (%s); %d key(s) accepted before it, threshold %s"
+                             % (client.url, accepted + 1, len(keys), exc, accepted, status.get("t")))
+        accepted += 1
+        if not status["sealed"]:
+            client.wait_active()
+            return True, status
+    raise VaultError("unseal %s: %d key(s) accepted, still sealed (progress %s of threshold %s); give more keys"
+                     % (client.url, accepted, status.get("progress"), status.get("t")))

@@ -1,0 +1,146 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, krci.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: vault_init
+short_description: Initialize Vault or OpenBao once, and keep the keys where you say
+version_added: 0.1.0
+description:
+  - Initializes an uninitialized server with Shamir key shares and threshold.
+  - The unseal keys and the initial root token go only to O(key_destination) (a controller file of
+    mode 0600); never to the output, unless O(return_keys=true), and then masked.
+  - An initialized server is left alone, C(changed=false), no new keys.
+  - Refuses to initialize when the destination already holds keys (a new server over old keys
+    looks like data loss) unless O(force=true).
+  - If writing the keys fails after initialization, they are written to a rescue file in the
+    controller user's home and the error says where.
+author:
+  - krci.platform contributors (@krci-platform)
+extends_documentation_fragment:
+  - krci.platform.vault_connection
+options:
+  key_shares:
+    description: Number of unseal key shares.
+    type: int
+    default: 5
+  key_threshold:
+    description: Shares needed to unseal; at least 2 unless O(allow_single_key=true), at most O(key_shares).
+    type: int
+    default: 3
+  allow_single_key:
+    description: Allow a threshold of 1 (development servers only).
+    type: bool
+    default: false
+  key_destination:
+    description: Where the keys and the initial root token are written.
+    type: dict
+    required: true
+    suboptions:
+      type:
+        description: Kind of destination.
+        type: str
+        default: file
+        choices: [file]
+      path:
+        description: Controller file (mode 0600); its directory must exist.
+        type: path
+  force:
+    description: Initialize even when the destination already holds keys.
+    type: bool
+    default: false
+  return_keys:
+    description: Also return the keys and root token (masked in output). Avoid.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    description: Reports whether it would initialize; writes nothing.
+    support: full
+  diff_mode:
+    description: Not supported.
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Initialize the platform Vault
+  krci.platform.vault_init:
+    url: https://vault.example.com
+    ca_cert: /etc/krci/ca.crt
+    key_shares: 5
+    key_threshold: 3
+    key_destination:
+      type: file
+      path: /var/lib/krci/vault-keys.json
+"""
+
+RETURN = r"""
+initialized:
+  description: Whether the server is initialized after the call (in check mode, before).
+  returned: always
+  type: bool
+keys_written_to:
+  description: The destination written in this call, or null.
+  returned: always
+  type: str
+keys:
+  description: Unseal keys.
+  returned: when O(return_keys=true) and the server was initialized by this call
+  type: list
+  elements: str
+root_token:
+  description: Initial root token.
+  returned: when O(return_keys=true) and the server was initialized by this call
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.krci.platform.plugins.module_utils import _vault as vault
+from ansible_collections.krci.platform.plugins.module_utils._vault_args import VAULT_CONNECTION_SPEC, client_from_params
+
+
+def main():
+    argument_spec = dict(
+        key_shares=dict(type="int", default=5, no_log=False),
+        key_threshold=dict(type="int", default=3, no_log=False),
+        allow_single_key=dict(type="bool", default=False),
+        key_destination=dict(type="dict", required=True, no_log=False, options=dict(
+            type=dict(type="str", default="file", choices=["file"]),
+            path=dict(type="path"),
+        )),
+        force=dict(type="bool", default=False),
+        return_keys=dict(type="bool", default=False),
+    )
+    argument_spec.update(VAULT_CONNECTION_SPEC)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if not vault.HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"))
+    params = module.params
+    if params["key_threshold"] < 2 and not params["allow_single_key"]:
+        module.fail_json(msg="key_threshold must be at least 2 (set allow_single_key for a development server)")
+    if params["key_threshold"] > params["key_shares"]:
+        module.fail_json(msg="key_threshold (%d) is greater than key_shares (%d); no Vault can be unsealed that way"
+                         % (params["key_threshold"], params["key_shares"]))
+    try:
+        store = vault.key_store(params["key_destination"])
+        changed, info = vault.initialize(client_from_params(module, vault), store, params["key_shares"],
+                                         params["key_threshold"], params["force"], module.check_mode)
+    except vault.VaultError as exc:
+        module.fail_json(msg=str(exc))
+    result = dict(changed=changed, initialized=info["initialized"], keys_written_to=info["keys_written_to"])
+    secrets = info.get("secrets")
+    if secrets:
+        for value in (secrets["keys"] or []) + (secrets["keys_base64"] or []) + [secrets["root_token"]]:
+            module.no_log_values.add(value)
+        if params["return_keys"]:
+            result.update(keys=secrets["keys"], root_token=secrets["root_token"])
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, krci.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: vault_unseal
+short_description: Unseal Vault or OpenBao with Shamir keys
+version_added: 0.1.0
+description:
+  - Sealed server, submits keys until it is unsealed and active; unsealed server, C(changed=false).
+  - Keys come from O(keys) or from the O(key_source) file that M(krci.platform.vault_init) wrote.
+  - Too few or wrong keys fail with how many keys were accepted and the threshold.
+author:
+  - krci.platform contributors (@krci-platform)
+extends_documentation_fragment:
+  - krci.platform.vault_connection
+options:
+  keys:
+    description: Unseal keys (hex or base64).
+    type: list
+    elements: str
+  key_source:
+    description: Where to read the keys when O(keys) is not given.
+    type: dict
+    suboptions:
+      type:
+        description: Kind of source.
+        type: str
+        default: file
+        choices: [file]
+      path:
+        description: Controller file of mode 0600 written by vault_init.
+        type: path
+attributes:
+  check_mode:
+    description: Reports whether it would unseal; submits no key.
+    support: full
+  diff_mode:
+    description: Not supported.
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Unseal with the keys vault_init kept
+  krci.platform.vault_unseal:
+    url: https://vault.example.com
+    key_source:
+      path: /var/lib/krci/vault-keys.json
+"""
+
+RETURN = r"""
+sealed:
+  description: Whether the server is sealed after the call.
+  returned: always
+  type: bool
+threshold:
+  description: Keys needed to unseal.
+  returned: always
+  type: int
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.krci.platform.plugins.module_utils import _vault as vault
+from ansible_collections.krci.platform.plugins.module_utils._vault_args import VAULT_CONNECTION_SPEC, client_from_params
+
+
+def main():
+    argument_spec = dict(
+        keys=dict(type="list", elements="str", no_log=True),
+        key_source=dict(type="dict", no_log=False, options=dict(
+            type=dict(type="str", default="file", choices=["file"]),
+            path=dict(type="path"),
+        )),
+    )
+    argument_spec.update(VAULT_CONNECTION_SPEC)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           required_one_of=[("keys", "key_source")], mutually_exclusive=[("keys", "key_source")])
+    if not vault.HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"))
+    try:
+        keys = module.params["keys"]
+        if keys is None:
+            data = vault.key_store(module.params["key_source"]).read()
+            keys = data.get("keys") or []
+            for value in keys + (data.get("keys_base64") or []) + [data.get("root_token") or ""]:
+                if value:
+                    module.no_log_values.add(value)
+        changed, status = vault.unseal(client_from_params(module, vault), keys, module.check_mode)
+    except vault.VaultError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=changed, sealed=bool(status.get("sealed")), threshold=status.get("t"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+import os
+
+import pytest
+
+from ansible_collections.krci.platform.plugins.module_utils import _vault as vault
+
+
+class NeverCalled:
+    url = "https://vault.invalid"
+
+    def init_status(self):
+        raise AssertionError("the server must not be contacted")
+
+
+def test_threshold_above_shares_fails_before_contacting_the_server(tmp_path):
+    with pytest.raises(vault.VaultError, match=r"key_threshold \(4\) is greater than key_shares \(3\)"):
+        vault.initialize(NeverCalled(), vault.FileKeyStore(str(tmp_path / "k.json")), 3, 4)
+
+
+def test_file_store_writes_0600_and_refuses_to_read_a_readable_file(tmp_path):
+    store = vault.FileKeyStore(str(tmp_path / "keys.json"))
+    store.write({"keys": ["a"]})
+    assert oct(os.stat(store.path).st_mode & 0o777) == "0o600"
+    assert store.read() == {"keys": ["a"]}
+    os.chmod(store.path, 0o644)
+    with pytest.raises(vault.VaultError, match="chmod 600"):
+        store.read()
+
+
+def test_file_store_needs_an_existing_directory(tmp_path):
+    with pytest.raises(vault.VaultError, match="does not exist; create it"):
+        vault.FileKeyStore(str(tmp_path / "missing" / "keys.json")).check_writable()
+
+
+def test_only_file_destinations_for_now():
+    with pytest.raises(vault.VaultError, match="not supported yet"):
+        vault.key_store({"type": "kubernetes_secret"})
+
+
+def test_missing_key_file_says_what_to_do(tmp_path):
+    with pytest.raises(vault.VaultError, match="run vault_init first"):
+        vault.FileKeyStore(str(tmp_path / "none.json")).read()
