@@ -46,6 +46,9 @@ def health(state):
     return session.get(state["openbao"]["addr"] + "/v1/sys/health", verify=state["openbao"]["ca_file"], timeout=10)
 
 
+INITIALIZED = {}  # the first test's keys and root token, for the configuration test after it
+
+
 @pytest.fixture
 def env(tools_env):
     return dict(tools_env, ANSIBLE_LOCALHOST_WARNING="false")
@@ -77,6 +80,7 @@ def test_init_and_unseal_lifecycle(bao, env, tmp_path):
     assert stat.S_IMODE(os.stat(keys_file).st_mode) == 0o600
     secrets = json.loads(keys_file.read_text())
     assert len(secrets["keys"]) == 5 and secrets["root_token"]
+    INITIALIZED.update(secrets)
     for value in secrets["keys"] + secrets["keys_base64"] + [secrets["root_token"]]:
         assert value not in result.stdout + result.stderr
 
@@ -112,3 +116,74 @@ def test_init_and_unseal_lifecycle(bao, env, tmp_path):
     assert result.returncode == 0 and data["changed"] is True
     reply = session.get(addr + "/v1/kv/data/probe", timeout=10)
     assert reply.status_code == 200 and reply.json()["data"]["data"] == {"answer": "42"}
+
+
+def test_vault_config_with_kubernetes_auth_against_a_real_api_server(bao, env, tmp_path):
+    from conftest import kube_client
+
+    assert INITIALIZED, "runs after test_init_and_unseal_lifecycle"
+    root = INITIALIZED["root_token"]
+    platform = bao["clusters"]["platform"]
+    client, api = kube_client(platform)
+    core_v1 = client.CoreV1Api(api)
+    for namespace, account in (("vault-auth", "vault-reviewer"), ("external-secrets", "external-secrets")):
+        core_v1.create_namespace({"metadata": {"name": namespace}})
+        core_v1.create_namespaced_service_account(namespace, {"metadata": {"name": account}})
+    client.RbacAuthorizationV1Api(api).create_cluster_role_binding({
+        "metadata": {"name": "vault-reviewer-auth-delegator"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:auth-delegator"},
+        "subjects": [{"kind": "ServiceAccount", "name": "vault-reviewer", "namespace": "vault-auth"}]})
+
+    def token(namespace, account):
+        return core_v1.create_namespaced_service_account_token(account, namespace, {"spec": {
+            "expirationSeconds": 3600}}).status.token
+
+    reviewer = token("vault-auth", "vault-reviewer")
+    params = dict(
+        token=root,
+        secrets_engines={"kv-dev": {"type": "kv", "options": {"version": "2"}, "description": "dev secrets"},
+                         "kv-prod": {"type": "kv", "options": {"version": "2"}}},
+        auth_methods={"kubernetes-platform": {"type": "kubernetes", "description": "platform cluster"}},
+        policies={"dev-read": 'path "kv-dev/data/*" {\n  capabilities = ["read"]\n}\n'},
+        auth_configs=[{"mount": "kubernetes-platform",
+                       "config": {"kubernetes_host": platform["api_url"],
+                                  "kubernetes_ca_cert": open(bao["openbao"]["ca_file"]).read(),
+                                  "token_reviewer_jwt": reviewer},
+                       "roles": {"eso": {"bound_service_account_names": ["external-secrets"],
+                                         "bound_service_account_namespaces": ["external-secrets"],
+                                         "token_policies": ["dev-read"], "token_ttl": 600}}}])
+    result, data = play(bao, env, tmp_path, "vault_config", "-vvv", **params)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert data["changed"] and data["summary"]["created"] == 6  # 2 mounts, 1 auth method, 1 policy, config, role
+    assert reviewer not in result.stdout + result.stderr and root not in result.stdout + result.stderr
+    _, data = play(bao, env, tmp_path, "vault_config", **params)
+    assert data["changed"] is False, data["objects"]
+    _, data = play(bao, env, tmp_path, "vault_config", "--check", "--diff", **params)
+    assert data["changed"] is False
+
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = bao["openbao"]["ca_file"]
+    addr = bao["openbao"]["addr"]
+    for mount in ("kv-dev", "kv-prod"):
+        reply = session.post(addr + "/v1/%s/data/app" % mount, json={"data": {"password": "p"}},
+                             headers={"X-Vault-Token": root}, timeout=10)
+        assert reply.status_code == 200, reply.text
+    # A ServiceAccount token of the platform cluster logs in through Kubernetes auth (TokenReview for real).
+    login = session.post(addr + "/v1/auth/kubernetes-platform/login", timeout=10,
+                         json={"role": "eso", "jwt": token("external-secrets", "external-secrets")})
+    assert login.status_code == 200, login.text
+    auth = login.json()["auth"]
+    assert "dev-read" in auth["policies"]
+    headers = {"X-Vault-Token": auth["client_token"]}
+    assert session.get(addr + "/v1/kv-dev/data/app", headers=headers, timeout=10).status_code == 200
+    assert session.get(addr + "/v1/kv-prod/data/app", headers=headers, timeout=10).status_code == 403
+    # The wrong ServiceAccount is refused.
+    assert session.post(addr + "/v1/auth/kubernetes-platform/login", timeout=10,
+                        json={"role": "eso", "jwt": token("vault-auth", "vault-reviewer")}).status_code in (400, 403)
+
+    # A policy with an HCL error: Vault's message, and nothing else written.
+    broken = dict(params, policies={"dev-read": params["policies"]["dev-read"], "broken": 'path "x" { capabilities = '})
+    result, _ = play(bao, env, tmp_path, "vault_config", **broken)
+    flat = " ".join(result.stdout.split())
+    assert result.returncode != 0 and "write policy broken (Vault rejected it): HTTP 400" in flat

@@ -1,0 +1,160 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, krci.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Declarative Vault / OpenBao configuration: mounts, auth methods, policies, Kubernetes and JWT auth.
+
+For internal collection use only. Read, compare the keys given, write only the difference.
+Nothing it was not given is touched; ``prune`` lists, by name, what may be removed.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.krci.platform.plugins.module_utils._vault import VaultError
+
+WRITE_ONLY = ("token_reviewer_jwt", "oidc_client_secret")
+MASK = "********"
+
+
+def _same(want, have):
+    if isinstance(want, dict):
+        return isinstance(have, dict) and all(k in have and _same(v, have[k]) for k, v in want.items())
+    if isinstance(want, list):
+        if not isinstance(have, list):
+            return False
+        return sorted(str(v) for v in want) == sorted(str(v) for v in have)
+    if isinstance(want, bool) or isinstance(have, bool):
+        return str(want).lower() == str(have).lower()
+    if isinstance(want, (int, float)) or isinstance(have, (int, float)):
+        return str(want) == str(have)
+    return want == have
+
+
+def _mask(obj):
+    if isinstance(obj, dict):
+        return dict((k, MASK if k in WRITE_ONLY and v else _mask(v)) for k, v in obj.items())
+    return obj
+
+
+class VaultConfigurator:
+    def __init__(self, client, check_mode=False, dump=repr):
+        self.client = client
+        self.check_mode = check_mode
+        self.dump = dump
+        self.objects = []
+        self.diffs = []
+
+    def _record(self, ref, action, before=None, after=None):
+        self.objects.append({"ref": ref, "action": action})
+        if action != "unchanged":
+            self.diffs.append({"before_header": "%s (%s)" % (ref, "live" if before is not None else "absent"),
+                               "after_header": "%s (%s)" % (ref, action),
+                               "before": self.dump(_mask(before)) if before is not None else "",
+                               "after": self.dump(_mask(after)) if after is not None else ""})
+
+    def _read(self, path, what):
+        try:
+            return self.client.call("GET", path, what).get("data")
+        except VaultError as exc:
+            # 404: no such object. In check mode a mount may only be predicted, so its paths do not route yet.
+            if exc.status == 404 or (self.check_mode and exc.status in (400, 405)):
+                return None
+            raise
+
+    def _write(self, path, body, what):
+        if not self.check_mode:
+            self.client.call("POST", path, what, body=body)
+
+    # --- policies ---
+    def policies(self, policies):
+        for name, text in (policies or {}).items():
+            ref = "policy %s" % name
+            current = self._read("sys/policies/acl/%s" % name, "read " + ref)
+            have = (current or {}).get("policy")
+            if have is not None and have.strip() == text.strip():
+                self._record(ref, "unchanged")
+                continue
+            self._record(ref, "updated" if have is not None else "created",
+                         {"policy": have} if have is not None else None, {"policy": text})
+            if not self.check_mode:
+                self.client.call("PUT", "sys/policies/acl/%s" % name, "write %s (Vault rejected it)" % ref,
+                                 body={"policy": text})
+
+    # --- mounts: secrets engines and auth methods ---
+    def _mounts(self, kind, wanted):
+        list_path = "sys/mounts" if kind == "secrets engine" else "sys/auth"
+        current = self.client.call("GET", list_path, "read %ss" % kind)
+        current = current.get("data", current)
+        for path, spec in (wanted or {}).items():
+            path = path.strip("/")
+            ref = "%s %s/" % (kind, path)
+            have = current.get(path + "/")
+            want_type = spec.get("type")
+            if have is None:
+                self._record(ref, "created", None, spec)
+                body = dict((k, v) for k, v in spec.items() if k in ("type", "description", "options", "config"))
+                self._write("%s/%s" % (list_path, path), body, "enable " + ref)
+                continue
+            if want_type and have.get("type") != want_type:
+                raise VaultError("%s is of type %s, not %s; a mount's type cannot change: use another path or "
+                                 "disable it by hand" % (ref, have.get("type"), want_type))
+            tune = dict((k, v) for k, v in spec.items() if k in ("description", "options"))
+            current_view = {"description": have.get("description"), "options": have.get("options") or {}}
+            if _same(tune, current_view):
+                self._record(ref, "unchanged")
+                continue
+            self._record(ref, "updated", dict((k, current_view.get(k)) for k in tune), tune)
+            self._write("%s/%s/tune" % ("sys/mounts" if kind == "secrets engine" else "sys/auth", path), tune,
+                        "tune " + ref)
+
+    def secrets_engines(self, wanted):
+        self._mounts("secrets engine", wanted)
+
+    def auth_methods(self, wanted):
+        self._mounts("auth method", wanted)
+
+    # --- config and roles of an auth mount (kubernetes, jwt/oidc) ---
+    def auth_config(self, mount, config, roles):
+        mount = mount.strip("/")
+        if config:
+            ref = "auth/%s/config" % mount
+            have = self._read("auth/%s/config" % mount, "read " + ref)
+            comparable = dict((k, v) for k, v in config.items() if k not in WRITE_ONLY)
+            if have is not None and _same(comparable, have):
+                self._record(ref, "unchanged")
+            else:
+                self._record(ref, "updated" if have else "created",
+                             dict((k, have.get(k)) for k in comparable) if have else None, config)
+                self._write("auth/%s/config" % mount, config, "configure " + ref)
+        for name, spec in (roles or {}).items():
+            ref = "auth/%s/role/%s" % (mount, name)
+            have = self._read(ref, "read " + ref)
+            if have is not None and _same(spec, have):
+                self._record(ref, "unchanged")
+                continue
+            self._record(ref, "updated" if have else "created",
+                         dict((k, have.get(k)) for k in spec) if have else None, spec)
+            self._write(ref, spec, "write " + ref)
+
+    # --- prune: only what the user names ---
+    def prune(self, names, policies, secrets_engines, auth_methods):
+        for item in names or []:
+            kind, name = (item.split(":", 1) + [""])[:2]
+            name = name.strip("/")
+            if kind == "policy" and name not in (policies or {}):
+                if self._read("sys/policies/acl/%s" % name, "read policy " + name) is not None:
+                    self._record("policy %s" % name, "deleted", {"name": name}, None)
+                    if not self.check_mode:
+                        self.client.call("DELETE", "sys/policies/acl/%s" % name, "delete policy " + name)
+            elif kind in ("secrets", "auth"):
+                wanted = secrets_engines if kind == "secrets" else auth_methods
+                list_path = "sys/mounts" if kind == "secrets" else "sys/auth"
+                current = self.client.call("GET", list_path, "read mounts")
+                current = current.get("data", current)
+                if name + "/" in current and name not in [p.strip("/") for p in (wanted or {})]:
+                    self._record("%s %s/" % (kind, name), "deleted", {"path": name}, None)
+                    if not self.check_mode:
+                        self.client.call("DELETE", "%s/%s" % (list_path, name), "disable %s/" % name)
+            else:
+                raise VaultError("prune: %r must be policy:<name>, secrets:<path> or auth:<path>" % item)
