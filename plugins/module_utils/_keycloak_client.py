@@ -12,14 +12,16 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.krci.platform.plugins.module_utils._retry import call_with_retry
+from ansible_collections.krci.platform.plugins.module_utils import _http
+from ansible_collections.krci.platform.plugins.module_utils._http import HAS_REQUESTS, HTTPStatus  # noqa: F401  pylint: disable=unused-import
 
 try:
     import requests
-
-    HAS_REQUESTS = True
 except ImportError:  # pragma: no cover
-    HAS_REQUESTS = False
+    pass
+
+# 409 is not retried: on create it means "exists", which the reconciler handles.
+_RETRY_STATUSES = frozenset([412, 429, 500, 502, 503, 504])
 
 
 class KeycloakError(Exception):
@@ -28,13 +30,6 @@ class KeycloakError(Exception):
     def __init__(self, message, status=None):
         super(KeycloakError, self).__init__(message)
         self.status = status
-
-
-class _HTTPStatus(Exception):
-    def __init__(self, status, body):
-        super(_HTTPStatus, self).__init__("HTTP %s" % status)
-        self.status = status
-        self.body = body
 
 
 def _reason(body):
@@ -60,10 +55,7 @@ class KeycloakClient:
         self.client_secret = client_secret
         self.timeout = timeout
         self.on_retry = on_retry
-        self.session = requests.Session()
-        # REQUESTS_CA_BUNDLE and proxies from the environment would override verify (requests #3829).
-        self.session.trust_env = False
-        self.session.verify = verify
+        self.session = _http.new_session(verify)
         self.requests_sent = {}
         self._token = None
 
@@ -82,26 +74,19 @@ class KeycloakClient:
         self._token = reply.json()["access_token"]
 
     def _send(self, method, url, what, auth=True, count_as=None, **kwargs):
-        def attempt():
-            headers = {}
-            if auth:
-                headers["Authorization"] = "Bearer " + self._token
-            key = count_as or method
-            self.requests_sent[key] = self.requests_sent.get(key, 0) + 1
-            reply = self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
-            if reply.status_code >= 400:
-                raise _HTTPStatus(reply.status_code, reply.text)
-            return reply
+        headers = {}
+        if auth:
+            headers["Authorization"] = "Bearer " + self._token
+        key = count_as or method
 
-        def status_of(exc):
-            return exc.status if isinstance(exc, _HTTPStatus) and exc.status != 409 else None
+        def count():
+            self.requests_sent[key] = self.requests_sent.get(key, 0) + 1
 
         try:
-            return call_with_retry(what, attempt, status_of,
-                                   lambda exc: isinstance(exc, requests.exceptions.ConnectionError)
-                                   or isinstance(exc, requests.exceptions.Timeout),
-                                   on_retry=self.on_retry, deadline=120.0, attempts=8)
-        except _HTTPStatus as exc:
+            return _http.send(self.session, method, url, what, _RETRY_STATUSES, on_retry=self.on_retry,
+                              on_attempt=count, attempts=8, deadline=120.0, headers=headers, timeout=self.timeout,
+                              **kwargs)
+        except HTTPStatus as exc:
             raise KeycloakError("%s: HTTP %s: %s" % (what, exc.status, _reason(exc.body)), exc.status)
         except requests.exceptions.SSLError as exc:
             raise KeycloakError("%s: certificate verify failed (%s); set ca_path to the CA that signed "

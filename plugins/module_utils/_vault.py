@@ -14,14 +14,16 @@ import json
 import os
 import time
 
-from ansible_collections.krci.platform.plugins.module_utils._retry import call_with_retry
+from ansible_collections.krci.platform.plugins.module_utils import _http
+from ansible_collections.krci.platform.plugins.module_utils._http import HAS_REQUESTS, HTTPStatus  # noqa: F401  pylint: disable=unused-import
 
 try:
     import requests
-
-    HAS_REQUESTS = True
 except ImportError:  # pragma: no cover
-    HAS_REQUESTS = False
+    pass
+
+# 503 means "sealed" on most paths: a retry cannot help there, the caller decides.
+_RETRY_STATUSES = frozenset([412, 429, 500, 502, 504])
 
 
 class VaultError(Exception):
@@ -32,42 +34,20 @@ class VaultError(Exception):
         self.status = status
 
 
-class _HTTPStatus(Exception):
-    def __init__(self, status, body):
-        super(_HTTPStatus, self).__init__("HTTP %s" % status)
-        self.status = status
-        self.body = body
-
-
 class VaultClient:
     def __init__(self, url, verify=True, token=None, timeout=30, on_retry=None):
         self.url = url.rstrip("/")
         self.token = token
         self.timeout = timeout
         self.on_retry = on_retry
-        self.session = requests.Session()
-        self.session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify (requests #3829)
-        self.session.verify = verify
+        self.session = _http.new_session(verify)
 
     def call(self, method, path, what, body=None, ok=(200, 204)):
-        def attempt():
-            headers = {"X-Vault-Token": self.token} if self.token else {}
-            reply = self.session.request(method, self.url + "/v1/" + path.lstrip("/"), json=body, headers=headers,
-                                         timeout=self.timeout)
-            if reply.status_code not in ok:
-                raise _HTTPStatus(reply.status_code, reply.text)
-            return reply
-
-        def status_of(exc):
-            # 503 is "sealed" for most paths: retrying cannot help there, the caller decides.
-            return exc.status if isinstance(exc, _HTTPStatus) and exc.status in (429, 500, 502, 504) else None
-
+        headers = {"X-Vault-Token": self.token} if self.token else {}
         try:
-            reply = call_with_retry(what, attempt, status_of,
-                                    lambda exc: isinstance(exc, (requests.exceptions.ConnectionError,
-                                                                 requests.exceptions.Timeout)),
-                                    on_retry=self.on_retry)
-        except _HTTPStatus as exc:
+            reply = _http.send(self.session, method, self.url + "/v1/" + path.lstrip("/"), what, _RETRY_STATUSES,
+                               on_retry=self.on_retry, ok=ok, json=body, headers=headers, timeout=self.timeout)
+        except HTTPStatus as exc:
             raise VaultError("%s: HTTP %s: %s" % (what, exc.status, _errors(exc.body)), exc.status)
         except requests.exceptions.SSLError as exc:
             raise VaultError("%s: certificate verify failed (%s); set ca_cert to the CA of %s" % (what, exc, self.url))
