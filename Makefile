@@ -53,6 +53,8 @@ integration: venv collection
 
 bench: venv collection
 	$(PY) bench/sandbox.py
+	$(PY) bench/converge.py
+	$(PY) bench/keycloak.py
 
 lock:
 	python3 -m venv /tmp/krci-lock && /tmp/krci-lock/bin/pip install -q -r requirements-dev.txt
