@@ -235,7 +235,7 @@ def test_keycloak_restarted_mid_run_is_retried_to_success(sandbox_pool, env, tmp
 
     state = sandbox_pool.any()
     spec = realm_spec("kr-%s" % uuid.uuid4().hex[:6])
-    spec["groups"] = spec["groups"] + [{"name": "team-%03d" % i} for i in range(150)]
+    spec["groups"] = spec["groups"] + [{"name": "team-%03d" % i} for i in range(250)]
     with open(state["keycloak"]["credentials_file"]) as handle:
         creds = json.load(handle)
     task = dict(spec, auth_keycloak_url=state["keycloak"]["url"], auth_username=creds["keycloak_admin_username"],
