@@ -86,6 +86,23 @@ class KubeClient:
         except NotFoundError:
             return None
 
+    def request_token(self, namespace, name, audiences, expiration_seconds):
+        """(token, expirationTimestamp) from the TokenRequest API; nothing is stored in the cluster."""
+        accounts = self.resource("v1", "ServiceAccount")
+        body = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                "spec": {"audiences": audiences or None, "expirationSeconds": expiration_seconds}}
+        path = accounts.path(name=name, namespace=namespace) + "/token"
+        try:
+            reply = self._retry("request a token for ServiceAccount %s/%s" % (namespace, name),
+                                lambda: self.client.request("post", path, body=body))
+        except NotFoundError:
+            raise KubeError("ServiceAccount %s/%s does not exist on %s; create it first" % (namespace, name, self.api_url))
+        except Exception as exc:  # pylint: disable=broad-except
+            raise KubeError("request a token for ServiceAccount %s/%s on %s: %s"
+                            % (namespace, name, self.api_url, _reason(exc)))
+        status = reply.to_dict().get("status") or {}
+        return status.get("token"), status.get("expirationTimestamp")
+
     def apply(self, resource, body, field_manager, force_conflicts, dry_run):
         meta = body["metadata"]
         kwargs = {"body": body, "name": meta["name"], "field_manager": field_manager,

@@ -112,7 +112,7 @@ options:
     type: bool
     default: false
   return_client_secrets:
-    description: Return RV(client_secrets) (masked in output, like every secret of this module).
+    description: Return RV(client_secrets) for the tasks that follow; set C(no_log) on the task then.
     type: bool
     default: false
 attributes:
@@ -174,7 +174,7 @@ requests:
   returned: always
   type: dict
 client_secrets:
-  description: Client ID to secret of the confidential clients in the input.
+  description: Client ID to secret of the confidential clients in the input (a secret you gave comes back masked).
   returned: when O(return_client_secrets=true) and not in check mode
   type: dict
 """
@@ -247,7 +247,6 @@ def main():
                 if not item.get("publicClient"):
                     value = reconciler.client_secret(item["clientId"])
                     if value:
-                        module.no_log_values.add(value)
                         secrets[item["clientId"]] = value
             result["client_secrets"] = secrets
     except kc.KeycloakError as exc:

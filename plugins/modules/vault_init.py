@@ -55,7 +55,7 @@ options:
     type: bool
     default: false
   return_keys:
-    description: Also return the keys and root token (masked in output). Avoid.
+    description: Also return the keys and root token; set C(no_log) on the task then. Avoid.
     type: bool
     default: false
 attributes:
@@ -134,11 +134,8 @@ def main():
         module.fail_json(msg=str(exc))
     result = dict(changed=changed, initialized=info["initialized"], keys_written_to=info["keys_written_to"])
     secrets = info.get("secrets")
-    if secrets:
-        for value in (secrets["keys"] or []) + (secrets["keys_base64"] or []) + [secrets["root_token"]]:
-            module.no_log_values.add(value)
-        if params["return_keys"]:
-            result.update(keys=secrets["keys"], root_token=secrets["root_token"])
+    if secrets and params["return_keys"]:
+        result.update(keys=secrets["keys"], root_token=secrets["root_token"])
     module.exit_json(**result)
 
 

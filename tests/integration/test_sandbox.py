@@ -150,6 +150,29 @@ def test_tools_are_on_the_sandbox_path(state, tools_env):
     assert bao.returncode == 0 and "OpenBao" in bao.stdout
 
 
+def test_service_account_token_module_returns_a_bounded_masked_token(platform, tools_env, tmp_path):
+    import yaml
+
+    client, api = kube_client(platform)
+    core_v1 = client.CoreV1Api(api)
+    name = "reviewer-%s" % uuid.uuid4().hex[:6]
+    core_v1.create_namespaced_service_account("default", {"metadata": {"name": name}})
+    out = tmp_path / "token.json"
+    play = tmp_path / "token.yml"
+    play.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"krci.platform.k8s_service_account_token": {"kubeconfig": platform["kubeconfig"], "namespace": "default",
+                                                     "name": name, "expiration_seconds": 600}, "register": "t",
+         "no_log": True},
+        {"ansible.builtin.copy": {"content": "{{ t | to_json }}", "dest": str(out), "mode": "0600"}, "no_log": True}]}]))
+    result = run(["ansible-playbook", "-vvv", str(play)], dict(tools_env, ANSIBLE_LOCALHOST_WARNING="false"))
+    assert result.returncode == 0, result.stdout[-2000:]
+    data = json.loads(out.read_text())
+    assert data["changed"] is False and data["token"]
+    assert data["token"] not in result.stdout + result.stderr
+    review = client.AuthenticationV1Api(api).create_token_review({"spec": {"token": data["token"]}})
+    assert review.status.user.username == "system:serviceaccount:default:%s" % name
+
+
 def test_second_up_is_a_no_op(state):
     from sandbox import core
 
@@ -172,3 +195,4 @@ def test_down_leaves_no_process_behind(sandbox_pool, state):
     assert len(pids) == 3 * 5 + 2  # etcd, apiserver, controller-manager, scheduler, kwok per cluster; Keycloak; OpenBao
     sandbox_pool.close()
     assert [pid for pid in pids if procs.alive(pid)] == []
+
