@@ -176,6 +176,7 @@ class RealmReconciler:
         self.path = "/%s" % quote(realm, safe="")
         self.last_created_id = None
         self._role_cache = {}
+        self._scope_cache = None
 
     # -- bookkeeping --
     def _record(self, ref, action, before=None, after=None):
@@ -262,18 +263,27 @@ class RealmReconciler:
             self._ensure(ref, have, want,
                          lambda w=want: self.client.create(self.path + "/client-scopes", w, "create " + ref),
                          lambda body, h=have: self.client.put(self.path + "/client-scopes/" + h["id"], body, "update " + ref))
-            scope_id = self._scope_id(want["name"])
+            scope_id = have["id"] if have else self.last_created_id
+            if scope_id is not None:
+                self._scope_ids()[want["name"]] = scope_id
+            else:
+                scope_id = self._scope_id(want["name"])  # created by a concurrent run (409), or check mode
             self._mappers(ref, "/client-scopes/%s" % scope_id, scope.get("protocolMappers"), scope_id is not None)
             if scope.get("type") in ("default", "optional"):
                 self._realm_default_scope(want["name"], scope_id, scope["type"])
 
+    def _scope_ids(self):
+        """Client scope name -> id, read once per run and kept up to date as scopes are created."""
+        if self._scope_cache is None:
+            self._scope_cache = dict((s["name"], s["id"]) for s in self._list("/client-scopes", "read client scopes"))
+        return self._scope_cache
+
     def _scope_id(self, name):
         if not self.realm_exists:
             return None
-        for scope in self.client.get(self.path + "/client-scopes", "read client scopes") or []:
-            if scope["name"] == name:
-                return scope["id"]
-        return None
+        if name not in self._scope_ids() and self._scope_cache:
+            self._scope_cache = None  # unknown name: read again once (another writer may have added it)
+        return self._scope_ids().get(name)
 
     def _realm_default_scope(self, name, scope_id, kind):
         suffix = "/default-%s-client-scopes" % ("default" if kind == "default" else "optional")
@@ -301,7 +311,7 @@ class RealmReconciler:
                                                       "update " + ref))
             if "composites" in role:
                 self._role_set(ref + " composites", "/roles/%s/composites" % quote(want["name"], safe=""),
-                               role["composites"], have is not None, realm_only=True)
+                               role["composites"], have is not None)
 
     def _role_reps(self, names):
         reps = []
@@ -314,11 +324,11 @@ class RealmReconciler:
             reps.append(self._role_cache[name])
         return reps
 
-    def _role_set(self, ref, suffix, names, owner_exists, realm_only=False):
+    def _role_set(self, ref, suffix, names, owner_exists):
         """Make the realm roles at ``suffix`` exactly ``names`` (the owner is managed)."""
         current = []
         if owner_exists and self.realm_exists:
-            listing = self.client.get(self.path + suffix + ("" if realm_only else ""), "read " + ref) or []
+            listing = self.client.get(self.path + suffix, "read " + ref) or []
             current = [r["name"] for r in listing if not r.get("clientRole")]
         add = sorted(set(names) - set(current))
         remove = sorted(set(current) - set(names))
