@@ -30,6 +30,7 @@ MASK = "********"
 BUILTIN_ROLES = ("offline_access", "uma_authorization")
 PROTOCOLS = ("openid-connect", "saml")
 _SECRET_KEYS = ("secret", "password", "clientSecret")
+_PAGE = 500
 
 
 # --- comparison ---------------------------------------------------------------------------
@@ -177,6 +178,11 @@ class RealmReconciler:
         self.last_created_id = None
         self._role_cache = {}
         self._scope_cache = None
+        self._client_cache = None
+        # New top-level objects (roles, group trees, clients) wait here and are created together in
+        # one partial import; work that needs their ids waits in ``_after_batch``.
+        self._batch = None
+        self._after_batch = []
 
     # -- bookkeeping --
     def _record(self, ref, action, before=None, after=None):
@@ -234,8 +240,10 @@ class RealmReconciler:
         return self.client.get(self.path + suffix, what, params=params) or []
 
     # -- protocol mappers (clients and client scopes) --
-    def _mappers(self, owner_ref, base, desired_mappers, owner_exists):
-        listing = self._list(base + "/protocol-mappers/models", "read mappers of " + owner_ref) if owner_exists else []
+    def _mappers(self, owner_ref, base, desired_mappers, owner_exists, listing=None):
+        """Reconcile protocol mappers; ``listing`` is the owner's current mappers when already read."""
+        if listing is None:
+            listing = self._list(base + "/protocol-mappers/models", "read mappers of " + owner_ref) if owner_exists else []
         current = dict((m["name"], m) for m in listing)
         for mapper in desired_mappers or []:
             want = dict(mapper)
@@ -305,6 +313,13 @@ class RealmReconciler:
             have = current.get(want["name"])
             if have is None:
                 want["attributes"] = dict(want.get("attributes") or {}, **{MARKER: ["true"]})
+                if self._batch is not None:
+                    self._record(ref, "created", None, want)
+                    self._batch["roles"]["realm"].append(want)
+                    if "composites" in role:
+                        self._after_batch.append(lambda r=ref, n=want["name"], c=role["composites"]: self._role_set(
+                            r + " composites", "/roles/%s/composites" % quote(n, safe=""), c, False, current=[]))
+                    continue
             self._ensure(ref, have, want,
                          lambda w=want: self.client.create(self.path + "/roles", w, "create " + ref),
                          lambda body: self.client.put(self.path + "/roles/" + quote(want["name"], safe=""), body,
@@ -324,10 +339,16 @@ class RealmReconciler:
             reps.append(self._role_cache[name])
         return reps
 
-    def _role_set(self, ref, suffix, names, owner_exists):
-        """Make the realm roles at ``suffix`` exactly ``names`` (the owner is managed)."""
-        current = []
-        if owner_exists and self.realm_exists:
+    def _role_set(self, ref, suffix, names, owner_exists, current=None):
+        """Make the realm roles at ``suffix`` exactly ``names`` (the owner is managed).
+
+        ``current`` is the owner's realm role names when already read (a group's full representation).
+        """
+        if current is not None:
+            pass
+        elif not (owner_exists and self.realm_exists):
+            current = []
+        else:
             listing = self.client.get(self.path + suffix, "read " + ref) or []
             current = [r["name"] for r in listing if not r.get("clientRole")]
         add = sorted(set(names) - set(current))
@@ -361,6 +382,9 @@ class RealmReconciler:
             ref = "group %s" % path
             want = dict((k, v) for k, v in group.items() if k not in ("subGroups", "realmRoles"))
             have = current.get(group["name"])
+            if have is None and parent_id is None and self._batch is not None:
+                self._batch["groups"].append(self._new_group_tree(group, path))
+                continue
             if have is None:
                 want["attributes"] = dict(want.get("attributes") or {}, **{MARKER: ["true"]})
             create_path = "/groups" if parent_id is None else "/groups/%s/children" % parent_id
@@ -371,14 +395,32 @@ class RealmReconciler:
             if group_id is None and have is None and self._write():
                 group_id = self._group_id(parent_id, group["name"])  # created by a concurrent run (409)
             if "realmRoles" in group:
+                known = None
+                if have is not None and "realmRoles" in have:
+                    known = list(have["realmRoles"])  # the full representation has them: no extra read
+                elif have is None:
+                    known = []
                 self._role_set(ref + " realm roles", "/groups/%s/role-mappings/realm" % group_id,
-                               group["realmRoles"], have is not None and group_id is not None)
+                               group["realmRoles"], have is not None and group_id is not None, current=known)
             if group.get("subGroups"):
                 if group_id is None:  # check mode: the parent is only predicted
                     for sub_path, sub_group in _group_paths(group["subGroups"], path):
                         self._record("group %s" % sub_path, "created", None, {"name": sub_group["name"]})
                 else:
                     self.groups(group["subGroups"], group_id, path)
+
+    def _new_group_tree(self, group, path):
+        """A new group with its subgroups and realm roles, for the partial import; records each."""
+        rep = dict((k, v) for k, v in group.items() if k not in ("subGroups", "realmRoles"))
+        rep["attributes"] = dict(rep.get("attributes") or {}, **{MARKER: ["true"]})
+        self._record("group %s" % path, "created", None, dict(rep))
+        rep["path"] = path  # the partial import finds groups by path
+        if "realmRoles" in group:
+            rep["realmRoles"] = list(group["realmRoles"])
+            self._record("group %s realm roles" % path, "created", {"roles": []}, {"roles": sorted(group["realmRoles"])})
+        if group.get("subGroups"):
+            rep["subGroups"] = [self._new_group_tree(sub, "%s/%s" % (path, sub["name"])) for sub in group["subGroups"]]
+        return rep
 
     def _group_id(self, parent_id, name):
         for group in self._children(parent_id):
@@ -395,42 +437,94 @@ class RealmReconciler:
         return parent
 
     # -- clients --
+    def _clients(self):
+        """clientId -> full client representation (mappers included), read once per run in pages."""
+        if self._client_cache is None:
+            self._client_cache = {}
+            first = 0
+            while self.realm_exists:
+                page = self._list("/clients", "read clients", {"first": str(first), "max": str(_PAGE)})
+                for item in page:
+                    self._client_cache[item["clientId"]] = item
+                if len(page) < _PAGE:
+                    break
+                first += _PAGE
+        return self._client_cache
+
+    def _client_uuid(self, client_id):
+        """The id of a client this run may have created (or a concurrent run did: 409): one fresh read."""
+        found = self._list("/clients", "read client " + client_id, {"clientId": client_id})
+        if found:
+            self._clients()[client_id] = found[0]
+            return found[0]["id"]
+        return None
+
     def clients(self, clients):
+        existing = self._clients()
         for client in clients or []:
             client_id = client["clientId"]
             ref = "client %s" % client_id
-            found = self._list("/clients", "read " + ref, {"clientId": client_id})
-            have = found[0] if found else None
+            have = existing.get(client_id)
             want = dict((k, v) for k, v in client.items()
                         if k not in ("protocolMappers", "defaultClientScopes", "optionalClientScopes",
                                      "serviceAccountRealmRoles"))
             want.setdefault("protocol", "openid-connect")
+            mappers = [dict(m, protocol=m.get("protocol", "openid-connect")) for m in client.get("protocolMappers") or []]
             if have is None:
                 want["attributes"] = dict(want.get("attributes") or {}, **{MARKER: "true"})
-            self._ensure(ref, have, want,
-                         lambda w=want: self.client.create(self.path + "/clients", w, "create " + ref),
-                         lambda body, h=have: self.client.put(self.path + "/clients/" + h["id"], body, "update " + ref))
-            uuid = have["id"] if have else self.last_created_id
-            if uuid is None and self._write():
-                found = self._list("/clients", "read " + ref, {"clientId": client_id})
-                uuid = found[0]["id"] if found else None
-            base = "/clients/%s" % uuid
-            self._mappers(ref, base, client.get("protocolMappers"), uuid is not None)
-            for kind in ("default", "optional"):
-                names = client.get("%sClientScopes" % kind)
-                if names is not None:
-                    self._client_scopes_of(ref, base, kind, names, uuid is not None)
-            if "serviceAccountRealmRoles" in client:
-                user = self.client.get(self.path + base + "/service-account-user", "read service account of " + ref) \
-                    if uuid is not None else None
-                suffix = "/users/%s/role-mappings/realm" % (user["id"] if user else "-")
-                self._role_set(ref + " service account realm roles", suffix, client["serviceAccountRealmRoles"],
-                               user is not None)
+                # A new client is created with its mappers in the same request.
+                body = dict(want, protocolMappers=mappers) if mappers else want
+                if self._batch is not None:
+                    self._record(ref, "created", None, want)
+                    for mapper in mappers:
+                        self._record("%s mapper %s" % (ref, mapper["name"]), "created", None, mapper)
+                    self._batch["clients"].append(body)
+                    self._after_batch.append(lambda c=client, r=ref: self._client_extras(c, r, None))
+                    continue
+                self._ensure(ref, None, want, lambda b=body: self.client.create(self.path + "/clients", b, "create " + ref),
+                             None)
+                for mapper in mappers:
+                    self._record("%s mapper %s" % (ref, mapper["name"]), "created", None, mapper)
+                uuid = self.last_created_id
+                if uuid is None and self._write():
+                    uuid = self._client_uuid(client_id)
+                if uuid is not None and mappers and self.last_created_id is None:
+                    # Created by a concurrent run (409): its mappers may differ, so reconcile them.
+                    self._mappers(ref, "/clients/%s" % uuid, mappers, True)
+            else:
+                have = dict((k, v) for k, v in have.items() if k != "protocolMappers")  # reconciled below, by name
+                self._ensure(ref, have, want, None,
+                             lambda body, h=have: self.client.put(self.path + "/clients/" + h["id"], body, "update " + ref))
+                uuid = have["id"]
+                self._mappers(ref, "/clients/%s" % uuid, mappers, True,
+                              listing=existing[client_id].get("protocolMappers") or [])
+            self._client_extras(client, ref, have, uuid)
 
-    def _client_scopes_of(self, ref, base, kind, names, exists):
+    def _client_extras(self, client, ref, have, uuid=None):
+        """Default/optional client scopes and service account roles of a client (new ones: after its import)."""
+        if have is None and uuid is None and self._write():
+            uuid = (self._clients().get(client["clientId"]) or {}).get("id")
+        base = "/clients/%s" % uuid
+        for kind in ("default", "optional"):
+            names = client.get("%sClientScopes" % kind)
+            if names is not None:
+                known = have.get("%sClientScopes" % kind) if have is not None else None
+                self._client_scopes_of(ref, base, kind, names, uuid is not None, known)
+        if "serviceAccountRealmRoles" in client:
+            user = self.client.get(self.path + base + "/service-account-user", "read service account of " + ref) \
+                if uuid is not None else None
+            suffix = "/users/%s/role-mappings/realm" % (user["id"] if user else "-")
+            self._role_set(ref + " service account realm roles", suffix, client["serviceAccountRealmRoles"],
+                           user is not None)
+
+    def _client_scopes_of(self, ref, base, kind, names, exists, known=None):
         suffix = base + "/%s-client-scopes" % kind
-        current = [s["name"] for s in self.client.get(self.path + suffix, "read %s scopes of %s" % (kind, ref))] \
-            if exists else []
+        if known is not None:
+            current = list(known)  # from the client's full representation
+        elif exists:
+            current = [s["name"] for s in self.client.get(self.path + suffix, "read %s scopes of %s" % (kind, ref))]
+        else:
+            current = []
         missing = sorted(set(names) - set(current))
         sref = "%s %s client scopes" % (ref, kind)
         if not missing:
@@ -446,10 +540,13 @@ class RealmReconciler:
                 self.client.put(self.path + suffix + "/" + scope_id, None, "add scope %s to %s" % (name, ref))
 
     def client_secret(self, client_id):
-        found = self._list("/clients", "read client " + client_id, {"clientId": client_id})
-        if not found or found[0].get("publicClient") or self.check_mode and not found:
+        found = self._clients().get(client_id)
+        if found is None and not self.check_mode:
+            self._client_uuid(client_id)
+            found = self._clients().get(client_id)
+        if not found or found.get("publicClient"):
             return None
-        secret = self.client.get(self.path + "/clients/%s/client-secret" % found[0]["id"], "read secret of " + client_id)
+        secret = self.client.get(self.path + "/clients/%s/client-secret" % found["id"], "read secret of " + client_id)
         return (secret or {}).get("value")
 
     # -- identity providers --
@@ -527,7 +624,7 @@ class RealmReconciler:
         if not self.prune or not self.realm_exists:
             return
         listed = set(c["clientId"] for c in spec.get("clients") or [])
-        for client in self._list("/clients", "read clients"):
+        for client in list(self._clients().values()):
             if (client.get("attributes") or {}).get(MARKER) == "true" and client["clientId"] not in listed:
                 self._delete("client %s" % client["clientId"], "/clients/" + client["id"], client)
         listed = set(s["name"] for s in spec.get("client_scopes") or [])
@@ -567,9 +664,35 @@ class RealmReconciler:
             raise KeycloakError("invalid input for realm %s, nothing changed: %s" % (self.realm, "; ".join(errors)))
         self.realm_settings(spec.get("settings"))
         self.client_scopes(spec.get("client_scopes"))
+        mark = len(self.objects), len(self.diffs)
+        self._batch = {"ifResourceExists": "FAIL", "roles": {"realm": []}, "groups": [], "clients": []}
+        self._after_batch = []
         self.roles(spec.get("roles"))
         self.groups(spec.get("groups"))
         self.clients(spec.get("clients"))
+        batch, self._batch = self._batch, None
+        if self._write() and (batch["roles"]["realm"] or batch["groups"] or batch["clients"]):
+            try:
+                self.client.request("POST", self.path + "/partialImport", "create %d roles, %d groups and %d clients"
+                                    % (len(batch["roles"]["realm"]), len(batch["groups"]), len(batch["clients"])),
+                                    body=batch)
+            except KeycloakError as exc:
+                if exc.status != 409:
+                    raise
+                # Another writer created one of them meanwhile: redo these kinds object by object.
+                del self.objects[mark[0]:]
+                del self.diffs[mark[1]:]
+                self._client_cache = None
+                self._role_cache = {}
+                self._after_batch = []
+                self.roles(spec.get("roles"))
+                self.groups(spec.get("groups"))
+                self.clients(spec.get("clients"))
+            else:
+                self._client_cache = None  # the new clients' ids: one fresh listing
+        for step in self._after_batch:
+            step()
+        self._after_batch = []
         self.identity_providers(spec.get("identity_providers"))
         self.users(spec.get("users"))
         self.prune_unlisted(spec)

@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import copy
 import json
+import time
 
 from ansible_collections.krci.platform.plugins.module_utils._retry import call_with_retry
 
@@ -72,12 +73,18 @@ class KubeClient:
     def _retry(self, what, func):
         return call_with_retry(what, func, _status_of, _is_connection_error, on_retry=self.on_retry)
 
-    def resource(self, api_version, kind):
-        try:
-            return self.client.resources.get(api_version=api_version, kind=kind)
-        except ResourceNotFoundError:
-            raise KubeError("%s %s is not served by %s; install its CustomResourceDefinition first"
-                            % (api_version, kind, self.api_url))
+    def resource(self, api_version, kind, wait_seconds=0):
+        """The API resource of a kind; ``wait_seconds`` waits for a CRD applied just before to be served."""
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                return self.client.resources.get(api_version=api_version, kind=kind)
+            except ResourceNotFoundError:
+                if time.monotonic() >= deadline:
+                    raise KubeError("%s %s is not served by %s; install its CustomResourceDefinition first"
+                                    % (api_version, kind, self.api_url))
+                time.sleep(1)
+                self.client.resources.invalidate_cache()
 
     def get(self, resource, name, namespace):
         try:
@@ -172,9 +179,28 @@ def apply_all(client, definitions, field_manager, force_conflicts, check_mode, d
         validate_definition(body, index)
     objects = []
     diffs = []
+    crd_kinds = set()  # (group, kind) of the CRDs in this call: their objects may wait to be served
+    for body in definitions:
+        if body["kind"] == "CustomResourceDefinition":
+            crd_kinds.add(((body.get("spec") or {}).get("group"), ((body.get("spec") or {}).get("names") or {}).get("kind")))
+    created_crds = set()
     for body in definitions:
         ref = object_ref(body)
-        resource = client.resource(body["apiVersion"], body["kind"])
+        group = body["apiVersion"].rsplit("/", 1)[0] if "/" in body["apiVersion"] else ""
+        if (group, body["kind"]) in crd_kinds:
+            try:
+                resource = client.resource(body["apiVersion"], body["kind"],
+                                           wait_seconds=60 if (group, body["kind"]) in created_crds else 0)
+            except KubeError:
+                if not check_mode:
+                    raise
+                # Check mode: the CRD is only predicted, so its objects are predicted as given.
+                objects.append({"ref": ref, "action": "created"})
+                diffs.append({"before_header": "%s (absent)" % ref, "after_header": "%s (created)" % ref,
+                              "before": "", "after": dump(mask_secrets(body))})
+                continue
+        else:
+            resource = client.resource(body["apiVersion"], body["kind"])
         if resource.namespaced and not body["metadata"].get("namespace"):
             raise KubeError("%s: metadata.namespace is missing for a namespaced kind" % ref)
         name, namespace = body["metadata"]["name"], body["metadata"].get("namespace")
@@ -203,6 +229,8 @@ def apply_all(client, definitions, field_manager, force_conflicts, check_mode, d
                     422: "the object is invalid; fix the definition"}.get(status, "check the object and the API server")
             raise KubeError("apply %s on %s: %s; %s" % (ref, client.api_url, _reason(exc), hint))
         action = "created" if existing is None else "updated"
+        if body["kind"] == "CustomResourceDefinition":
+            created_crds.add(((body.get("spec") or {}).get("group"), ((body.get("spec") or {}).get("names") or {}).get("kind")))
         objects.append({"ref": ref, "action": action})
         diffs.append({
             "before_header": "%s (live)" % ref if existing is not None else "%s (absent)" % ref,
@@ -212,6 +240,78 @@ def apply_all(client, definitions, field_manager, force_conflicts, check_mode, d
         })
     changed = any(o["action"] != "unchanged" for o in objects)
     return changed, objects, diffs
+
+
+# --- readiness ----------------------------------------------------------------------------
+
+def _condition(obj, kind):
+    for cond in (obj.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == kind:
+            return cond
+    return None
+
+
+def not_ready_reason(obj):
+    """None when the object is ready, else why not (one line). Kinds without readiness are ready."""
+    kind = obj.get("kind")
+    status = obj.get("status") or {}
+    spec = obj.get("spec") or {}
+    generation = (obj.get("metadata") or {}).get("generation")
+    if generation and status.get("observedGeneration") is not None and status["observedGeneration"] < generation \
+            and kind in ("Deployment", "StatefulSet", "DaemonSet"):
+        return "the controller has not seen generation %s yet" % generation
+    if kind == "CustomResourceDefinition":
+        cond = _condition(obj, "Established")
+        if not cond or cond.get("status") != "True":
+            return "not Established%s" % (": %s" % cond.get("message") if cond and cond.get("message") else "")
+        return None
+    if kind == "Deployment":
+        cond = _condition(obj, "Available")
+        wanted = spec.get("replicas", 1)
+        if not cond or cond.get("status") != "True":
+            return "not Available (%s/%s replicas available%s)" % (
+                status.get("availableReplicas", 0), wanted, "; %s" % cond.get("message") if cond else "")
+        if status.get("updatedReplicas", 0) < wanted:
+            return "rollout in progress (%s/%s replicas updated)" % (status.get("updatedReplicas", 0), wanted)
+        return None
+    if kind == "StatefulSet":
+        wanted = spec.get("replicas", 1)
+        if status.get("readyReplicas", 0) < wanted or status.get("updatedReplicas", 0) < wanted:
+            return "%s/%s replicas ready" % (status.get("readyReplicas", 0), wanted)
+        return None
+    if kind == "DaemonSet":
+        wanted = status.get("desiredNumberScheduled", 0)
+        if status.get("numberReady", 0) < wanted:
+            return "%s/%s pods ready" % (status.get("numberReady", 0), wanted)
+        return None
+    if kind == "Job":
+        cond = _condition(obj, "Complete")
+        if not cond or cond.get("status") != "True":
+            failed = _condition(obj, "Failed")
+            return "not Complete%s" % ("; failed: %s" % failed.get("message") if failed else "")
+        return None
+    return None
+
+
+def wait_ready(client, definitions, timeout, poll=1.0):
+    """Wait until every CRD is Established and every workload is ready; KubeError names what is not."""
+    watched = [body for body in definitions if body.get("kind") in
+               ("CustomResourceDefinition", "Deployment", "StatefulSet", "DaemonSet", "Job")]
+    deadline = time.monotonic() + timeout
+    while True:
+        pending = []
+        for body in watched:
+            resource = client.resource(body["apiVersion"], body["kind"])
+            namespace = body["metadata"].get("namespace") if resource.namespaced else None
+            live = client.get(resource, body["metadata"]["name"], namespace)
+            reason = "absent" if live is None else not_ready_reason(live)
+            if reason:
+                pending.append("%s: %s" % (object_ref(body), reason))
+        if not pending:
+            return
+        if time.monotonic() >= deadline:
+            raise KubeError("not ready after %ss on %s: %s" % (timeout, client.api_url, "; ".join(pending)))
+        time.sleep(poll)
 
 
 def dump_yaml(obj):

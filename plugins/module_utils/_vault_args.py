@@ -16,6 +16,21 @@ VAULT_CONNECTION_SPEC = dict(
     timeout=dict(type="int", default=30),
 )
 
+# key_destination of vault_init, key_source of vault_unseal, credentials_from of vault_config.
+KEY_STORE_OPTIONS = dict(
+    type=dict(type="str", default="file", choices=["file", "kubernetes", "aws_secrets_manager"]),
+    path=dict(type="path"),
+    kubeconfig=dict(type="path"),
+    context=dict(type="str"),
+    namespace=dict(type="str", default="vault-keys"),
+    name=dict(type="str", default="vault-init"),
+    secret_name=dict(type="str", no_log=False),
+    region=dict(type="str"),
+    endpoint_url=dict(type="str"),
+    profile=dict(type="str"),
+    kms_key_id=dict(type="str", no_log=False),
+)
+
 
 def client_from_params(module, vault):
     params = module.params

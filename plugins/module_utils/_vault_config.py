@@ -13,8 +13,17 @@ __metaclass__ = type
 
 from ansible_collections.krci.platform.plugins.module_utils._vault import VaultError
 
+import uuid
+
 WRITE_ONLY = ("token_reviewer_jwt", "oidc_client_secret")
 MASK = "********"
+
+# Built-in types of HashiCorp Vault and OpenBao; anything else must be a registered plugin.
+KNOWN_AUTH_TYPES = frozenset(["approle", "cert", "jwt", "oidc", "kerberos", "kubernetes", "ldap", "radius", "userpass",
+                              "token", "aws", "azure", "gcp", "github", "okta", "alicloud", "cf", "oci"])
+KNOWN_SECRETS_TYPES = frozenset(["kv", "kv-v1", "kv-v2", "pki", "transit", "database", "ssh", "totp", "aws", "azure",
+                                 "gcp", "consul", "nomad", "rabbitmq", "ldap", "openldap", "kubernetes", "cubbyhole",
+                                 "identity", "terraform", "transform", "kmip"])
 
 
 def _same(want, have):
@@ -44,6 +53,7 @@ class VaultConfigurator:
         self.dump = dump
         self.objects = []
         self.diffs = []
+        self._policy_cache = {}
 
     def _record(self, ref, action, before=None, after=None):
         self.objects.append({"ref": ref, "action": action})
@@ -66,12 +76,80 @@ class VaultConfigurator:
         if not self.check_mode:
             self.client.call("POST", path, what, body=body)
 
+    # --- before any change ---
+    def preflight(self, secrets_engines, auth_methods, policies, plugin_types=()):
+        """Every input problem, before any write: unknown mount types, policies Vault cannot parse."""
+        errors = []
+        for kind, wanted, known in (("auth_methods", auth_methods, KNOWN_AUTH_TYPES),
+                                    ("secrets_engines", secrets_engines, KNOWN_SECRETS_TYPES)):
+            for path, spec in (wanted or {}).items():
+                mount_type = (spec or {}).get("type")
+                if not mount_type:
+                    errors.append("%s[%s].type is required" % (kind, path))
+                elif mount_type not in known and mount_type not in plugin_types:
+                    errors.append("%s[%s].type: unknown type %r; use one of %s (or list a registered plugin in "
+                                  "plugin_types)" % (kind, path, mount_type, ", ".join(sorted(known))))
+        for name, text in (policies or {}).items():
+            have = self._policy_text(name)
+            if have is not None and have.strip() == (text or "").strip():
+                continue
+            if not (text or "").strip():
+                errors.append("policies[%s]: empty policy" % name)
+                continue
+            if self.check_mode:
+                continue  # parsing needs a write; check mode makes none
+            # Vault only parses a policy when it is written: parse it under a scratch name first.
+            scratch = "krci-validate-%s" % uuid.uuid4().hex[:12]
+            try:
+                self.client.call("PUT", "sys/policies/acl/%s" % scratch, "parse policy %s" % name, body={"policy": text})
+            except VaultError as exc:
+                if exc.status == 400:
+                    errors.append("policies[%s]: Vault rejected it: %s" % (name, str(exc).split(": ", 2)[-1]))
+                    continue
+                raise
+            self.client.call("DELETE", "sys/policies/acl/%s" % scratch, "delete scratch policy %s" % scratch)
+        return errors
+
+    def _policy_text(self, name):
+        if name not in self._policy_cache:
+            current = self._read("sys/policies/acl/%s" % name, "read policy %s" % name)
+            self._policy_cache[name] = (current or {}).get("policy")
+        return self._policy_cache[name]
+
+    # --- audit devices ---
+    def audit_devices(self, wanted):
+        if not wanted:
+            return
+        current = self.client.call("GET", "sys/audit", "read audit devices")
+        current = current.get("data", current)
+        for path, spec in wanted.items():
+            path = path.strip("/")
+            ref = "audit device %s/" % path
+            have = current.get(path + "/")
+            want = dict((k, v) for k, v in spec.items() if k in ("type", "description", "options", "local"))
+            if have is not None:
+                if _same(dict((k, v) for k, v in want.items() if k != "description"), have):
+                    self._record(ref, "unchanged")
+                    continue
+                raise VaultError("%s exists with other settings (%s); an audit device cannot change in place: use "
+                                 "another path, or disable it by hand" % (ref, dict((k, have.get(k)) for k in want)))
+            self._record(ref, "created", None, want)
+            if self.check_mode:
+                continue
+            try:
+                self.client.call("PUT", "sys/audit/%s" % path, "enable " + ref, body=want)
+            except VaultError as exc:
+                if "declarative" in str(exc) or "config" in str(exc):
+                    raise VaultError("%s: the server refuses audit devices through the API (%s); declare it in the "
+                                     "server configuration, for example: audit \"%s\" \"%s\" { options { ... } }"
+                                     % (ref, exc, want.get("type"), path))
+                raise
+
     # --- policies ---
     def policies(self, policies):
         for name, text in (policies or {}).items():
             ref = "policy %s" % name
-            current = self._read("sys/policies/acl/%s" % name, "read " + ref)
-            have = (current or {}).get("policy")
+            have = self._policy_text(name)
             if have is not None and have.strip() == text.strip():
                 self._record(ref, "unchanged")
                 continue

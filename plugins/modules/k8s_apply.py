@@ -20,6 +20,8 @@ description:
   - In check mode nothing is written; the prediction comes from the API server's dry run.
   - With C(--diff), shows a before/after per changed object, with Secret values masked.
   - Never deletes anything.
+  - Custom resources may follow their CustomResourceDefinition in the same call; the module waits for
+    the new kind to be served.
   - Transient errors (connection refused or reset, 409, 429, 5xx) are retried with backoff.
 author:
   - krci.platform contributors (@krci-platform)
@@ -41,6 +43,19 @@ options:
       - When false, such a conflict fails with the object's name.
     type: bool
     default: false
+  wait:
+    description:
+      - After applying, wait until every CustomResourceDefinition in O(definitions) is C(Established),
+        every Deployment C(Available) with all replicas updated, every StatefulSet and DaemonSet ready
+        and every Job complete.
+      - On timeout the task fails and lists each object that is not ready, and why.
+      - Not done in check mode.
+    type: bool
+    default: false
+  wait_timeout:
+    description: Seconds to wait with O(wait=true).
+    type: int
+    default: 300
 attributes:
   check_mode:
     description: Can run in check mode and return the changed status prediction without modifying the cluster.
@@ -67,6 +82,13 @@ EXAMPLES = r"""
         spec:
           hard:
             pods: "100"
+
+- name: Install a component and wait until it is ready
+  krci.platform.k8s_apply:
+    kubeconfig: /etc/krci/platform.kubeconfig
+    definitions: "{{ lookup('ansible.builtin.file', 'component.yaml') | ansible.builtin.from_yaml_all | list }}"
+    wait: true
+    wait_timeout: 600
 """
 
 RETURN = r"""
@@ -104,6 +126,8 @@ def main():
         definitions=dict(type="list", elements="dict", required=True),
         field_manager=dict(type="str", default="krci-platform"),
         force_conflicts=dict(type="bool", default=False),
+        wait=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=300),
     )
     argument_spec.update(KUBE_CONNECTION_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -118,6 +142,8 @@ def main():
         changed, objects, diffs = _kube.apply_all(
             client, module.params["definitions"], module.params["field_manager"],
             module.params["force_conflicts"], module.check_mode, dump=_kube.dump_yaml)
+        if module.params["wait"] and not module.check_mode:
+            _kube.wait_ready(client, module.params["definitions"], module.params["wait_timeout"])
     except _kube.KubeError as exc:
         module.fail_json(msg=str(exc))
     summary = dict((action, sum(1 for o in objects if o["action"] == action))

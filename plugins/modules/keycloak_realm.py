@@ -18,6 +18,10 @@ description:
   - Objects are given in Keycloak's own representation (the admin API's camelCase keys). Only the
     keys given are compared, so Keycloak's defaults are never drift. Reads, compares, and writes
     only the difference; a converged realm receives no write.
+  - Reads are few and whole (all clients with their mappers and scopes in one paged listing,
+    groups with their role mappings). New roles, group trees and clients are created together in
+    one partial import request; if another writer created one of them meanwhile, the module falls
+    back to creating them one by one and reconciles what it finds.
   - Never deletes what it does not manage. Objects it creates carry the marker
     C(krci.platform/managed) (an attribute, or an IdP config key). With O(prune=true) it deletes
     marked clients, client scopes, realm roles, groups and identity providers that left the input.
@@ -175,7 +179,7 @@ requests:
   type: dict
 client_secrets:
   description: Client ID to secret of the confidential clients in the input (a secret you gave comes back masked).
-  returned: when O(return_client_secrets=true) and not in check mode
+  returned: when O(return_client_secrets=true); in check mode only for clients that exist already
   type: dict
 """
 
@@ -241,7 +245,7 @@ def main():
         changed, summary = reconciler.run(spec)
         result = dict(changed=changed, summary=summary, objects=reconciler.objects,
                       issuer="%s/realms/%s" % (client.base_url, params["realm"]))
-        if params["return_client_secrets"] and not module.check_mode:
+        if params["return_client_secrets"]:
             secrets = {}
             for item in params["clients"]:
                 if not item.get("publicClient"):

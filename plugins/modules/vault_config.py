@@ -19,17 +19,34 @@ description:
   - Unmanaged mounts and policies are left alone; O(prune) names, one by one, what may be removed.
   - Write-only values (C(token_reviewer_jwt), C(oidc_client_secret)) cannot be read back; they are
     written when the object is created or when another key of it changes, and are masked.
-  - Audit devices are not configured here, because OpenBao refuses them through the API by default;
-    declare them in the server configuration.
+  - Validated before any write, each problem naming the field, nothing changed on error. Checked are mount types
+    (built-in types of Vault and OpenBao, or O(plugin_types)), policies (parsed by the server under a
+    scratch name that is deleted at once, so its own message is shown), auth configs whose mount is
+    neither given nor enabled.
 author:
   - krci.platform contributors (@krci-platform)
 extends_documentation_fragment:
   - krci.platform.vault_connection
+  - krci.platform.vault_key_store.credentials
 options:
   token:
-    description: A token allowed to configure the server. Defaults to E(VAULT_TOKEN), then E(BAO_TOKEN).
+    description:
+      - A token allowed to configure the server. Defaults to E(VAULT_TOKEN), then E(BAO_TOKEN).
+      - One of O(token) and O(credentials_from) is required.
     type: str
-    required: true
+  audit_devices:
+    description:
+      - Path to C(type), C(options) (and C(description), C(local)). Missing devices are enabled;
+        a device with other settings is an error (they cannot change in place).
+      - OpenBao refuses audit devices through the API by default; declare them in its server
+        configuration and list them here too, so the run checks they are there.
+    type: dict
+    default: {}
+  plugin_types:
+    description: Types of registered external plugins, accepted besides the built-in mount types.
+    type: list
+    elements: str
+    default: []
   secrets_engines:
     description: Mount path to C(type), C(description) and C(options), for example C(options) C(version=2) for KV v2.
     type: dict
@@ -96,11 +113,16 @@ summary:
   description: Number of objects per action.
   returned: always
   type: dict
+requests:
+  description: HTTP requests sent, per method.
+  returned: always
+  type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _vault as vault
-from ansible_collections.krci.platform.plugins.module_utils._vault_args import VAULT_CONNECTION_SPEC, client_from_params
+from ansible_collections.krci.platform.plugins.module_utils._vault_args import (KEY_STORE_OPTIONS, VAULT_CONNECTION_SPEC,
+                                                                                client_from_params)
 from ansible_collections.krci.platform.plugins.module_utils._vault_config import VaultConfigurator, WRITE_ONLY
 
 
@@ -112,7 +134,10 @@ def _dump(obj):
 
 def main():
     argument_spec = dict(
-        token=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["VAULT_TOKEN", "BAO_TOKEN"])),
+        token=dict(type="str", no_log=True, fallback=(env_fallback, ["VAULT_TOKEN", "BAO_TOKEN"])),
+        credentials_from=dict(type="dict", no_log=False, options=KEY_STORE_OPTIONS),
+        audit_devices=dict(type="dict", default={}),
+        plugin_types=dict(type="list", elements="str", default=[]),
         secrets_engines=dict(type="dict", default={}, no_log=False),
         auth_methods=dict(type="dict", default={}),
         policies=dict(type="dict", default={}),
@@ -120,7 +145,8 @@ def main():
         prune=dict(type="list", elements="str", default=[]),
     )
     argument_spec.update(VAULT_CONNECTION_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           required_one_of=[("token", "credentials_from")])
     if not vault.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"))
     params = module.params
@@ -138,21 +164,30 @@ def main():
     if errors:
         module.fail_json(msg="invalid input, nothing changed: " + "; ".join(errors))
     client = client_from_params(module, vault)
-    client.token = params["token"]
     configurator = VaultConfigurator(client, module.check_mode, _dump)
     try:
         if client.seal_status().get("sealed"):
             raise vault.VaultError("%s is sealed; unseal it first (krci.platform.vault_unseal); nothing was written"
                                    % client.url)
+        if params["token"]:
+            client.token = params["token"]
+        else:
+            client.token = vault.token_from_store(client, vault.key_store(params["credentials_from"]))
+            module.no_log_values.add(client.token)
         live_auth = client.call("GET", "sys/auth", "read auth methods")
         live_auth = set(k.strip("/") for k in live_auth.get("data", live_auth))
         missing = [i["mount"] for i in params["auth_configs"] if i["mount"].strip("/") not in known_auth | live_auth]
         if missing:
             raise vault.VaultError("auth_configs: mount(s) %s are neither in auth_methods nor enabled; nothing was "
                                    "written" % ", ".join(missing))
+        problems = configurator.preflight(params["secrets_engines"], params["auth_methods"], params["policies"],
+                                          params["plugin_types"])
+        if problems:
+            raise vault.VaultError("invalid input, nothing changed: " + "; ".join(problems))
+        configurator.policies(params["policies"])
         configurator.secrets_engines(params["secrets_engines"])
         configurator.auth_methods(params["auth_methods"])
-        configurator.policies(params["policies"])
+        configurator.audit_devices(params["audit_devices"])
         for item in params["auth_configs"]:
             configurator.auth_config(item["mount"], item.get("config"), item.get("roles"))
         configurator.prune(params["prune"], params["policies"], params["secrets_engines"], params["auth_methods"])
@@ -161,7 +196,7 @@ def main():
     summary = dict((a, sum(1 for o in configurator.objects if o["action"] == a))
                    for a in ("created", "updated", "deleted", "unchanged"))
     result = dict(changed=any(o["action"] != "unchanged" for o in configurator.objects), objects=configurator.objects,
-                  summary=summary)
+                  summary=summary, requests=client.requests_sent)
     if module._diff:
         result["diff"] = configurator.diffs
     module.exit_json(**result)

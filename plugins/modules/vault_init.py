@@ -13,8 +13,11 @@ short_description: Initialize Vault or OpenBao once, and keep the keys where you
 version_added: 0.1.0
 description:
   - Initializes an uninitialized server with Shamir key shares and threshold.
-  - The unseal keys and the initial root token go only to O(key_destination) (a controller file of
-    mode 0600); never to the output, unless O(return_keys=true), and then masked.
+  - The unseal keys and the initial root token go only to O(key_destination), which is a controller file of
+    mode 0600, a Secret in a namespace of its own, or AWS Secrets Manager; never to the output,
+    unless O(return_keys=true) (then set C(no_log) on the task).
+  - With an auto-unseal seal (transit, cloud KMS), the server makes recovery keys instead of unseal
+    keys; O(key_shares) and O(key_threshold) then apply to them, and they are kept the same way.
   - An initialized server is left alone, C(changed=false), no new keys.
   - Refuses to initialize when the destination already holds keys (a new server over old keys
     looks like data loss) unless O(force=true).
@@ -24,6 +27,7 @@ author:
   - krci.platform contributors (@krci-platform)
 extends_documentation_fragment:
   - krci.platform.vault_connection
+  - krci.platform.vault_key_store.destination
 options:
   key_shares:
     description: Number of unseal key shares.
@@ -37,19 +41,6 @@ options:
     description: Allow a threshold of 1 (development servers only).
     type: bool
     default: false
-  key_destination:
-    description: Where the keys and the initial root token are written.
-    type: dict
-    required: true
-    suboptions:
-      type:
-        description: Kind of destination.
-        type: str
-        default: file
-        choices: [file]
-      path:
-        description: Controller file (mode 0600); its directory must exist.
-        type: path
   force:
     description: Initialize even when the destination already holds keys.
     type: bool
@@ -77,6 +68,22 @@ EXAMPLES = r"""
     key_destination:
       type: file
       path: /var/lib/krci/vault-keys.json
+
+- name: Initialize, keeping the keys in a Secret of the platform cluster
+  krci.platform.vault_init:
+    url: https://vault.example.com
+    key_destination:
+      type: kubernetes
+      kubeconfig: /etc/krci/platform.kubeconfig
+      namespace: vault-keys
+
+- name: Initialize, keeping the keys in AWS Secrets Manager
+  krci.platform.vault_init:
+    url: https://vault.example.com
+    key_destination:
+      type: aws_secrets_manager
+      secret_name: krci/vault-init
+      region: eu-central-1
 """
 
 RETURN = r"""
@@ -101,7 +108,8 @@ root_token:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _vault as vault
-from ansible_collections.krci.platform.plugins.module_utils._vault_args import VAULT_CONNECTION_SPEC, client_from_params
+from ansible_collections.krci.platform.plugins.module_utils._vault_args import (KEY_STORE_OPTIONS, VAULT_CONNECTION_SPEC,
+                                                                                client_from_params)
 
 
 def main():
@@ -109,10 +117,7 @@ def main():
         key_shares=dict(type="int", default=5, no_log=False),
         key_threshold=dict(type="int", default=3, no_log=False),
         allow_single_key=dict(type="bool", default=False),
-        key_destination=dict(type="dict", required=True, no_log=False, options=dict(
-            type=dict(type="str", default="file", choices=["file"]),
-            path=dict(type="path"),
-        )),
+        key_destination=dict(type="dict", required=True, no_log=False, options=KEY_STORE_OPTIONS),
         force=dict(type="bool", default=False),
         return_keys=dict(type="bool", default=False),
     )

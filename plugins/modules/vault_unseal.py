@@ -19,23 +19,12 @@ author:
   - krci.platform contributors (@krci-platform)
 extends_documentation_fragment:
   - krci.platform.vault_connection
+  - krci.platform.vault_key_store.source
 options:
   keys:
     description: Unseal keys (hex or base64).
     type: list
     elements: str
-  key_source:
-    description: Where to read the keys when O(keys) is not given.
-    type: dict
-    suboptions:
-      type:
-        description: Kind of source.
-        type: str
-        default: file
-        choices: [file]
-      path:
-        description: Controller file of mode 0600 written by vault_init.
-        type: path
 attributes:
   check_mode:
     description: Reports whether it would unseal; submits no key.
@@ -66,16 +55,14 @@ threshold:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _vault as vault
-from ansible_collections.krci.platform.plugins.module_utils._vault_args import VAULT_CONNECTION_SPEC, client_from_params
+from ansible_collections.krci.platform.plugins.module_utils._vault_args import (KEY_STORE_OPTIONS, VAULT_CONNECTION_SPEC,
+                                                                                client_from_params)
 
 
 def main():
     argument_spec = dict(
         keys=dict(type="list", elements="str", no_log=True),
-        key_source=dict(type="dict", no_log=False, options=dict(
-            type=dict(type="str", default="file", choices=["file"]),
-            path=dict(type="path"),
-        )),
+        key_source=dict(type="dict", no_log=False, options=KEY_STORE_OPTIONS),
     )
     argument_spec.update(VAULT_CONNECTION_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
@@ -87,7 +74,8 @@ def main():
         if keys is None:
             data = vault.key_store(module.params["key_source"]).read()
             keys = data.get("keys") or []
-            for value in keys + (data.get("keys_base64") or []) + [data.get("root_token") or ""]:
+            for value in keys + (data.get("keys_base64") or []) + [data.get("root_token") or "",
+                                                                   (data.get("admin") or {}).get("secret_id") or ""]:
                 if value:
                     module.no_log_values.add(value)
         changed, status = vault.unseal(client_from_params(module, vault), keys, module.check_mode)

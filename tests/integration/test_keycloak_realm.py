@@ -1,12 +1,13 @@
 """krci.platform.keycloak_realm against the sandbox's real Keycloak (HTTPS, sandbox CA)."""
 
+import base64
 import json
 import uuid
 
 import pytest
 import yaml
 
-from conftest import REPO, run
+from conftest import REPO, kube_client, run
 from keycloak_admin import KeycloakAdmin
 
 
@@ -229,6 +230,76 @@ def test_keycloak_role_configures_the_platform_realm_from_the_topology(sandbox_p
     assert realm["bruteForceProtected"] is True and realm["sslRequired"] == "external"
     flat = " ".join(result.stdout.split())
     assert "Keycloak issuer %s/realms/krci" % state["keycloak"]["url"] in flat
+
+    # Each client secret is in its consumer's cluster only, equal to Keycloak's, and never in output.
+    def secret_in(cluster, namespace):
+        kube, api_client = kube_client(state["clusters"][cluster])
+        core = kube.CoreV1Api(api_client)
+        try:
+            found = core.read_namespaced_secret("keycloak-oidc-client", namespace)
+        except Exception:  # pylint: disable=broad-except
+            return None
+        return {k: base64.b64decode(v).decode() for k, v in found.data.items()}, found.metadata.labels or {}
+
+    def keycloak_secret(client_id):
+        return admin.session.get(base + "/clients/%s/client-secret" % clients[client_id]["id"], timeout=30).json()["value"]
+
+    expected_place = {"argocd-hub": ("platform", "argocd"), "vault": ("platform", "vault"),
+                      "portal": ("platform", "krci")}
+    expected_place.update({"argocd-%s" % name: (name, "argocd") for name in pull})
+    for client_id, (cluster, namespace) in expected_place.items():
+        found = secret_in(cluster, namespace)
+        assert found is not None, (client_id, cluster, namespace)
+        data, labels = found
+        assert data == {"clientID": client_id, "clientSecret": keycloak_secret(client_id)}
+        assert data["clientSecret"] not in result.stdout
+        if client_id.startswith("argocd-"):
+            assert labels.get("app.kubernetes.io/part-of") == "argocd"
+    for name in pull:  # the platform cluster holds no pull instance's credential
+        data, _ = secret_in("platform", "argocd")
+        assert data["clientID"] == "argocd-hub"
+        assert keycloak_secret("argocd-%s" % name) not in json.dumps(data)
+
+
+def test_keycloak_role_installs_keycloak_and_a_rerun_changes_nothing(sandbox_pool, tools_env, tmp_path):
+    """Install on the platform cluster (kwok runs the pods), configure the sandbox's real Keycloak."""
+    state = sandbox_pool.any()
+    play = tmp_path / "install.yml"
+    play.write_text(yaml.safe_dump([{"hosts": "role_platform", "gather_facts": False, "roles": [
+        {"role": "krci.platform.keycloak", "vars": {
+            "keycloak_install": True, "keycloak_replicas": 2, "keycloak_hostname": "keycloak.krci.test",
+            "keycloak_database": {"host": "postgres.db.svc", "port": 5432, "database": "keycloak",
+                                  "username": "keycloak", "vendor": "postgres"}}}]}]))
+    db_password = "db-" + uuid.uuid4().hex
+    env = dict(tools_env, KEYCLOAK_DB_PASSWORD=db_password)
+    first = run(["ansible-playbook", "-i", state["inventory"], str(play)], env)
+    assert first.returncode == 0, first.stdout[-3000:]
+    kube, api_client = kube_client(state["clusters"]["platform"])
+    apps, core = kube.AppsV1Api(api_client), kube.CoreV1Api(api_client)
+    deployment = apps.read_namespaced_deployment("keycloak", "keycloak")
+    assert deployment.spec.template.spec.containers[0].image == "quay.io/keycloak/keycloak:26.4.7"
+    conditions = {c.type: c.status for c in deployment.status.conditions}
+    assert conditions["Available"] == "True" and deployment.status.available_replicas == 2
+    namespace = core.read_namespace("keycloak")
+    assert namespace.metadata.labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    bootstrap = core.read_namespaced_secret("keycloak-bootstrap-admin", "keycloak").data
+    database = core.read_namespaced_secret("keycloak-database", "keycloak").data
+    assert base64.b64decode(database["password"]).decode() == db_password
+    password = base64.b64decode(bootstrap["password"]).decode()
+    assert len(password) == 32
+    assert password not in first.stdout and db_password not in first.stdout
+
+    second = run(["ansible-playbook", "-i", state["inventory"], str(play)], env)
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert "changed=0" in second.stdout.split("PLAY RECAP")[1], second.stdout[-3000:]
+    again = core.read_namespaced_secret("keycloak-bootstrap-admin", "keycloak").data
+    assert again["password"] == bootstrap["password"]  # generated once, then kept
+
+    check = run(["ansible-playbook", "-i", state["inventory"], str(play), "--check", "--diff"], env)
+    assert check.returncode == 0 and "changed=0" in check.stdout.split("PLAY RECAP")[1], check.stdout[-3000:]
+
+    bad = run(["ansible-playbook", "-i", state["inventory"], str(play)], dict(tools_env, KEYCLOAK_DB_PASSWORD=""))
+    assert bad.returncode != 0 and "KEYCLOAK_DB_PASSWORD" in bad.stdout
 
 
 def test_keycloak_restarted_mid_run_is_retried_to_success(sandbox_pool, env, tmp_path):

@@ -182,8 +182,18 @@ def test_vault_config_with_kubernetes_auth_against_a_real_api_server(bao, env, t
     assert session.post(addr + "/v1/auth/kubernetes-platform/login", timeout=10,
                         json={"role": "eso", "jwt": token("vault-auth", "vault-reviewer")}).status_code in (400, 403)
 
-    # A policy with an HCL error: Vault's message, and nothing else written.
-    broken = dict(params, policies={"dev-read": params["policies"]["dev-read"], "broken": 'path "x" { capabilities = '})
+    # Bad input, each named, all at once, before any change: a policy with an HCL error (Vault's own
+    # message), an unknown auth method type. The new mount of the same call is not created.
+    broken = dict(params, policies={"dev-read": params["policies"]["dev-read"], "broken": 'path "x" { capabilities = '},
+                  auth_methods=dict(params["auth_methods"], ldapp={"type": "ldapp"}),
+                  secrets_engines=dict(params["secrets_engines"], **{"kv-new": {"type": "kv", "options": {"version": "2"}}}))
     result, _ = play(bao, env, tmp_path, "vault_config", **broken)
     flat = " ".join(result.stdout.split())
-    assert result.returncode != 0 and "write policy broken (Vault rejected it): HTTP 400" in flat
+    assert result.returncode != 0, flat[-2000:]
+    assert "invalid input, nothing changed" in flat
+    assert "policies[broken]: Vault rejected it: failed to parse policy" in flat
+    assert "auth_methods[ldapp].type: unknown type 'ldapp'" in flat
+    mounts = session.get(addr + "/v1/sys/mounts", headers={"X-Vault-Token": root}, timeout=10).json()
+    assert "kv-new/" not in mounts.get("data", mounts)
+    policies = session.get(addr + "/v1/sys/policies/acl?list=true", headers={"X-Vault-Token": root}, timeout=10).json()
+    assert not [name for name in policies["data"]["keys"] if name.startswith("krci-validate-") or name == "broken"]

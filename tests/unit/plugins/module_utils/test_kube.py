@@ -36,3 +36,29 @@ def test_object_ref():
     assert _kube.object_ref({"kind": "NetworkPolicy", "metadata": {"name": "p", "namespace": "n"}}) == \
         "NetworkPolicy n/p"
     assert _kube.object_ref({"kind": "Namespace", "metadata": {"name": "n"}}) == "Namespace n"
+
+
+@pytest.mark.parametrize("obj,reason", [
+    ({"kind": "CustomResourceDefinition", "status": {"conditions": [{"type": "Established", "status": "True"}]}}, None),
+    ({"kind": "CustomResourceDefinition", "status": {}}, "not Established"),
+    ({"kind": "Deployment", "spec": {"replicas": 2},
+      "status": {"updatedReplicas": 2, "availableReplicas": 2, "conditions": [{"type": "Available", "status": "True"}]}},
+     None),
+    ({"kind": "Deployment", "spec": {"replicas": 2}, "status": {"availableReplicas": 1, "conditions": [
+        {"type": "Available", "status": "False", "message": "Deployment does not have minimum availability."}]}},
+     "not Available (1/2 replicas available; Deployment does not have minimum availability.)"),
+    ({"kind": "Deployment", "spec": {"replicas": 2},
+      "status": {"updatedReplicas": 1, "conditions": [{"type": "Available", "status": "True"}]}},
+     "rollout in progress (1/2 replicas updated)"),
+    ({"kind": "Deployment", "metadata": {"generation": 3}, "spec": {"replicas": 1},
+      "status": {"observedGeneration": 2, "updatedReplicas": 1, "conditions": [{"type": "Available", "status": "True"}]}},
+     "the controller has not seen generation 3 yet"),
+    ({"kind": "StatefulSet", "spec": {"replicas": 3}, "status": {"readyReplicas": 1, "updatedReplicas": 3}},
+     "1/3 replicas ready"),
+    ({"kind": "DaemonSet", "status": {"desiredNumberScheduled": 2, "numberReady": 2}}, None),
+    ({"kind": "Job", "status": {"conditions": [{"type": "Failed", "status": "True", "message": "BackoffLimitExceeded"}]}},
+     "not Complete; failed: BackoffLimitExceeded"),
+    ({"kind": "ConfigMap"}, None),
+])
+def test_readiness_of_each_kind(obj, reason):
+    assert _kube.not_ready_reason(obj) == reason

@@ -32,9 +32,36 @@ def test_file_store_needs_an_existing_directory(tmp_path):
         vault.FileKeyStore(str(tmp_path / "missing" / "keys.json")).check_writable()
 
 
-def test_only_file_destinations_for_now():
-    with pytest.raises(vault.VaultError, match="not supported yet"):
+def test_unknown_destination_type_names_the_supported_ones():
+    with pytest.raises(vault.VaultError, match="use file, kubernetes or aws_secrets_manager"):
         vault.key_store({"type": "kubernetes_secret"})
+
+
+def test_kubernetes_destination_needs_a_kubeconfig():
+    with pytest.raises(vault.VaultError, match="key_destination.kubeconfig is required"):
+        vault.key_store({"type": "kubernetes"})
+
+
+def test_aws_destination_needs_a_secret_name():
+    with pytest.raises(vault.VaultError, match="key_destination.secret_name is required"):
+        vault.key_store({"type": "aws_secrets_manager", "region": "eu-central-1"})
+
+
+def test_aws_secrets_manager_store_round_trip(monkeypatch):
+    moto = pytest.importorskip("moto")
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                        ("AWS_DEFAULT_REGION", "eu-central-1")):
+        monkeypatch.setenv(name, value)
+    with moto.mock_aws():
+        store = vault.key_store({"type": "aws_secrets_manager", "secret_name": "krci/vault-init",
+                                 "region": "eu-central-1"})
+        assert not store.exists()
+        with pytest.raises(vault.VaultError, match="holds no keys"):
+            store.read()
+        store.write({"keys": ["a"], "root_token": "r"})
+        assert store.exists() and store.read() == {"keys": ["a"], "root_token": "r"}
+        store.write({"keys": ["a"], "root_token": None})  # a second write updates the same secret
+        assert store.read()["root_token"] is None
 
 
 def test_missing_key_file_says_what_to_do(tmp_path):
