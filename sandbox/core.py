@@ -206,6 +206,11 @@ def _write_inventory(option, state):
     if "openbao" in state:
         all_vars["krci_vault_addr"] = state["openbao"]["addr"]
         all_vars["krci_vault_ca_file"] = state["openbao"]["ca_file"]
+        # The audit device the sandbox declares in OpenBao's configuration.
+        all_vars["vault_audit_devices"] = {"krci-audit": {"type": "file",
+                                                          "options": {"file_path": state["openbao"]["audit_log"]}}}
+        # Test users get Vault tokens through the vault client's password grant.
+        all_vars["keycloak_vault_password_grant"] = True
     inventory = {
         "plugin": "krci.platform.topology",
         "option": option,

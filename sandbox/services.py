@@ -92,6 +92,7 @@ class OpenBao:
         self.port = procs.free_port()
         self.cluster_port = procs.free_port()
         self.addr = "https://127.0.0.1:%d" % self.port
+        self.audit_log = self.dir / "audit.log"
         self.record = None
 
     def config(self, cert, key):
@@ -105,6 +106,12 @@ class OpenBao:
             '  cluster_address = "127.0.0.1:%d"' % self.cluster_port,
             '  tls_cert_file = "%s"' % cert,
             '  tls_key_file  = "%s"' % key,
+            "}",
+            # Declarative audit device (OpenBao refuses them through the API).
+            'audit "file" "krci-audit" {',
+            '  options {',
+            '    file_path = "%s"' % self.audit_log,
+            "  }",
             "}",
             'api_addr     = "%s"' % self.addr,
             'cluster_addr = "https://127.0.0.1:%d"' % self.cluster_port,
@@ -133,4 +140,5 @@ class OpenBao:
 
     def describe(self):
         return {"addr": self.addr, "ca_file": str(self.ca.cert_path), "config": str(self.dir / "config.hcl"),
+                "audit_log": str(self.audit_log),
                 "log": str(self.dir / "openbao.log")}

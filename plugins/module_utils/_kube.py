@@ -110,6 +110,22 @@ class KubeClient:
         status = reply.to_dict().get("status") or {}
         return status.get("token"), status.get("expirationTimestamp")
 
+    def service_account_issuer(self):
+        """(issuer, jwks) of the cluster's ServiceAccount tokens, from its OIDC discovery endpoints."""
+        def get(path):
+            reply = self._retry("read %s of %s" % (path, self.api_url),
+                                lambda: self.client.client.call_api(path, "GET", response_type="object",
+                                                                    auth_settings=["BearerToken"],
+                                                                    _return_http_data_only=True))
+            return reply
+        try:
+            discovery = get("/.well-known/openid-configuration")
+            jwks = get("/openid/v1/jwks")
+        except Exception as exc:  # pylint: disable=broad-except
+            raise KubeError("read the ServiceAccount issuer of %s: %s; the kubeconfig's user needs "
+                            "system:service-account-issuer-discovery" % (self.api_url, _reason(exc)))
+        return discovery.get("issuer"), jwks
+
     def apply(self, resource, body, field_manager, force_conflicts, dry_run):
         meta = body["metadata"]
         kwargs = {"body": body, "name": meta["name"], "field_manager": field_manager,
@@ -240,6 +256,29 @@ def apply_all(client, definitions, field_manager, force_conflicts, check_mode, d
         })
     changed = any(o["action"] != "unchanged" for o in objects)
     return changed, objects, diffs
+
+
+def jwks_to_pem(jwks):
+    """PEM public keys of the RSA/EC keys in a JWKS document, in its order."""
+    import base64  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives import serialization  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa  # pylint: disable=import-outside-toplevel
+
+    def number(value):
+        return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
+
+    curves = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1(), "P-521": ec.SECP521R1()}
+    keys = []
+    for key in (jwks or {}).get("keys") or []:
+        if key.get("kty") == "RSA":
+            public = rsa.RSAPublicNumbers(number(key["e"]), number(key["n"])).public_key()
+        elif key.get("kty") == "EC" and key.get("crv") in curves:
+            public = ec.EllipticCurvePublicNumbers(number(key["x"]), number(key["y"]), curves[key["crv"]]).public_key()
+        else:
+            continue
+        keys.append(public.public_bytes(serialization.Encoding.PEM,
+                                        serialization.PublicFormat.SubjectPublicKeyInfo).decode().strip())
+    return keys
 
 
 # --- readiness ----------------------------------------------------------------------------

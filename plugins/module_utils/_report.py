@@ -88,7 +88,7 @@ def draw(graph, clusters, title, paths):
     plt.close(fig)
 
 
-def markdown(option, clusters, changes, picture):
+def markdown(option, clusters, changes, picture, services=None):
     lines = ["# krci.platform: %s" % option, "",
              "| cluster | role | environments | GitOps | API server | changed objects |",
              "| --- | --- | --- | --- | --- | --- |"]
@@ -101,4 +101,14 @@ def markdown(option, clusters, changes, picture):
     lines += ["", "Push: the hub Argo CD on the platform cluster syncs into the cluster. "
               "Pull: a dedicated Argo CD inside the cluster reads Git; nothing outside it holds its credentials.",
               "", "![topology](%s)" % picture, ""]
+    if services:
+        lines += ["## Platform services", "", "| service | setting | value |", "| --- | --- | --- |"]
+        for service in sorted(services):
+            for key, value in sorted((services[service] or {}).items()):
+                if isinstance(value, dict):
+                    value = ", ".join("%s: %s" % item for item in sorted(value.items())) or "-"
+                elif isinstance(value, list):
+                    value = ", ".join(str(v) for v in value) or "-"
+                lines.append("| %s | %s | %s |" % (service, key, value))
+        lines.append("")
     return "\n".join(lines)

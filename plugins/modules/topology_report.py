@@ -37,6 +37,12 @@ options:
     description: Per cluster name, counts of C(created), C(updated) and C(unchanged) objects.
     type: dict
     default: {}
+  services:
+    description:
+      - Per platform service (for example C(keycloak), C(vault)), settings the other roles consume
+        (issuer URL, client IDs, mounts), listed in a section of C(report.md). Never pass secrets.
+    type: dict
+    default: {}
   dest:
     description: Directory to write into; created if missing.
     type: path
@@ -104,13 +110,15 @@ def main():
         option=dict(type="str", required=True),
         topology=dict(type="list", elements="dict", required=True),
         changes=dict(type="dict", default={}),
+        services=dict(type="dict", default={}),
         dest=dict(type="path", required=True),
     ), supports_check_mode=True)
     if not HAS_LIBS:
         module.fail_json(msg=missing_required_lib("networkx and matplotlib"))
     params = module.params
     dest = params["dest"]
-    text = _report.markdown(params["option"], params["topology"], params["changes"], "topology.svg")
+    text = _report.markdown(params["option"], params["topology"], params["changes"], "topology.svg",
+                            params["services"])
     files = [os.path.join(dest, name) for name in ("report.md", "topology.svg", "topology.png")]
     if module.check_mode:
         module.exit_json(changed=False, markdown=text, files=files)

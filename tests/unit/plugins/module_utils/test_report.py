@@ -38,3 +38,13 @@ def test_pictures_are_written_and_stable(tmp_path):
     assert open(first[0]).read().startswith("<?xml")
     assert open(first[1], "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     assert open(first[0]).read() == open(second[0]).read()
+
+
+def test_markdown_lists_the_platform_services_when_given():
+    clusters = [{"name": "platform", "role": "platform", "environments": [], "gitops": "hub"}]
+    text = _report.markdown("shared", clusters, {}, "topology.svg", {
+        "keycloak": {"issuer": "https://kc/realms/krci", "clients": {"kubernetes": "kubernetes", "vault": "vault"}}})
+    assert "## Platform services" in text
+    assert "| keycloak | issuer | https://kc/realms/krci |" in text
+    assert "| keycloak | clients | kubernetes: kubernetes, vault: vault |" in text
+    assert "Platform services" not in _report.markdown("shared", clusters, {}, "topology.svg")

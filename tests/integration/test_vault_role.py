@@ -1,0 +1,263 @@
+"""The vault role through the separated option's playbook, on the sandbox's real OpenBao, Keycloak and API servers.
+
+Separated: 'workloads' (dev, test, uat) is a push target; 'staging' and 'production' are pull clusters.
+"""
+
+import base64
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from conftest import REPO, kube_client, run
+from keycloak_admin import KeycloakAdmin
+from sandbox import core as sandbox_core
+
+ESO_CRD = REPO.parent / "shared" / "testdata" / "crds" / "external-secrets" / "external-secrets.io_clustersecretstores.yaml"
+
+
+def playbook(state, env, *extra):
+    return run(["ansible-playbook", "-i", state["inventory"], str(REPO / "playbooks" / "separated.yml")] + list(extra),
+               env)
+
+
+def recap(stdout):
+    """host -> {ok, changed, failed} from the PLAY RECAP."""
+    result = {}
+    for line in stdout.split("PLAY RECAP")[-1].splitlines():
+        parts = line.split()
+        if len(parts) > 2 and parts[1] == ":":
+            result[parts[0]] = dict((k, int(v)) for k, v in (p.split("=") for p in parts[2:]))
+    return result
+
+
+def assert_ok(result):
+    assert result.returncode == 0, result.stdout[-4000:]
+    return recap(result.stdout)
+
+
+class Vault:
+    def __init__(self, state):
+        self.addr = state["openbao"]["addr"]
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.verify = state["openbao"]["ca_file"]
+
+    def call(self, method, path, token=None, **kwargs):
+        headers = {"X-Vault-Token": token} if token else {}
+        return self.session.request(method, self.addr + "/v1/" + path, headers=headers, timeout=15, **kwargs)
+
+    def login(self, mount, role, jwt):
+        return self.call("POST", "auth/%s/login" % mount, json={"role": role, "jwt": jwt})
+
+
+def install_external_secrets(state):
+    """What the External Secrets chart would bring: its ClusterSecretStore CRD, namespace and ServiceAccount."""
+    crd = yaml.safe_load(ESO_CRD.read_text())
+    for cluster in state["clusters"].values():
+        client, api = kube_client(cluster)
+        extensions = client.ApiextensionsV1Api(api)
+        try:
+            extensions.create_custom_resource_definition(crd)
+        except client.exceptions.ApiException as exc:
+            assert exc.status == 409, exc
+        core_v1 = client.CoreV1Api(api)
+        for create, body in ((core_v1.create_namespace, {"metadata": {"name": "external-secrets"}}),
+                             (lambda b: core_v1.create_namespaced_service_account("external-secrets", b),
+                              {"metadata": {"name": "external-secrets"}})):
+            try:
+                create(body)
+            except client.exceptions.ApiException as exc:
+                assert exc.status == 409, exc
+
+
+def eso_token(cluster, audience="vault"):
+    client, api = kube_client(cluster)
+    reply = client.CoreV1Api(api).create_namespaced_service_account_token("external-secrets", "external-secrets", {
+        "spec": {"audiences": [audience], "expirationSeconds": 600}})
+    return reply.status.token
+
+
+def key_store(state):
+    client, api = kube_client(state["clusters"]["platform"])
+    secret = client.CoreV1Api(api).read_namespaced_secret("vault-init", "vault-keys")
+    return json.loads(base64.b64decode(secret.data["vault-init.json"]))
+
+
+@pytest.fixture(scope="module")
+def converged(sandbox_pool, tools_env):
+    """A fresh separated sandbox, External Secrets CRDs in place, the playbook run with the root token kept."""
+    sandbox_pool.close()
+    state = sandbox_pool.get("separated")
+    install_external_secrets(state)
+    first = playbook(state, tools_env, "-e", "vault_revoke_root_token=false")
+    counts = assert_ok(first)
+    assert counts["platform"]["changed"] > 0
+    return state, first
+
+
+def test_keys_stay_in_the_locked_down_secret_and_the_run_converges(converged, tools_env):
+    state, first = converged
+    stored = key_store(state)
+    assert len(stored["keys"]) == 5 and stored["threshold"] == 3
+    assert stored["admin"]["role"] == "krci-platform-admin" and stored["root_token"]
+    for value in stored["keys"] + [stored["root_token"], stored["admin"]["secret_id"]]:
+        assert value not in first.stdout
+    second = playbook(state, tools_env)  # hands over: the root token is revoked now
+    assert_ok(second)
+    assert "root token revoked True" in " ".join(second.stdout.split())
+    vault = Vault(state)
+    assert vault.call("GET", "auth/token/lookup-self", stored["root_token"]).status_code == 403
+    after = key_store(state)
+    assert after["root_token"] is None and after["admin"] == stored["admin"] and after["keys"] == stored["keys"]
+    third = playbook(state, tools_env)  # with the stored admin AppRole only
+    assert all(c["changed"] == 0 for c in assert_ok(third).values()), third.stdout[-3000:]
+    check = playbook(state, tools_env, "--check", "--diff")
+    assert all(c["changed"] == 0 for c in assert_ok(check).values()), check.stdout[-3000:]
+
+
+def admin_token(state):
+    admin = key_store(state)["admin"]
+    reply = Vault(state).call("POST", "auth/%s/login" % admin["mount"],
+                              json={"role_id": admin["role_id"], "secret_id": admin["secret_id"]})
+    assert reply.status_code == 200, reply.text
+    return reply.json()["auth"]["client_token"]
+
+
+def test_environment_isolation_through_kubernetes_auth(converged):
+    state, _ = converged
+    vault = Vault(state)
+    token = admin_token(state)
+    for env in ("staging", "production", "dev"):
+        reply = vault.call("POST", "kv-%s/data/app" % env, token, json={"data": {"password": "pw-" + env}})
+        assert reply.status_code == 200, reply.text
+    audit = vault.call("GET", "sys/audit", token).json()
+    assert "krci-audit/" in audit.get("data", audit)
+
+    # A staging ServiceAccount token (TokenRequest, audience vault) logs in through the staging mount and
+    # reads staging only.
+    login = vault.login("kubernetes-staging", "eso-staging", eso_token(state["clusters"]["staging"]))
+    assert login.status_code == 200, login.text
+    auth = login.json()["auth"]
+    assert auth["policies"] == ["default", "krci-staging-read"]
+    staging = auth["client_token"]
+    assert vault.call("GET", "kv-staging/data/app", staging).json()["data"]["data"] == {"password": "pw-staging"}
+    assert vault.call("GET", "kv-production/data/app", staging).status_code == 403
+    # The staging mount has no role for production, and a token of the wrong audience is refused.
+    assert vault.login("kubernetes-staging", "eso-production", eso_token(state["clusters"]["staging"])).status_code != 200
+    assert vault.login("kubernetes-staging", "eso-staging",
+                       eso_token(state["clusters"]["staging"], audience="other")).status_code != 200
+    # A dev (workloads cluster) token is denied on the production mount, and on production's role anywhere.
+    dev = eso_token(state["clusters"]["workloads"])
+    assert vault.login("kubernetes-production", "eso-production", dev).status_code != 200
+    login = vault.login("kubernetes-workloads", "eso-dev", dev)
+    assert login.status_code == 200, login.text
+    assert vault.call("GET", "kv-production/data/app", login.json()["auth"]["client_token"]).status_code == 403
+
+    # Pull clusters hand Vault no credential: their mounts verify tokens with public keys only and
+    # never call the cluster; push targets' Kubernetes mounts hold a reviewer token.
+    mounts = vault.call("GET", "sys/auth", token).json()["data"]
+    for pull in ("production", "staging"):
+        assert mounts["kubernetes-%s/" % pull]["type"] == "jwt"
+        config = vault.call("GET", "auth/kubernetes-%s/config" % pull, token).json()["data"]
+        assert config["jwt_validation_pubkeys"] and not config.get("oidc_discovery_url") and not config.get("jwks_url")
+    assert mounts["kubernetes-workloads/"]["type"] == "kubernetes"
+    config = vault.call("GET", "auth/kubernetes-workloads/config", token).json()["data"]
+    assert config["token_reviewer_jwt_set"] is True
+    client, api = kube_client(state["clusters"]["platform"])
+    for secret in client.CoreV1Api(api).list_secret_for_all_namespaces().items:
+        for value in (secret.data or {}).values():
+            text = base64.b64decode(value).decode(errors="replace")
+            assert "kubernetes-production" not in text and state["clusters"]["production"]["api_url"] not in text
+
+
+def test_cluster_secret_stores_read_only_their_environment(converged):
+    state, _ = converged
+    for name, cluster in state["clusters"].items():
+        client, api = kube_client(cluster)
+        stores = client.CustomObjectsApi(api).list_cluster_custom_object("external-secrets.io", "v1",
+                                                                         "clustersecretstores")["items"]
+        by_name = {s["metadata"]["name"]: s["spec"] for s in stores}
+        assert sorted(by_name) == sorted("vault-%s" % env for env in cluster["environments"]), name
+        for env in cluster["environments"]:
+            spec = by_name["vault-%s" % env]
+            assert spec["conditions"] == [{"namespaces": ["krci-%s" % env]}]
+            vault_spec = spec["provider"]["vault"]
+            assert vault_spec["path"] == "kv-%s" % env and vault_spec["version"] == "v2"
+            if cluster["gitops"] == "pull":  # JWT auth with an audience-bound token, verified offline
+                auth = vault_spec["auth"]["jwt"]
+                assert (auth["path"], auth["role"]) == ("kubernetes-%s" % name, "eso-%s" % env)
+                assert auth["kubernetesServiceAccountToken"]["audiences"] == ["vault"]
+            else:
+                auth = vault_spec["auth"]["kubernetes"]
+                assert (auth["mountPath"], auth["role"]) == ("kubernetes-%s" % name, "eso-%s" % env)
+                assert auth["serviceAccountRef"]["audiences"] == ["vault"]
+
+
+def test_keycloak_developer_gets_the_developers_policy(converged):
+    state, _ = converged
+    admin = KeycloakAdmin(state)
+    password = "Pw-" + uuid.uuid4().hex
+    admin.ensure_user("dora", password, groups=["krci-developers"])
+    client, api = kube_client(state["clusters"]["platform"])
+    secret = client.CoreV1Api(api).read_namespaced_secret("keycloak-oidc-client", "vault").data
+    reply = admin.session.post(state["keycloak"]["url"] + "/realms/krci/protocol/openid-connect/token", timeout=30,
+                               headers={"Authorization": ""}, data={
+                                   "grant_type": "password", "client_id": "vault", "scope": "openid",
+                                   "client_secret": base64.b64decode(secret["clientSecret"]).decode(),
+                                   "username": "dora", "password": password})
+    assert reply.status_code == 200, reply.text
+    id_token = reply.json()["id_token"]
+    vault = Vault(state)
+    login = vault.login("keycloak", "krci-developers", id_token)
+    assert login.status_code == 200, login.text
+    policies = login.json()["auth"]["policies"]
+    assert "krci-developers" in policies and "krci-administrators" not in policies
+    assert vault.login("keycloak", "krci-administrators", id_token).status_code != 200
+    token = login.json()["auth"]["client_token"]
+    assert vault.call("POST", "kv-dev/data/dora", token, json={"data": {"a": "b"}}).status_code == 200
+    assert vault.call("GET", "kv-production/data/app", token).status_code == 403
+
+
+def test_openbao_restarted_sealed_is_unsealed_by_the_next_run(converged, tools_env):
+    state, _ = converged
+    sandbox_core.restart("separated", "openbao")
+    vault = Vault(state)
+    assert vault.call("GET", "sys/seal-status").json()["sealed"] is True
+    result = playbook(state, tools_env, "-vvv")
+    assert_ok(result)
+    assert vault.call("GET", "sys/seal-status").json()["sealed"] is False
+    stored = key_store(state)
+    for value in stored["keys"] + stored["keys_base64"] + [stored["admin"]["secret_id"]]:
+        assert value not in result.stdout and value not in result.stderr
+    again = playbook(state, tools_env)
+    assert all(c["changed"] == 0 for c in assert_ok(again).values()), again.stdout[-3000:]
+
+
+@pytest.mark.parametrize("extra,message", [
+    ('{"vault_kubernetes_clusters": ["platform", "dev-cluster"]}',
+     "vault_kubernetes_clusters: dev-cluster not in the topology"),
+    ('{"vault_key_shares": 3, "vault_key_threshold": 4}', "vault_key_threshold (4) is greater than vault_key_shares (3)"),
+])
+def test_bad_input_fails_before_any_change(converged, tools_env, extra, message):
+    state, _ = converged
+    vault = Vault(state)
+    token = admin_token(state)
+    before = vault.call("GET", "sys/auth", token).json()["data"]
+    result = playbook(state, tools_env, "-e", extra)
+    assert result.returncode != 0
+    flat = " ".join(result.stdout.split())
+    assert message in flat
+    # It stopped in the validation plays: no identity, baseline or secrets play ran.
+    assert "TASK [Configure the platform realm" not in flat and "TASK [krci.platform.cluster_baseline" not in flat
+    assert vault.call("GET", "sys/auth", token).json()["data"].keys() == before.keys()
+
+
+def test_reports_name_the_vault_mounts(converged):
+    state, _ = converged
+    text = (Path(state["inventory"]).parent / "reports" / "report.md").read_text()
+    assert "| vault | kv_mounts |" in text and "kubernetes-production" in text
+    assert "| keycloak | issuer | %s/realms/krci |" % state["keycloak"]["url"] in text
