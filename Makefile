@@ -55,6 +55,7 @@ bench: venv collection
 	$(PY) bench/sandbox.py
 	$(PY) bench/converge.py
 	$(PY) bench/keycloak.py
+	$(PY) bench/vault.py
 
 lock:
 	python3 -m venv /tmp/krci-lock && /tmp/krci-lock/bin/pip install -q -r requirements-dev.txt

@@ -197,3 +197,67 @@ def test_vault_config_with_kubernetes_auth_against_a_real_api_server(bao, env, t
     assert "kv-new/" not in mounts.get("data", mounts)
     policies = session.get(addr + "/v1/sys/policies/acl?list=true", headers={"X-Vault-Token": root}, timeout=10).json()
     assert not [name for name in policies["data"]["keys"] if name.startswith("krci-validate-") or name == "broken"]
+
+
+@pytest.fixture
+def lone_openbao(tmp_path):
+    """Another real OpenBao (raft, TLS), uninitialized, next to the sandbox: for the other key destinations."""
+    from sandbox import build, procs
+    from sandbox.pki import CertificateAuthority
+    from sandbox.services import OpenBao
+
+    server = OpenBao(tmp_path / "bao", build.openbao(), CertificateAuthority(tmp_path / "pki"))
+    records = []
+    server.start(records.append)
+    yield {"openbao": server.describe()}
+    for record in records:
+        procs.stop(record)
+
+
+@pytest.fixture
+def moto_server(tmp_path):
+    """moto in server mode: the one stand-in the integration tests allow (AWS)."""
+    import sys
+    import subprocess
+    import time
+
+    from sandbox import procs
+
+    port = procs.free_port()
+    log = open(tmp_path / "moto.log", "w")
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port)], stdout=log, stderr=log)
+    url = "http://127.0.0.1:%d" % port
+    for _ in range(100):
+        try:
+            requests.get(url + "/moto-api/", timeout=1)
+            break
+        except requests.exceptions.ConnectionError:
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(10)
+    log.close()
+
+
+def test_keys_in_aws_secrets_manager(lone_openbao, moto_server, env, tmp_path):
+    import boto3
+
+    aws = dict(env, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="eu-central-1")
+    destination = {"type": "aws_secrets_manager", "secret_name": "krci/vault-init", "region": "eu-central-1",
+                   "endpoint_url": moto_server}
+    result, out = play(lone_openbao, aws, tmp_path, "vault_init", key_shares=3, key_threshold=2,
+                       key_destination=destination)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert out["changed"] and out["keys_written_to"] == "AWS Secrets Manager secret krci/vault-init"
+    manager = boto3.client("secretsmanager", region_name="eu-central-1", endpoint_url=moto_server,
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+    stored = json.loads(manager.get_secret_value(SecretId="krci/vault-init")["SecretString"])
+    assert len(stored["keys"]) == 3 and stored["root_token"]
+    for value in stored["keys"] + [stored["root_token"]]:
+        assert value not in result.stdout
+    result, out = play(lone_openbao, aws, tmp_path, "vault_unseal", key_source=destination)
+    assert result.returncode == 0 and out["changed"] and out["sealed"] is False, result.stdout[-3000:]
+    again, out = play(lone_openbao, aws, tmp_path, "vault_init", key_shares=3, key_threshold=2,
+                      key_destination=destination)
+    assert again.returncode == 0 and not out["changed"]  # initialized: no new keys
+    assert json.loads(manager.get_secret_value(SecretId="krci/vault-init")["SecretString"]) == stored

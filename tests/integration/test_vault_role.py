@@ -93,7 +93,7 @@ def converged(sandbox_pool, tools_env):
     sandbox_pool.close()
     state = sandbox_pool.get("separated")
     install_external_secrets(state)
-    first = playbook(state, tools_env, "-e", "vault_revoke_root_token=false")
+    first = playbook(state, tools_env, "-vvv", "-e", "vault_revoke_root_token=false")
     counts = assert_ok(first)
     assert counts["platform"]["changed"] > 0
     return state, first
@@ -104,8 +104,8 @@ def test_keys_stay_in_the_locked_down_secret_and_the_run_converges(converged, to
     stored = key_store(state)
     assert len(stored["keys"]) == 5 and stored["threshold"] == 3
     assert stored["admin"]["role"] == "krci-platform-admin" and stored["root_token"]
-    for value in stored["keys"] + [stored["root_token"], stored["admin"]["secret_id"]]:
-        assert value not in first.stdout
+    for value in stored["keys"] + stored["keys_base64"] + [stored["root_token"], stored["admin"]["secret_id"]]:
+        assert value not in first.stdout and value not in first.stderr  # the first run was at -vvv
     second = playbook(state, tools_env)  # hands over: the root token is revoked now
     assert_ok(second)
     assert "root token revoked True" in " ".join(second.stdout.split())
@@ -261,3 +261,41 @@ def test_reports_name_the_vault_mounts(converged):
     text = (Path(state["inventory"]).parent / "reports" / "report.md").read_text()
     assert "| vault | kv_mounts |" in text and "kubernetes-production" in text
     assert "| keycloak | issuer | %s/realms/krci |" % state["keycloak"]["url"] in text
+
+
+def test_vault_role_installs_openbao_on_the_platform_cluster(converged, tools_env, tmp_path):
+    """The install path: StatefulSet (raft, TLS, audit) ready on the kwok node, volumes bound; re-run changed=0.
+
+    The server that is then configured is the sandbox's own (vault_addr), as kwok runs no container.
+    """
+    state, _ = converged
+    client, api = kube_client(state["clusters"]["platform"])
+    core_v1 = client.CoreV1Api(api)
+    for index in range(2):  # static volumes (the sandbox has no provisioner): data and audit of one server
+        try:
+            core_v1.create_persistent_volume({"metadata": {"name": "openbao-test-%d" % index}, "spec": {
+                "capacity": {"storage": "10Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "krci-sandbox",
+                "hostPath": {"path": "/tmp/openbao-test-%d" % index}}})
+        except client.exceptions.ApiException as exc:
+            assert exc.status == 409, exc
+    play = tmp_path / "install.yml"
+    play.write_text(yaml.safe_dump([{"hosts": "role_platform", "gather_facts": False, "roles": [
+        {"role": "krci.platform.vault", "vars": {
+            "vault_install": True, "vault_replicas": 1, "vault_storage_class": "krci-sandbox",
+            "vault_storage_size": "1Gi", "vault_audit_storage_size": "1Gi", "vault_hostname": "vault.krci.test"}}]}]))
+    first = run(["ansible-playbook", "-i", state["inventory"], str(play)], tools_env)
+    assert first.returncode == 0, first.stdout[-3000:]
+    apps = client.AppsV1Api(api)
+    statefulset = apps.read_namespaced_stateful_set("openbao", "vault")
+    assert statefulset.status.ready_replicas == 1
+    assert statefulset.spec.template.spec.containers[0].image == "quay.io/openbao/openbao:2.7.2"
+    claims = core_v1.list_namespaced_persistent_volume_claim("vault").items
+    assert sorted(c.metadata.name for c in claims) == ["audit-openbao-0", "data-openbao-0"]
+    assert all(c.status.phase == "Bound" for c in claims)
+    config = core_v1.read_namespaced_config_map("openbao-config", "vault").data["config.hcl"]
+    assert 'storage "raft"' in config and "openbao-0.openbao-internal.vault.svc:8200" in config
+    assert 'audit "file" "krci-audit"' in config and 'tls_cert_file   = "/openbao/tls/tls.crt"' in config
+    namespace = core_v1.read_namespace("vault")
+    assert namespace.metadata.labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    second = run(["ansible-playbook", "-i", state["inventory"], str(play)], tools_env)
+    assert second.returncode == 0 and "changed=0" in second.stdout.split("PLAY RECAP")[1], second.stdout[-3000:]
