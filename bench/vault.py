@@ -105,12 +105,12 @@ def main():
                           for m, rs in roles.items() for name, spec in rs.items()]
             cg_play = scratch / "community.yml"
             cg_play.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
-                {"community.hashi_vault.vault_read": dict(conn, path="sys/mounts"), "register": "mounts"},
-                {"community.hashi_vault.vault_read": dict(conn, path="sys/auth"), "register": "auths"},
+                {"community.hashi_vault.vault_read": dict(conn, path="sys/mounts"), "register": "mounts_live"},
+                {"community.hashi_vault.vault_read": dict(conn, path="sys/auth"), "register": "auths_live"},
                 {"community.hashi_vault.vault_write": dict(conn, path="sys/mounts/{{ item.key }}", data="{{ item.value }}"),
-                 "loop": "{{ engines | dict2items }}", "when": "(item.key ~ '/') not in mounts.data.data"},
+                 "loop": "{{ engines | dict2items }}", "when": "(item.key ~ '/') not in mounts_live.data.data"},
                 {"community.hashi_vault.vault_write": dict(conn, path="sys/auth/{{ item.key }}", data="{{ item.value }}"),
-                 "loop": "{{ auths | dict2items }}", "when": "(item.key ~ '/') not in auths.data.data"},
+                 "loop": "{{ auths | dict2items }}", "when": "(item.key ~ '/') not in auths_live.data.data"},
                 {"community.hashi_vault.vault_write": dict(conn, path="sys/policies/acl/{{ item.key }}",
                                                            data={"policy": "{{ item.value }}"}),
                  "loop": "{{ policies | dict2items }}"},

@@ -38,11 +38,21 @@ options:
       - C(role) (platform, workloads, staging, production) and C(environments) default from the
         option when the name is one of the option's default names (for example C(workloads) in
         C(separated)) or when the option has a single cluster of that role.
-      - C(kubeconfig) (path, C(~) expanded) is required; C(context) defaults to its current context;
+      - C(kubeconfig) (path, C(~) expanded) is required unless O(kubeconfig_from=environment);
+        C(context) defaults to its current context;
         C(api_url), when set, must match the context's server. C(gitops) may be given only to
         confirm the derived model. C(vars) are host variables of that cluster.
     type: dict
     required: true
+  kubeconfig_from:
+    description:
+      - C(file), each cluster names its kubeconfig file.
+      - C(environment), one kubeconfig with a context per cluster comes from E(K8S_AUTH_KUBECONFIG)
+        when the playbook runs (an AWX credential injects it); each cluster names its C(context).
+        If the variable is set when the inventory is read, the contexts are checked against it.
+    type: str
+    default: file
+    choices: [file, environment]
   push_targets:
     description:
       - Optional assertion of the clusters the platform Argo CD pushes to. A pull cluster here is an error.
@@ -70,6 +80,17 @@ clusters:
     kubeconfig: ~/.kube/krci-production.yaml
 vars:
   krci_keycloak_url: https://sso.example.com
+
+---
+# AWX: one kubeconfig with a context per cluster, injected by a credential at run time
+plugin: krci.platform.topology
+option: separated
+kubeconfig_from: environment
+clusters:
+  platform: {context: platform}
+  workloads: {context: workloads}
+  staging: {context: staging}
+  production: {context: production}
 """
 
 import os
@@ -95,7 +116,8 @@ class InventoryModule(BaseInventoryPlugin):
         declared = self._absolute_kubeconfigs(data.get("clusters") or {}, path)
         errors = []
         try:
-            resolved = topology.resolve(option, declared, data.get("push_targets"))
+            resolved = topology.resolve(option, declared, data.get("push_targets"),
+                                        kubeconfig_from=data.get("kubeconfig_from") or "file")
         except topology.TopologyError as exc:
             errors = exc.errors
             resolved = self._best_effort(declared)

@@ -134,15 +134,27 @@ def read_kubeconfig(path, context=None):
     return servers[cluster_name].rstrip("/"), context, None
 
 
-def resolve(option, declared, push_targets=None, kubeconfig_reader=read_kubeconfig):
+KUBECONFIG_FROM = ("file", "environment")
+KUBECONFIG_ENV = "K8S_AUTH_KUBECONFIG"
+
+
+def resolve(option, declared, push_targets=None, kubeconfig_reader=read_kubeconfig, kubeconfig_from="file",
+            environ=None):
     """Validate a declared inventory against the option; return the resolved clusters.
 
     ``declared`` maps cluster name -> dict with optional ``role``, ``environments``, ``gitops``,
     ``kubeconfig``, ``context``, ``api_url``, ``vars``. Missing role and environments default
     from the option by cluster name (or by role, when the option has one cluster of that role).
     Raises TopologyError listing every problem, each naming the field and the fix.
+
+    ``kubeconfig_from: environment`` (AWX: a credential injects one kubeconfig with a context per
+    cluster as K8S_AUTH_KUBECONFIG when the job runs): clusters name only their context; when the
+    variable is set at inventory time too, the contexts are checked against it.
     """
     _check_option(option)
+    if kubeconfig_from not in KUBECONFIG_FROM:
+        raise TopologyError("kubeconfig_from: %r; use file (a kubeconfig path per cluster) or environment "
+                            "(%s, for example from an AWX credential)" % (kubeconfig_from, KUBECONFIG_ENV))
     if not isinstance(declared, dict) or not declared:
         raise TopologyError("clusters: the inventory declares no clusters; the %s option needs %s" % (
             option, ", ".join(c["name"] for c in clusters(option))))
@@ -200,7 +212,8 @@ def resolve(option, declared, push_targets=None, kubeconfig_reader=read_kubeconf
     errors.extend(_check_roles(option, resolved, role_counts))
     errors.extend(_check_environments(option, resolved))
     errors.extend(_check_push_targets(resolved, push_targets))
-    errors.extend(_check_connections(resolved, kubeconfig_reader))
+    errors.extend(_check_connections(resolved, kubeconfig_reader, kubeconfig_from,
+                                     os.environ if environ is None else environ))
     if errors:
         raise TopologyError(errors)
     return resolved
@@ -267,9 +280,26 @@ def _check_push_targets(resolved, push_targets):
     return errors
 
 
-def _check_connections(resolved, kubeconfig_reader):
+def _check_connections(resolved, kubeconfig_reader, kubeconfig_from="file", environ=None):
     errors = []
     for cluster in resolved:
+        if not cluster["kubeconfig"] and kubeconfig_from == "environment":
+            if not cluster["context"]:
+                errors.append("clusters.%s.context: required with kubeconfig_from: environment (one kubeconfig, "
+                              "a context per cluster)" % cluster["name"])
+                continue
+            path = (environ or {}).get(KUBECONFIG_ENV)
+            if not path:
+                continue  # checked when the playbook runs, where the credential is injected
+            api_url, _, error = kubeconfig_reader(path, cluster["context"])
+            if error:
+                errors.append("clusters.%s: %s (from %s)" % (cluster["name"], error, KUBECONFIG_ENV))
+            elif cluster["api_url"] and cluster["api_url"].rstrip("/") != api_url:
+                errors.append("clusters.%s.api_url: %s, but context %r of %s points at %s" % (
+                    cluster["name"], cluster["api_url"], cluster["context"], KUBECONFIG_ENV, api_url))
+            else:
+                cluster["api_url"] = api_url
+            continue
         if not cluster["kubeconfig"]:
             errors.append("clusters.%s.kubeconfig: not set; give the path of this cluster's kubeconfig"
                           % cluster["name"])

@@ -30,8 +30,11 @@ class KubernetesSecretKeyStore:
         if not _kube.HAS_KUBERNETES:
             raise VaultError("key_destination type kubernetes needs the kubernetes Python library: %s"
                              % _kube.KUBERNETES_IMPORT_ERROR)
+        import os  # pylint: disable=import-outside-toplevel
+
+        kubeconfig = kubeconfig or os.environ.get("K8S_AUTH_KUBECONFIG") or os.environ.get("KUBECONFIG")
         if not kubeconfig:
-            raise VaultError("key_destination.kubeconfig is required for type kubernetes")
+            raise VaultError("key_destination.kubeconfig is required for type kubernetes (or set K8S_AUTH_KUBECONFIG)")
         self._kube = _kube
         self.namespace = namespace
         self.name = name

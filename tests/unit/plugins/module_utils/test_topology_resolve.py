@@ -168,3 +168,41 @@ def test_all_problems_reported_at_once(separated):
     separated["staging"]["kubeconfig"] = "/nonexistent"
     separated["production"]["gitops"] = "push"
     assert len(errors_of("separated", separated)) == 2
+
+
+def merged_kubeconfig(tmp_path, servers):
+    """One kubeconfig with a context per cluster, as an AWX credential injects it."""
+    path = tmp_path / "merged.kubeconfig"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": list(servers)[0],
+        "clusters": [{"name": n, "cluster": {"server": s}} for n, s in servers.items()],
+        "contexts": [{"name": n, "context": {"cluster": n, "user": "u"}} for n in servers],
+        "users": [{"name": "u", "user": {}}]}))
+    return str(path)
+
+
+def test_kubeconfig_from_environment_checks_contexts_when_the_variable_is_set(tmp_path):
+    names = ["platform", "workloads", "staging", "production"]
+    declared = {name: {"context": name} for name in names}
+    # At inventory time in AWX the credential may be absent: only the contexts are required.
+    resolved = topology.resolve("separated", declared, kubeconfig_from="environment", environ={})
+    assert all(c["kubeconfig"] is None for c in resolved)
+    path = merged_kubeconfig(tmp_path, {n: "https://10.0.0.%d:6443" % i for i, n in enumerate(names, 1)})
+    resolved = {c["name"]: c for c in topology.resolve("separated", declared, kubeconfig_from="environment",
+                                                       environ={"K8S_AUTH_KUBECONFIG": path})}
+    assert resolved["staging"]["api_url"] == "https://10.0.0.3:6443"
+    assert resolved["staging"]["kubeconfig"] is None  # resolved again when the job runs, never a stale path
+    declared["production"] = {"context": "prod-typo"}
+    with pytest.raises(topology.TopologyError) as err:
+        topology.resolve("separated", declared, kubeconfig_from="environment", environ={"K8S_AUTH_KUBECONFIG": path})
+    assert any("clusters.production: context 'prod-typo' is not in kubeconfig" in e and "K8S_AUTH_KUBECONFIG" in e
+               for e in err.value.errors)
+    declared["production"] = {}
+    with pytest.raises(topology.TopologyError) as err:
+        topology.resolve("separated", declared, kubeconfig_from="environment", environ={})
+    assert "clusters.production.context: required with kubeconfig_from: environment" in err.value.errors[0]
+
+
+def test_unknown_kubeconfig_source_is_named():
+    with pytest.raises(topology.TopologyError, match="kubeconfig_from: 'vault'; use file"):
+        topology.resolve("separated", {"platform": {}}, kubeconfig_from="vault")

@@ -37,7 +37,9 @@ def test_unknown_destination_type_names_the_supported_ones():
         vault.key_store({"type": "kubernetes_secret"})
 
 
-def test_kubernetes_destination_needs_a_kubeconfig():
+def test_kubernetes_destination_needs_a_kubeconfig(monkeypatch):
+    monkeypatch.delenv("K8S_AUTH_KUBECONFIG", raising=False)
+    monkeypatch.delenv("KUBECONFIG", raising=False)
     with pytest.raises(vault.VaultError, match="key_destination.kubeconfig is required"):
         vault.key_store({"type": "kubernetes"})
 
