@@ -291,7 +291,7 @@ def _check_connections(resolved, kubeconfig_reader, kubeconfig_from="file", envi
             path = (environ or {}).get(KUBECONFIG_ENV)
             if not path:
                 continue  # checked when the playbook runs, where the credential is injected
-            api_url, _, error = kubeconfig_reader(path, cluster["context"])
+            api_url, _context, error = kubeconfig_reader(path, cluster["context"])
             if error:
                 errors.append("clusters.%s: %s (from %s)" % (cluster["name"], error, KUBECONFIG_ENV))
             elif cluster["api_url"] and cluster["api_url"].rstrip("/") != api_url:
