@@ -12,7 +12,6 @@ than the loop, and a no-op that only reads.
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,15 +31,6 @@ def content(objects):
     roles = ["bench-role-%03d" % i for i in range(max(1, objects // 6))]
     clients = ["bench-client-%03d" % i for i in range(max(1, (objects - 3 * len(roles)) // 2))]
     return roles, clients
-
-
-def run_playbook(path, env):
-    start = time.monotonic()
-    result = subprocess.run(["ansible-playbook", str(path)], env=env, capture_output=True, text=True, check=False)
-    seconds = round(time.monotonic() - start, 2)
-    if result.returncode != 0:
-        raise SystemExit("%s failed:\n%s" % (path, result.stdout[-3000:]))
-    return seconds, result.stdout
 
 
 def main():
@@ -94,12 +84,12 @@ def main():
             result = {"objects": {"roles": len(roles), "groups": len(roles), "group_role_mappings": len(roles),
                                   "clients": len(clients), "client_mappers": len(clients)}}
             result["objects"]["total"] = sum(result["objects"].values())
-            result["ours_first_seconds"], _ = run_playbook(ours_play, env)
+            result["ours_first_seconds"] = _results.run_playbook(ours_play, env)
             result["ours_first"] = json.loads(out.read_text())
-            result["ours_noop_seconds"], _ = run_playbook(ours_play, env)
+            result["ours_noop_seconds"] = _results.run_playbook(ours_play, env)
             result["ours_noop"] = json.loads(out.read_text())
-            result["community_first_seconds"], _ = run_playbook(cg_play, env)
-            result["community_noop_seconds"], _ = run_playbook(cg_play, env)
+            result["community_first_seconds"] = _results.run_playbook(cg_play, env)
+            result["community_noop_seconds"] = _results.run_playbook(cg_play, env)
         finally:
             core.down("shared")
     result["speedup_first"] = round(result["community_first_seconds"] / result["ours_first_seconds"], 1)

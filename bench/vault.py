@@ -13,7 +13,6 @@ and the requests of our no-op. Writes bench/results/vault.json and bench/results
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,15 +44,6 @@ def state_for(prefix, clusters, environments):
                                             "bound_service_account_namespaces": ["external-secrets"],
                                             "token_policies": [policy], "token_ttl": 3600}
     return engines, auths, policies, roles
-
-
-def run_playbook(path, env):
-    start = time.monotonic()
-    result = subprocess.run(["ansible-playbook", str(path)], env=env, capture_output=True, text=True, check=False)
-    seconds = round(time.monotonic() - start, 2)
-    if result.returncode != 0:
-        raise SystemExit("%s failed:\n%s" % (path, result.stdout[-3000:]))
-    return seconds
 
 
 def init_and_unseal(addr, ca_file):
@@ -120,12 +110,12 @@ def main():
 
             objects = len(engines) + len(auths) + len(policies) + len(role_items)
             result = {"objects": objects, "clusters": len(clusters), "environments": len(environments)}
-            result["ours_first_seconds"] = run_playbook(ours_play, env)
+            result["ours_first_seconds"] = _results.run_playbook(ours_play, env)
             result["ours_first"] = json.loads(out.read_text())
-            result["ours_noop_seconds"] = run_playbook(ours_play, env)
+            result["ours_noop_seconds"] = _results.run_playbook(ours_play, env)
             result["ours_noop"] = json.loads(out.read_text())
-            result["community_first_seconds"] = run_playbook(cg_play, env)
-            result["community_noop_seconds"] = run_playbook(cg_play, env)
+            result["community_first_seconds"] = _results.run_playbook(cg_play, env)
+            result["community_noop_seconds"] = _results.run_playbook(cg_play, env)
         finally:
             core.down("shared")
     result["speedup_first"] = round(result["community_first_seconds"] / result["ours_first_seconds"], 1)
