@@ -30,6 +30,6 @@ def test_the_extraction_finds_the_messages():
     assert len(CASES) > 40
 
 
-@pytest.mark.parametrize("source,message", CASES, ids=[m[:50] for _, m in CASES])
+@pytest.mark.parametrize("source,message", CASES, ids=[message[:50] for _source, message in CASES])
 def test_every_error_message_is_on_the_troubleshooting_page(source, message):
     assert longest_literal(message) in PAGE, "%s: add %r to docs/troubleshooting.md" % (source, message)
