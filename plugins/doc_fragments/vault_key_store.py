@@ -7,7 +7,18 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-_SUBOPTIONS = r"""
+# The three options share their suboptions; ansible-test needs each fragment as a literal string.
+class ModuleDocFragment:
+    """Where Vault's unseal keys and admin credential are kept: a file, a Kubernetes Secret or AWS Secrets Manager."""
+
+    DESTINATION = r"""
+options:
+  key_destination:
+    description:
+      - Where the unseal keys and the initial root token are written.
+    type: dict
+    required: true
+    suboptions:
       type:
         description: Kind of store.
         type: str
@@ -20,7 +31,7 @@ _SUBOPTIONS = r"""
         description: For C(kubernetes), kubeconfig of the cluster that keeps the Secret.
         type: path
       context:
-        description: For C(kubernetes), context in O({option}.kubeconfig).
+        description: For C(kubernetes), context in O(key_destination.kubeconfig).
         type: str
       namespace:
         description:
@@ -33,7 +44,7 @@ _SUBOPTIONS = r"""
         type: str
         default: vault-init
       secret_name:
-        description: For C(aws_secrets_manager), the secret's name or ARN. AWS credentials come from the environment or O({option}.profile).
+        description: For C(aws_secrets_manager), the secret's name or ARN. AWS credentials come from the environment or O(key_destination.profile).
         type: str
       region:
         description: For C(aws_secrets_manager), the AWS region.
@@ -49,23 +60,100 @@ _SUBOPTIONS = r"""
         type: str
 """
 
+    SOURCE = r"""
+options:
+  key_source:
+    description:
+      - Where to read the unseal keys when O(keys) is not given (what M(krci.platform.vault_init) wrote).
+    type: dict
+    suboptions:
+      type:
+        description: Kind of store.
+        type: str
+        default: file
+        choices: [file, kubernetes, aws_secrets_manager]
+      path:
+        description: For C(file), a controller file of mode 0600; its directory must exist.
+        type: path
+      kubeconfig:
+        description: For C(kubernetes), kubeconfig of the cluster that keeps the Secret.
+        type: path
+      context:
+        description: For C(kubernetes), context in O(key_source.kubeconfig).
+        type: str
+      namespace:
+        description:
+          - For C(kubernetes), a namespace of its own (created, Pod Security restricted) that only
+            cluster administrators can read.
+        type: str
+        default: vault-keys
+      name:
+        description: For C(kubernetes), the Secret's name (key C(vault-init.json)).
+        type: str
+        default: vault-init
+      secret_name:
+        description: For C(aws_secrets_manager), the secret's name or ARN. AWS credentials come from the environment or O(key_source.profile).
+        type: str
+      region:
+        description: For C(aws_secrets_manager), the AWS region.
+        type: str
+      endpoint_url:
+        description: For C(aws_secrets_manager), another endpoint (a VPC endpoint, or moto in tests).
+        type: str
+      profile:
+        description: For C(aws_secrets_manager), an AWS profile.
+        type: str
+      kms_key_id:
+        description: For C(aws_secrets_manager), the KMS key that encrypts a new secret.
+        type: str
+"""
 
-def _option(name, description, required=False):
-    lines = ["options:", "  %s:" % name, "    description:"] + ["      - %s" % d for d in description]
-    lines += ["    type: dict"] + (["    required: true"] if required else []) + ["    suboptions:"]
-    return "\n".join(lines) + "\n" + _SUBOPTIONS.replace("{option}", name)
-
-
-class ModuleDocFragment:
-    """Where Vault's unseal keys and admin credential are kept: a file, a Kubernetes Secret or AWS Secrets Manager."""
-
-    DESTINATION = _option("key_destination", [
-        "Where the unseal keys and the initial root token are written."], required=True)
-
-    SOURCE = _option("key_source", [
-        "Where to read the unseal keys when O(keys) is not given (what M(krci.platform.vault_init) wrote)."])
-
-    CREDENTIALS = _option("credentials_from", [
-        "Log in with what the store of M(krci.platform.vault_init) and M(krci.platform.vault_admin_credential) "
-        "holds, the stored admin AppRole first, else the initial root token.",
-        "One of O(token) and O(credentials_from) is required."])
+    CREDENTIALS = r"""
+options:
+  credentials_from:
+    description:
+      - Log in with what the store of M(krci.platform.vault_init) and M(krci.platform.vault_admin_credential)
+        holds, the stored admin AppRole first, else the initial root token.
+      - One of O(token) and O(credentials_from) is required.
+    type: dict
+    suboptions:
+      type:
+        description: Kind of store.
+        type: str
+        default: file
+        choices: [file, kubernetes, aws_secrets_manager]
+      path:
+        description: For C(file), a controller file of mode 0600; its directory must exist.
+        type: path
+      kubeconfig:
+        description: For C(kubernetes), kubeconfig of the cluster that keeps the Secret.
+        type: path
+      context:
+        description: For C(kubernetes), context in O(credentials_from.kubeconfig).
+        type: str
+      namespace:
+        description:
+          - For C(kubernetes), a namespace of its own (created, Pod Security restricted) that only
+            cluster administrators can read.
+        type: str
+        default: vault-keys
+      name:
+        description: For C(kubernetes), the Secret's name (key C(vault-init.json)).
+        type: str
+        default: vault-init
+      secret_name:
+        description: For C(aws_secrets_manager), the secret's name or ARN. AWS credentials come from the environment or O(credentials_from.profile).
+        type: str
+      region:
+        description: For C(aws_secrets_manager), the AWS region.
+        type: str
+      endpoint_url:
+        description: For C(aws_secrets_manager), another endpoint (a VPC endpoint, or moto in tests).
+        type: str
+      profile:
+        description: For C(aws_secrets_manager), an AWS profile.
+        type: str
+      kms_key_id:
+        description: For C(aws_secrets_manager), the KMS key that encrypts a new secret.
+        type: str
+"""
