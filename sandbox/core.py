@@ -211,6 +211,13 @@ def _write_inventory(option, state):
                                                           "options": {"file_path": state["openbao"]["audit_log"]}}}
         # Test users get Vault tokens through the vault client's password grant.
         all_vars["keycloak_vault_password_grant"] = True
+    # Argo CD from the pinned upstream install manifest that ../shared/testdata holds (this machine
+    # cannot download it); without it, the GitOps play is skipped.
+    manifest = REPO_ROOT.parent / "shared" / "testdata" / "crds" / "argo-cd" / "install.yaml"
+    if manifest.exists():
+        all_vars["argocd_install_manifest"] = str(manifest)
+    else:
+        all_vars["krci_gitops"] = False
     inventory = {
         "plugin": "krci.platform.topology",
         "option": option,

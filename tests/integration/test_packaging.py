@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tarfile
 from pathlib import Path
 
@@ -115,9 +116,8 @@ def test_execution_environment_context_and_its_requirements_resolve(artifact, tm
 
     # The galaxy stage, offline: the same collection versions (from the pinned ansible package) and the artifact.
     collections = tmp_path / "ee-collections"
-    installed = Path(sys.modules["ansible_collections"].__path__[0]) if "ansible_collections" in sys.modules else None
-    site = installed or next(Path(p) / "ansible_collections" for p in sys.path
-                             if (Path(p) / "ansible_collections" / "kubernetes" / "core").exists())
+    # The ansible package (pinned) installs its collections in site-packages/ansible_collections.
+    site = Path(sysconfig.get_paths()["purelib"]) / "ansible_collections"
     for dep in DEPENDENCIES:
         shutil.copytree(site / dep, collections / "ansible_collections" / dep)
         version = json.loads((site / dep / "MANIFEST.json").read_text())["collection_info"]["version"]

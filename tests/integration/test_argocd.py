@@ -1,0 +1,157 @@
+"""The argocd role through the separated playbook: hub push, dedicated pull instances, SSO, isolation.
+
+Separated: 'workloads' (dev, test, uat) is the push target; 'staging' and 'production' run their
+own Argo CD. The install manifest is upstream's v3.5.1 install.yaml from ../shared/testdata (the
+sandbox inventory points the role at it, as an air-gapped site points at its copy).
+"""
+
+import base64
+import json
+
+import pytest
+import yaml
+
+from conftest import REPO, kube_client, run
+
+IN_CLUSTER = "https://kubernetes.default.svc"
+
+
+def playbook(state, env, *extra):
+    return run(["ansible-playbook", "-i", state["inventory"], str(REPO / "playbooks" / "separated.yml")] + list(extra),
+               env)
+
+
+def changed(stdout):
+    counts = {}
+    for line in stdout.split("PLAY RECAP")[-1].splitlines():
+        parts = line.split()
+        if len(parts) > 2 and parts[1] == ":":
+            counts[parts[0]] = int(dict(p.split("=") for p in parts[2:])["changed"])
+    return counts
+
+
+@pytest.fixture(scope="module")
+def converged(sandbox_pool, tools_env):
+    state = sandbox_pool.get("separated")
+    first = playbook(state, tools_env)
+    assert first.returncode == 0, first.stdout[-4000:]
+    second = playbook(state, tools_env)
+    assert second.returncode == 0, second.stdout[-4000:]
+    assert set(changed(second.stdout).values()) == {0}, second.stdout[-4000:]
+    return state, second
+
+
+def api(state, cluster):
+    client, api_client = kube_client(state["clusters"][cluster])
+    return client, api_client
+
+
+def test_every_instance_runs_and_sso_is_wired_with_the_secret_referenced(converged):
+    state, _ = converged
+    for cluster, instance in (("platform", "hub"), ("staging", "staging"), ("production", "production")):
+        client, api_client = api(state, cluster)
+        apps = client.AppsV1Api(api_client)
+        deployments = apps.list_namespaced_deployment("argocd").items
+        assert len(deployments) == 6
+        for deployment in deployments:
+            conditions = {c.type: c.status for c in deployment.status.conditions}
+            assert conditions.get("Available") == "True", deployment.metadata.name
+        controller = apps.read_namespaced_stateful_set("argocd-application-controller", "argocd")
+        assert controller.status.ready_replicas == controller.spec.replicas
+        core = client.CoreV1Api(api_client)
+        config = core.read_namespaced_config_map("argocd-cm", "argocd").data
+        oidc = yaml.safe_load(config["oidc.config"])
+        assert oidc["issuer"] == "%s/realms/krci" % state["keycloak"]["url"]
+        assert oidc["clientID"] == "argocd-%s" % instance
+        assert oidc["clientSecret"] == "$keycloak-oidc-client:clientSecret"  # referenced, not inlined
+        assert config["admin.enabled"] == "false" and config["url"] == "https://argocd-%s.krci.test" % instance
+        secret = core.read_namespaced_secret("keycloak-oidc-client", "argocd").data
+        assert base64.b64decode(secret["clientID"]).decode() == "argocd-%s" % instance
+        assert base64.b64decode(secret["clientSecret"]).decode() not in json.dumps(config)
+        rbac = core.read_namespaced_config_map("argocd-rbac-cm", "argocd").data
+        assert rbac["policy.default"] == ""
+        assert "g, krci-administrators, role:admin" in rbac["policy.csv"]
+        assert "g, krci-viewers, role:readonly" in rbac["policy.csv"]
+
+
+def test_production_isolation(converged):
+    state, _ = converged
+    pull = {"staging": state["clusters"]["staging"], "production": state["clusters"]["production"]}
+    # On the platform cluster: a cluster Secret for the push target only, nothing about pull clusters.
+    client, api_client = api(state, "platform")
+    core = client.CoreV1Api(api_client)
+    clusters = core.list_namespaced_secret("argocd", label_selector="argocd.argoproj.io/secret-type=cluster").items
+    assert [s.metadata.name for s in clusters] == ["cluster-workloads"]
+    for secret in core.list_secret_for_all_namespaces().items:
+        for value in (secret.data or {}).values():
+            text = base64.b64decode(value).decode(errors="replace")
+            for name, cluster in pull.items():
+                assert cluster["api_url"] not in text, (secret.metadata.namespace, secret.metadata.name, name)
+    accounts = [sa.metadata.name for sa in core.list_service_account_for_all_namespaces().items]
+    assert not [a for a in accounts if "production" in a or "staging" in a]
+    # The production Argo CD: no cluster Secret, projects that deploy in-cluster only, into production only.
+    for name in pull:
+        client, api_client = api(state, name)
+        core = client.CoreV1Api(api_client)
+        typed = core.list_namespaced_secret("argocd", label_selector="argocd.argoproj.io/secret-type").items
+        assert {s.metadata.labels["argocd.argoproj.io/secret-type"] for s in typed} <= {"repository", "repo-creds"}
+        projects = client.CustomObjectsApi(api_client).list_namespaced_custom_object(
+            "argoproj.io", "v1alpha1", "argocd", "appprojects")["items"]
+        projects = {p["metadata"]["name"]: p["spec"] for p in projects}
+        assert sorted(projects) == ["default", name]
+        assert projects[name]["destinations"] == [{"server": IN_CLUSTER, "namespace": "krci-%s" % name}]
+        assert not projects[name].get("clusterResourceWhitelist")
+        assert not projects["default"].get("destinations") and not projects["default"].get("sourceRepos")
+
+
+def test_hub_projects_push_to_the_registered_target_only(converged):
+    state, _ = converged
+    client, api_client = api(state, "platform")
+    projects = {p["metadata"]["name"]: p["spec"] for p in client.CustomObjectsApi(api_client).list_namespaced_custom_object(
+        "argoproj.io", "v1alpha1", "argocd", "appprojects")["items"]}
+    assert sorted(projects) == ["default", "dev", "test", "uat"]
+    assert not projects["default"].get("destinations")  # the built-in project is locked down
+    for env, spec in ((e, s) for e, s in projects.items() if e != "default"):
+        assert spec["destinations"] == [{"server": state["clusters"]["workloads"]["api_url"],
+                                         "namespace": "krci-%s" % env}]
+    secret = client.CoreV1Api(api_client).read_namespaced_secret("cluster-workloads", "argocd").data
+    assert base64.b64decode(secret["server"]).decode() == state["clusters"]["workloads"]["api_url"]
+    assert base64.b64decode(secret["namespaces"]).decode() == "krci-dev,krci-test,krci-uat"
+    assert base64.b64decode(secret["clusterResources"]).decode() == "false"
+    assert json.loads(base64.b64decode(secret["config"]))["bearerToken"]
+
+
+@pytest.mark.parametrize("namespace,verb,resource,allowed", [
+    ("krci-dev", "get", "secrets", True),
+    ("krci-uat", "create", "deployments", True),
+    ("kube-system", "get", "secrets", False),
+    ("argocd-manager", "get", "secrets", False),
+    ("", "create", "clusterroles", False),
+    ("", "list", "secrets", False),
+])
+def test_push_target_service_account_is_least_privilege(converged, namespace, verb, resource, allowed):
+    state, _ = converged
+    client, api_client = api(state, "workloads")
+    review = client.AuthorizationV1Api(api_client).create_subject_access_review({
+        "apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+        "spec": {"user": "system:serviceaccount:argocd-manager:argocd-manager",
+                 "groups": ["system:serviceaccounts", "system:serviceaccounts:argocd-manager", "system:authenticated"],
+                 "resourceAttributes": {"namespace": namespace, "verb": verb, "resource": resource,
+                                        "group": "apps" if resource == "deployments" else
+                                        ("rbac.authorization.k8s.io" if resource == "clusterroles" else "")}}})
+    assert review.status.allowed is allowed
+
+
+@pytest.mark.parametrize("extra,message", [
+    ('{"argocd_version": "3.5"}', "argocd_version: '3.5' is not a release tag such as v3.5.1"),
+    ('{"argocd_install_manifest": "/nowhere/install.yaml"}',
+     "argocd_install_manifest: /nowhere/install.yaml is neither an https URL nor a file on the controller"),
+    ('{"argocd_source_repos": ["ftp://example.invalid/repo"]}', "argocd_source_repos: 'ftp://example.invalid/repo' is not a Git URL"),
+])
+def test_bad_input_fails_before_any_change(converged, tools_env, extra, message):
+    state, _ = converged
+    result = playbook(state, tools_env, "-e", extra)
+    assert result.returncode != 0
+    flat = " ".join(result.stdout.split())
+    assert message in flat
+    assert "TASK [Configure the platform realm" not in flat and "TASK [krci.platform.cluster_baseline" not in flat
