@@ -83,6 +83,33 @@ def converge_and_check(sandbox_pool, tools_env, option):
         assert "| %s | " % name in text
     assert (report / "topology.png").read_bytes()[:4] == b"\x89PNG"
     verify_baseline(state)
+    verify_gitops_isolation(state)
+
+
+def verify_gitops_isolation(state):
+    """Per option: the hub registers push targets only; nothing on the platform cluster names a pull
+    cluster; every pull cluster's Argo CD has no cluster Secret and deploys in-cluster only."""
+    import base64
+
+    pull = [name for name, c in state["clusters"].items() if c["gitops"] == "pull"]
+    push = [name for name, c in state["clusters"].items() if c["gitops"] == "push" and name != "platform"]
+    client, api = kube_client(state["clusters"]["platform"])
+    core = client.CoreV1Api(api)
+    registered = core.list_namespaced_secret("argocd", label_selector="argocd.argoproj.io/secret-type=cluster").items
+    assert sorted(s.metadata.name for s in registered) == sorted("cluster-%s" % name for name in push)
+    for secret in core.list_secret_for_all_namespaces().items:
+        text = " ".join(base64.b64decode(v).decode(errors="replace") for v in (secret.data or {}).values())
+        for name in pull:
+            assert state["clusters"][name]["api_url"] not in text, (secret.metadata.name, name)
+    for name in pull:
+        client, api = kube_client(state["clusters"][name])
+        typed = client.CoreV1Api(api).list_namespaced_secret(
+            "argocd", label_selector="argocd.argoproj.io/secret-type=cluster").items
+        assert not typed, name
+        projects = client.CustomObjectsApi(api).list_namespaced_custom_object(
+            "argoproj.io", "v1alpha1", "argocd", "appprojects")["items"]
+        for project in projects:
+            assert all(d["server"] == "https://kubernetes.default.svc" for d in project["spec"].get("destinations") or [])
 
 
 def verify_baseline(state):
@@ -107,6 +134,9 @@ def verify_baseline(state):
                                  "uat": {"krci-developers": "view", "krci-viewers": "view"},
                                  "staging": {"krci-developers": "view", "krci-viewers": "view"},
                                  "production": {}}[env]
+            if cluster["gitops"] == "push" and name != "platform":
+                # The hub Argo CD's ServiceAccount (krci.platform.argocd) administers push targets' namespaces.
+                expected_bindings = dict(expected_bindings, **{"krci-argocd-manager": "admin"})
             assert bindings == expected_bindings, (name, env)
         automation = client.RbacAuthorizationV1Api(api).read_cluster_role("krci-automation")
         for rule in automation.rules:
