@@ -56,6 +56,7 @@ bench: venv collection
 	$(PY) bench/converge.py
 	$(PY) bench/keycloak.py
 	$(PY) bench/vault.py
+	$(PY) bench/argocd.py
 
 lock:
 	python3 -m venv /tmp/krci-lock && /tmp/krci-lock/bin/pip install -q -r requirements-dev.txt

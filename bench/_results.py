@@ -16,10 +16,10 @@ def write(name, result, table_lines):
     print(text)
 
 
-def run_playbook(path, env):
+def run_playbook(path, env, extra=()):
     """Seconds one ansible-playbook run takes; exits with its output if it fails."""
     start = time.monotonic()
-    result = subprocess.run(["ansible-playbook", str(path)], env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(["ansible-playbook"] + list(extra) + [str(path)], env=env, capture_output=True, text=True, check=False)
     seconds = round(time.monotonic() - start, 2)
     if result.returncode != 0:
         raise SystemExit("%s failed:\n%s" % (path, result.stdout[-3000:]))

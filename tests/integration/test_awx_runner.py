@@ -55,6 +55,7 @@ def injected_env(kubeconfig_path, keycloak_creds):
 
 @pytest.fixture(scope="module")
 def awx_job(sandbox_pool, tmp_path_factory):
+    sandbox_pool.close()  # a fresh sandbox, so the first job has real work to do
     state = sandbox_pool.get("separated")
     data = tmp_path_factory.mktemp("awx-job")
     (data / "env").mkdir()
