@@ -21,9 +21,9 @@ def _parser():
             cmd.add_argument("--no-keycloak", action="store_true", help="skip Keycloak (API servers get no OIDC)")
             cmd.add_argument("--no-openbao", action="store_true", help="skip OpenBao")
             cmd.add_argument("--timeout", type=int, default=300, help="seconds to wait for readiness (default 300)")
-    cmd = sub.add_parser("restart", help="restart one service of a running sandbox (keycloak, openbao)")
+    cmd = sub.add_parser("restart", help="restart one process of a running sandbox (keycloak, openbao, <cluster>/kube-apiserver)")
     cmd.add_argument("--option", required=True, help="allocation option: %s" % ", ".join(topology.OPTIONS))
-    cmd.add_argument("service", choices=["keycloak", "openbao"])
+    cmd.add_argument("service", help="process name, e.g. keycloak, openbao, workloads/kube-apiserver")
     cmd = sub.add_parser("build", help="build or fetch components into the cache (default: all)")
     cmd.add_argument("components", nargs="*", help="any of: %s" % ", ".join(build.ALL))
     return parser

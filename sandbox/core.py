@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sandbox import build, procs, topology
+from sandbox import build, charts, procs, topology
 from sandbox.cluster import ControlPlane
 from sandbox.log import Step, say
 from sandbox.services import Keycloak, OpenBao
@@ -218,6 +218,15 @@ def _write_inventory(option, state):
         all_vars["argocd_install_manifest"] = str(manifest)
     else:
         all_vars["krci_gitops"] = False
+    # The operators from charts written for the sandbox around the upstream CRDs of ../shared/testdata
+    # (an air-gapped site points operators_chart_dir at its mirror of the upstream charts the same way).
+    if charts.available():
+        chart_dir = Path(state["home"]) / "charts"
+        all_vars["operators_overrides"] = charts.write_all(chart_dir)
+        all_vars["operators_chart_dir"] = str(chart_dir)
+        all_vars["operators_helm_binary"] = str(Path(state["bin_dir"]) / "helm")
+    else:
+        all_vars["krci_operators"] = False
     inventory = {
         "plugin": "krci.platform.topology",
         "option": option,
@@ -259,21 +268,29 @@ def down(option):
     return killed
 
 
-def restart(option, name, timeout=120):
-    """Stop and start one service of a running sandbox (``keycloak`` or ``openbao``), for fault tests.
-
-    OpenBao comes back sealed, as after any restart; Keycloak keeps its database.
-    """
+def _process(option, name):
     home = sandbox_home(option)
     state = _load_state(home)
     if state is None:
         raise SandboxError("sandbox %s is not up" % option)
-    if name not in ("keycloak", "openbao"):
-        raise SandboxError("restart %r: only keycloak and openbao can be restarted" % name)
     record = next((r for r in state["processes"] if r["name"] == name), None)
     if record is None:
-        raise SandboxError("sandbox %s has no %s" % (option, name))
+        raise SandboxError("sandbox %s has no process %r (known: %s)"
+                           % (option, name, ", ".join(r["name"] for r in state["processes"])))
+    return home, state, record
+
+
+def stop_process(option, name):
+    """Stop one process of a running sandbox (e.g. ``workloads/kube-apiserver``), for fault tests."""
+    _home, _state, record = _process(option, name)
     procs.stop(record)
+
+
+def start_process(option, name, timeout=120):
+    """Start a stopped process again with its recorded command line and wait until it answers."""
+    home, state, record = _process(option, name)
+    if procs.alive(record["pid"]):
+        raise SandboxError("%s of sandbox %s is running; stop it first" % (name, option))
     env = Keycloak.java_env() if name == "keycloak" else {}
     fresh = procs.start(name, record["argv"], record["log"], env=env)
     record.update(fresh)
@@ -282,10 +299,23 @@ def restart(option, name, timeout=120):
     if name == "keycloak":
         url = state["keycloak"]["health_url"]
         procs.wait_until(record, lambda: _get(url, ca_file).status_code == 200, timeout, "GET " + url)
-    else:
+    elif name == "openbao":
         url = state["openbao"]["addr"] + "/v1/sys/health"
         procs.wait_until(record, lambda: _get(url, ca_file).status_code in (200, 429, 501, 503), timeout, "GET " + url)
+    elif name.endswith("/kube-apiserver"):
+        cluster = state["clusters"][name.split("/")[0]]
+        url = cluster["api_url"] + "/readyz"
+        procs.wait_until(record, lambda: _get(url, ca_file).status_code in (200, 401, 403), timeout, "GET " + url)
     return record
+
+
+def restart(option, name, timeout=120):
+    """Stop and start one process of a running sandbox (``keycloak``, ``openbao``, ``<cluster>/kube-apiserver``).
+
+    OpenBao comes back sealed, as after any restart; Keycloak keeps its database, an API server its etcd.
+    """
+    stop_process(option, name)
+    return start_process(option, name, timeout)
 
 
 def _get(url, ca_file):

@@ -93,6 +93,12 @@ class KubeClient:
         except NotFoundError:
             return None
 
+    def list(self, resource, namespace, label_selector):
+        """The items (dicts) of a list call."""
+        reply = self._retry("list %s in %s" % (resource.kind, namespace),
+                            lambda: resource.get(namespace=namespace, label_selector=label_selector))
+        return reply.to_dict().get("items") or []
+
     def request_token(self, namespace, name, audiences, expiration_seconds):
         """(token, expirationTimestamp) from the TokenRequest API; nothing is stored in the cluster."""
         accounts = self.resource("v1", "ServiceAccount")
@@ -310,8 +316,15 @@ def not_ready_reason(obj):
         if not cond or cond.get("status") != "True":
             return "not Available (%s/%s replicas available%s)" % (
                 status.get("availableReplicas", 0), wanted, "; %s" % cond.get("message") if cond else "")
-        if status.get("updatedReplicas", 0) < wanted:
-            return "rollout in progress (%s/%s replicas updated)" % (status.get("updatedReplicas", 0), wanted)
+        # As 'kubectl rollout status': every replica updated, no old one left, every updated one available.
+        updated = status.get("updatedReplicas", 0)
+        if updated < wanted:
+            return "rollout in progress (%s/%s replicas updated)" % (updated, wanted)
+        if status.get("replicas", updated) > updated:
+            return "rollout in progress (%s old replicas pending termination; new pods not available)" % (
+                status["replicas"] - updated)
+        if status.get("availableReplicas", 0) < updated:
+            return "rollout in progress (%s/%s updated replicas available)" % (status.get("availableReplicas", 0), updated)
         return None
     if kind == "StatefulSet":
         wanted = spec.get("replicas", 1)
@@ -332,10 +345,12 @@ def not_ready_reason(obj):
     return None
 
 
+READINESS_KINDS = ("CustomResourceDefinition", "Deployment", "StatefulSet", "DaemonSet", "Job")
+
+
 def wait_ready(client, definitions, timeout, poll=1.0):
     """Wait until every CRD is Established and every workload is ready; KubeError names what is not."""
-    watched = [body for body in definitions if body.get("kind") in
-               ("CustomResourceDefinition", "Deployment", "StatefulSet", "DaemonSet", "Job")]
+    watched = [body for body in definitions if body.get("kind") in READINESS_KINDS]
     deadline = time.monotonic() + timeout
     while True:
         pending = []

@@ -1,0 +1,65 @@
+import base64
+import gzip
+import json
+
+import pytest
+import yaml
+
+from ansible_collections.krci.platform.plugins.module_utils import _helm
+
+CRD = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+       "metadata": {"name": "certificates.cert-manager.io"}}
+MANIFEST = """---
+# Source: x/templates/workloads.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: cert-manager
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: cert-manager-controller
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: webhook
+  namespace: elsewhere
+"""
+
+
+def stored(release):
+    """What the API returns in the Secret's data: base64 of Helm's base64(gzip(json))."""
+    helm_value = base64.b64encode(gzip.compress(json.dumps(release).encode()))
+    return base64.b64encode(helm_value).decode()
+
+
+def release():
+    return {"name": "cert-manager", "namespace": "cert-manager", "version": 2, "manifest": MANIFEST,
+            "chart": {"metadata": {"name": "cert-manager", "version": "v1.21.1"},
+                      "files": [{"name": "crds/certificates.yaml",
+                                 "data": base64.b64encode(yaml.safe_dump(CRD).encode()).decode()},
+                                {"name": "README.md", "data": base64.b64encode(b"kind: Nope").decode()}]}}
+
+
+def test_the_release_record_decodes():
+    assert _helm.decode_release(stored(release()))["version"] == 2
+
+
+def test_a_broken_record_is_a_clear_error():
+    with pytest.raises(_helm.HelmReleaseError, match="cannot decode the Helm release record"):
+        _helm.decode_release("not base64!")
+
+
+def test_objects_are_the_crds_then_the_templates_in_the_release_namespace():
+    objects = _helm.release_objects(release(), yaml.safe_load_all)
+    assert [(o["kind"], o["metadata"].get("namespace")) for o in objects] == [
+        ("CustomResourceDefinition", None), ("Deployment", "cert-manager"), ("ClusterRole", None),
+        ("Service", "elsewhere")]
+
+
+def test_the_latest_revision_wins():
+    secrets = [{"metadata": {"name": "v%d" % n, "labels": {"version": str(n)}}} for n in (1, 10, 9)]
+    assert _helm.latest_revision(secrets)["metadata"]["name"] == "v10"
+    assert _helm.latest_revision([]) is None

@@ -1,0 +1,125 @@
+import io
+import os
+import tarfile
+
+import pytest
+import yaml
+
+from ansible_collections.krci.platform.plugins.module_utils._operators import resolve
+
+CATALOG = {
+    "cert_manager": {"chart": "cert-manager", "version": "v1.21.1", "repository": "https://charts.jetstack.io",
+                     "namespace": "cert-manager", "clusters": "platform", "values": {"crds": {"enabled": True}}},
+    "external_secrets": {"chart": "external-secrets", "version": "2.9.0", "namespace": "external-secrets",
+                         "repository": "https://charts.external-secrets.io", "clusters": "all"},
+    "tekton_pipelines": {"source": "manifest", "version": "v1.15.0", "namespace": "tekton-pipelines",
+                         "release": "tekton-pipelines",
+                         "manifest": "https://infra.tekton.dev/tekton-releases/pipeline/previous/{version}/release.yaml"},
+}
+ALL = ["cert_manager", "external_secrets", "tekton_pipelines"]
+
+
+def plan(enabled=None, overrides=None, chart_dir="", oci_mirror=""):
+    return resolve(CATALOG, ALL if enabled is None else enabled, overrides or {}, chart_dir, oci_mirror,
+                   load_yaml=yaml.safe_load)
+
+
+def chart(tmp_path, name, version, archive=False):
+    root = tmp_path / ("%s-%s" % (name, version))
+    root.mkdir()
+    (root / "Chart.yaml").write_text(yaml.safe_dump({"apiVersion": "v2", "name": name, "version": version}))
+    if not archive:
+        return root
+    path = tmp_path / ("%s-%s.tgz" % (name, version))
+    with tarfile.open(path, "w:gz") as tar:
+        data = (root / "Chart.yaml").read_bytes()
+        info = tarfile.TarInfo("%s/Chart.yaml" % name)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    (root / "Chart.yaml").unlink()
+    root.rmdir()
+    return path
+
+
+def test_default_sources_are_the_upstream_repositories_and_manifests():
+    components, errors = plan()
+    assert errors == []
+    assert [c["name"] for c in components] == ALL
+    cert_manager, eso, tekton = components
+    assert (cert_manager["source"], cert_manager["chart_ref"], cert_manager["chart_repo_url"],
+            cert_manager["chart_version"]) == ("repo", "cert-manager", "https://charts.jetstack.io", "v1.21.1")
+    assert cert_manager["helm_values"] == {"crds": {"enabled": True}} and cert_manager["release"] == "cert-manager"
+    assert eso["clusters"] == "all"
+    assert tekton["source"] == "manifest"
+    assert tekton["manifest"] == "https://infra.tekton.dev/tekton-releases/pipeline/previous/v1.15.0/release.yaml"
+
+
+def test_a_version_override_changes_the_chart_version_and_the_manifest_url():
+    components, errors = plan(overrides={"cert_manager": {"version": "v1.22.0"},
+                                         "tekton_pipelines": {"version": "v1.16.0"}})
+    assert errors == []
+    assert components[0]["chart_version"] == "v1.22.0"
+    assert "/previous/v1.16.0/release.yaml" in components[2]["manifest"]
+
+
+def test_an_oci_mirror_serves_every_chart_but_not_the_manifests():
+    components, errors = plan(oci_mirror="oci://harbor.example.com/krci-charts/")
+    assert errors == []
+    assert components[0]["source"] == "oci"
+    assert components[0]["chart_ref"] == "oci://harbor.example.com/krci-charts/cert-manager"
+    assert components[0]["chart_repo_url"] is None and components[0]["chart_version"] == "v1.21.1"
+    assert components[2]["source"] == "manifest"
+
+
+def test_a_chart_dir_serves_directories_and_archives(tmp_path):
+    directory = chart(tmp_path, "cert-manager", "v1.21.1")
+    archive = chart(tmp_path, "external-secrets", "2.9.0", archive=True)
+    components, errors = plan(chart_dir=str(tmp_path))
+    assert errors == []
+    assert components[0]["source"] == "path" and components[0]["chart_ref"] == str(directory)
+    assert components[1]["chart_ref"] == str(archive) and components[1]["chart_version"] is None
+
+
+def test_a_disabled_operator_is_left_out():
+    components, errors = plan(overrides={"external_secrets": {"enabled": False}})
+    assert errors == [] and [c["name"] for c in components] == ["cert_manager", "tekton_pipelines"]
+
+
+@pytest.mark.parametrize("enabled,overrides,chart_dir,message", [
+    (["cert_manager", "sealed_secrets"], {}, "", "operators_enabled: unknown operator 'sealed_secrets'"),
+    (None, {"certmanager": {"version": "v1"}}, "", "operators_overrides.certmanager: unknown operator"),
+    (None, {"cert_manager": {"versoin": "v1.2.3"}}, "", "operators_overrides.cert_manager.versoin: unknown setting"),
+    (None, {"cert_manager": {"version": "latest"}}, "",
+     "operators_overrides.cert_manager.version: 'latest' is not a version such as 1.2.3 or v1.2.3"),
+    (None, {"cert_manager": {"source": "git"}}, "", "operators_overrides.cert_manager.source: 'git' is not one of"),
+    (None, {"cert_manager": {"clusters": "staging"}}, "", "operators_overrides.cert_manager.clusters: 'staging'"),
+    (None, {"cert_manager": {"repository": "charts.jetstack.io"}}, "",
+     "operators_overrides.cert_manager.repository: 'charts.jetstack.io' is not an http(s) Helm repository URL"),
+    (None, {"cert_manager": {"source": "path", "path": "/nowhere/cert-manager"}}, "",
+     "operators_overrides.cert_manager.path: /nowhere/cert-manager does not exist on the controller"),
+    (None, {"tekton_pipelines": {"manifest": "/nowhere/{version}/release.yaml"}}, "",
+     "operators_overrides.tekton_pipelines.manifest: /nowhere/v1.15.0/release.yaml is neither an https URL nor a file"),
+    (None, {}, "/nowhere", "operators_chart_dir: /nowhere is not a directory on the controller"),
+    (None, {"cert_manager": {"namespace": "Cert_Manager"}}, "",
+     "operators_overrides.cert_manager.namespace: 'Cert_Manager' is not a valid name"),
+])
+def test_bad_input_names_the_variable(enabled, overrides, chart_dir, message):
+    components, errors = plan(enabled, overrides, chart_dir)
+    assert any(message in e for e in errors), errors
+
+
+def test_a_local_chart_of_another_version_is_an_unknown_version(tmp_path):
+    chart(tmp_path, "cert-manager", "v1.21.1")
+    os.rename(str(tmp_path / "cert-manager-v1.21.1"), str(tmp_path / "cert-manager-v9.9.9"))
+    _components, errors = plan(enabled=["cert_manager"], overrides={"cert_manager": {"version": "v9.9.9"}},
+                               chart_dir=str(tmp_path))
+    assert errors == ["operators_overrides.cert_manager.version: unknown version v9.9.9 of cert_manager: "
+                      "the chart at %s is version v1.21.1" % (tmp_path / "cert-manager-v9.9.9")]
+
+
+def test_a_missing_chart_in_the_chart_dir_says_what_to_pull(tmp_path):
+    _components, errors = plan(enabled=["cert_manager"], chart_dir=str(tmp_path))
+    assert len(errors) == 1
+    assert errors[0].startswith("operators_chart_dir: %s/cert-manager-v1.21.1 nor %s/cert-manager-v1.21.1.tgz "
+                                "does not exist" % (tmp_path, tmp_path))
+    assert "helm pull cert-manager --version v1.21.1" in errors[0]
