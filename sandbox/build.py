@@ -230,6 +230,11 @@ def helm(version=versions.HELM):
                        "-s -w -X helm.sh/helm/v3/internal/version.version=v%s" % version)
 
 
+def registry(version=versions.REGISTRY):
+    return _go_install("registry", "github.com/distribution/distribution/v3/cmd/registry", version,
+                       "-s -w -X github.com/distribution/distribution/v3/version.version=v%s" % version)
+
+
 # --- Keycloak: the Quarkus server distribution from Maven Central ---
 
 def keycloak(version=versions.KEYCLOAK):
@@ -272,6 +277,7 @@ ALL = {
     "kwok": kwok,
     "helm": helm,
     "keycloak": keycloak,
+    "registry": registry,
 }
 
 

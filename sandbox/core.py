@@ -318,6 +318,29 @@ def restart(option, name, timeout=120):
     return start_process(option, name, timeout)
 
 
+def start_oci_registry(option):
+    """Start an OCI registry (built once) in a running sandbox; ``down`` stops it with the rest.
+
+    Returns ``{"host": "127.0.0.1:<port>", "ca_file": ...}``. Idempotent: a running one is reused.
+    """
+    from sandbox.pki import CertificateAuthority
+    from sandbox.services import OciRegistry
+
+    home = sandbox_home(option)
+    state = _load_state(home)
+    if state is None:
+        raise SandboxError("sandbox %s is not up" % option)
+    running = next((r for r in state["processes"] if r["name"] == "registry"), None)
+    if running is not None and procs.alive(running["pid"]) and "registry" in state:
+        return state["registry"]
+    binary = build.registry() / "registry"
+    oci = OciRegistry(home / "registry", binary, CertificateAuthority(home / "pki"))
+    oci.start(lambda entry: state["processes"].append(entry))
+    state["registry"] = oci.describe()
+    _save_state(home, state)
+    return state["registry"]
+
+
 def _get(url, ca_file):
     import requests
 

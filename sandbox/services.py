@@ -1,6 +1,7 @@
 """The sandbox's real services run as host processes: Keycloak (HTTPS) and OpenBao (raft, uninitialized)."""
 
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -142,3 +143,37 @@ class OpenBao:
         return {"addr": self.addr, "ca_file": str(self.ca.cert_path), "config": str(self.dir / "config.hcl"),
                 "audit_log": str(self.audit_log),
                 "log": str(self.dir / "openbao.log")}
+
+
+class OciRegistry:
+    """A CNCF Distribution registry on TLS (sandbox CA), anonymous: the sandbox's Harbor/Nexus stand-in."""
+
+    def __init__(self, directory, binary, ca):
+        self.dir = Path(directory)
+        self.binary = Path(binary)
+        self.ca = ca
+        self.port = procs.free_port()
+        self.host = "127.0.0.1:%d" % self.port
+        self.record = None
+
+    def start(self, record):
+        with Step("registry", "OCI registry on https://%s" % self.host):
+            (self.dir / "data").mkdir(parents=True, exist_ok=True)
+            cert, key = self.ca.issue("registry", "registry", dns_names=("localhost",), ip_addresses=("127.0.0.1",),
+                                      server=True)
+            config = self.dir / "config.yml"
+            config.write_text(json.dumps({
+                "version": 0.1,
+                "log": {"level": "warn"},
+                "storage": {"filesystem": {"rootdirectory": str(self.dir / "data")}, "delete": {"enabled": True}},
+                "http": {"addr": self.host, "tls": {"certificate": str(cert), "key": str(key)}},
+            }))
+            self.record = procs.start("registry", [self.binary, "serve", config], self.dir / "registry.log",
+                                      env={"OTEL_TRACES_EXPORTER": "none"})
+            record(self.record)
+            url = "https://%s/v2/" % self.host
+            procs.wait_until(self.record, lambda: requests.get(url, verify=str(self.ca.cert_path), timeout=3)
+                             .status_code == 200, 60, "GET " + url)
+
+    def describe(self):
+        return {"host": self.host, "ca_file": str(self.ca.cert_path), "log": str(self.dir / "registry.log")}

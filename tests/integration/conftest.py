@@ -81,9 +81,33 @@ def kube_client(cluster):
     return client, api_client
 
 
+def playbook(state, env, *extra, name=None):
+    """ansible-playbook of the sandbox's option (or playbooks/<name>.yml) against its inventory."""
+    path = REPO / "playbooks" / ("%s.yml" % (name or state["option"]))
+    return run(["ansible-playbook", "-i", state["inventory"], str(path)] + list(extra), env)
+
+
+def recap(stdout):
+    """host -> {ok, changed, unreachable, failed, ...} from the last PLAY RECAP."""
+    result = {}
+    for line in stdout.split("PLAY RECAP")[-1].splitlines():
+        parts = line.split()
+        if len(parts) > 2 and parts[1] == ":":
+            result[parts[0]] = dict((k, int(v)) for k, v in (p.split("=") for p in parts[2:]))
+    return result
+
+
+def assert_ok(result):
+    """The run succeeded on every host; returns its recap."""
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    summary = recap(result.stdout)
+    assert all(r["failed"] == 0 and r["unreachable"] == 0 for r in summary.values()), summary
+    return summary
+
+
 def load_yaml(path):
     with open(path) as handle:
         return yaml.safe_load(handle)
 
 
-__all__ = ["run", "kube_client", "load_yaml", "procs"]
+__all__ = ["run", "kube_client", "load_yaml", "procs", "playbook", "recap", "assert_ok"]

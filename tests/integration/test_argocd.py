@@ -11,23 +11,9 @@ import json
 import pytest
 import yaml
 
-from conftest import REPO, kube_client, run
+from conftest import kube_client, playbook, recap
 
 IN_CLUSTER = "https://kubernetes.default.svc"
-
-
-def playbook(state, env, *extra):
-    return run(["ansible-playbook", "-i", state["inventory"], str(REPO / "playbooks" / "separated.yml")] + list(extra),
-               env)
-
-
-def changed(stdout):
-    counts = {}
-    for line in stdout.split("PLAY RECAP")[-1].splitlines():
-        parts = line.split()
-        if len(parts) > 2 and parts[1] == ":":
-            counts[parts[0]] = int(dict(p.split("=") for p in parts[2:])["changed"])
-    return counts
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +23,7 @@ def converged(sandbox_pool, tools_env):
     assert first.returncode == 0, first.stdout[-4000:]
     second = playbook(state, tools_env)
     assert second.returncode == 0, second.stdout[-4000:]
-    assert set(changed(second.stdout).values()) == {0}, second.stdout[-4000:]
+    assert {r["changed"] for r in recap(second.stdout).values()} == {0}, second.stdout[-4000:]
     return state, second
 
 
@@ -147,6 +133,14 @@ def test_push_target_service_account_is_least_privilege(converged, namespace, ve
     ('{"argocd_install_manifest": "/nowhere/install.yaml"}',
      "argocd_install_manifest: /nowhere/install.yaml is neither an https URL nor a file on the controller"),
     ('{"argocd_source_repos": ["ftp://example.invalid/repo"]}', "argocd_source_repos: 'ftp://example.invalid/repo' is not a Git URL"),
+    ('{"argocd_push_targets": ["workloads", "production"]}',
+     "argocd_push_targets: production is a pull cluster: its own Argo CD deploys it from Git, "
+     "and the hub must hold no credential for it"),
+    ('{"argocd_extra_destinations": [{"project": "dev", "cluster": "elsewhere", "namespace": "krci-dev-x"}]}',
+     "argocd_extra_destinations[0].cluster: 'elsewhere' is outside the topology "
+     "(clusters: platform, production, staging, workloads)"),
+    ('{"argocd_extra_destinations": [{"project": "dev", "cluster": "staging", "namespace": "krci-dev-x"}]}',
+     "argocd_extra_destinations[0]: cluster staging does not carry environment dev (it carries: staging)"),
 ])
 def test_bad_input_fails_before_any_change(converged, tools_env, extra, message):
     state, _ = converged
@@ -155,3 +149,32 @@ def test_bad_input_fails_before_any_change(converged, tools_env, extra, message)
     flat = " ".join(result.stdout.split())
     assert message in flat
     assert "TASK [Configure the platform realm" not in flat and "TASK [krci.platform.cluster_baseline" not in flat
+
+
+def test_extra_destinations_reach_only_their_environment_cluster(converged, tools_env):
+    state, _ = converged
+    extra = [{"project": "dev", "cluster": "workloads", "namespace": "krci-dev-previews"},
+             {"project": "production", "cluster": "production", "namespace": "krci-production-jobs"}]
+    result = playbook(state, tools_env, "-e", json.dumps({"argocd_extra_destinations": extra}))
+    assert result.returncode == 0, result.stdout[-4000:]
+    client, api_client = api(state, "platform")
+    custom = client.CustomObjectsApi(api_client)
+    dev = custom.get_namespaced_custom_object("argoproj.io", "v1alpha1", "argocd", "appprojects", "dev")
+    workloads_url = state["clusters"]["workloads"]["api_url"]
+    assert {"server": workloads_url, "namespace": "krci-dev-previews"} in dev["spec"]["destinations"]
+    secret = client.CoreV1Api(api_client).read_namespaced_secret("cluster-workloads", "argocd")
+    assert "krci-dev-previews" in base64.b64decode(secret.data["namespaces"]).decode().split(",")
+    # The hub's ServiceAccount is admin in the new namespace of the push target, and nowhere new else.
+    target, target_api = api(state, "workloads")
+    binding = target.RbacAuthorizationV1Api(target_api).read_namespaced_role_binding("krci-argocd-manager",
+                                                                                     "krci-dev-previews")
+    assert binding.role_ref.name == "admin"
+    # The production destination stays inside production's own instance; the hub never names it.
+    prod, prod_api = api(state, "production")
+    project = prod.CustomObjectsApi(prod_api).get_namespaced_custom_object(
+        "argoproj.io", "v1alpha1", "argocd", "appprojects", "production")
+    assert {"server": IN_CLUSTER, "namespace": "krci-production-jobs"} in project["spec"]["destinations"]
+    assert prod.CoreV1Api(prod_api).read_namespace("krci-production-jobs").metadata.labels[
+        "pod-security.kubernetes.io/enforce"] == "restricted"
+    hub_projects = custom.list_namespaced_custom_object("argoproj.io", "v1alpha1", "argocd", "appprojects")["items"]
+    assert all(d["namespace"] != "krci-production-jobs" for p in hub_projects for d in p["spec"]["destinations"])

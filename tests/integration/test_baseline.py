@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import REPO, kube_client, run
+from conftest import assert_ok, kube_client, playbook, recap
 from keycloak_admin import KeycloakAdmin
 
-RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 DIFF_HEADER = re.compile(r"^\+\+\+ after: (.+) \((created|updated)\)$", re.M)
 
 # Tests run in file order and the pool keeps one sandbox up: isolated, then shared (with the
@@ -23,23 +22,6 @@ OPTIONS = {
     "isolated": ["platform", "dev", "test", "uat", "staging", "production"],
     "separated": ["platform", "workloads", "staging", "production"],
 }
-
-
-def playbook(state, env, *extra):
-    return run(["ansible-playbook", "-i", state["inventory"], str(REPO / "playbooks" / ("%s.yml" % state["option"]))]
-               + list(extra), env)
-
-
-def recap(output):
-    return {m.group(1): {"changed": int(m.group(3)), "failed": int(m.group(5)), "unreachable": int(m.group(4))}
-            for m in RECAP.finditer(output)}
-
-
-def assert_ok(result):
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    summary = recap(result.stdout)
-    assert all(r["failed"] == 0 and r["unreachable"] == 0 for r in summary.values()), summary
-    return summary
 
 
 def resource_versions(state):

@@ -12,31 +12,10 @@ import pytest
 import requests
 import yaml
 
-from conftest import REPO, kube_client, run
+from conftest import assert_ok, kube_client, playbook, run
 from keycloak_admin import KeycloakAdmin
 from sandbox import core as sandbox_core
 
-ESO_CRD = REPO.parent / "shared" / "testdata" / "crds" / "external-secrets" / "external-secrets.io_clustersecretstores.yaml"
-
-
-def playbook(state, env, *extra):
-    return run(["ansible-playbook", "-i", state["inventory"], str(REPO / "playbooks" / "separated.yml")] + list(extra),
-               env)
-
-
-def recap(stdout):
-    """host -> {ok, changed, failed} from the PLAY RECAP."""
-    result = {}
-    for line in stdout.split("PLAY RECAP")[-1].splitlines():
-        parts = line.split()
-        if len(parts) > 2 and parts[1] == ":":
-            result[parts[0]] = dict((k, int(v)) for k, v in (p.split("=") for p in parts[2:]))
-    return result
-
-
-def assert_ok(result):
-    assert result.returncode == 0, result.stdout[-4000:]
-    return recap(result.stdout)
 
 
 class Vault:
@@ -54,26 +33,6 @@ class Vault:
         return self.call("POST", "auth/%s/login" % mount, json={"role": role, "jwt": jwt})
 
 
-def install_external_secrets(state):
-    """What the External Secrets chart would bring: its ClusterSecretStore CRD, namespace and ServiceAccount."""
-    crd = yaml.safe_load(ESO_CRD.read_text())
-    for cluster in state["clusters"].values():
-        client, api = kube_client(cluster)
-        extensions = client.ApiextensionsV1Api(api)
-        try:
-            extensions.create_custom_resource_definition(crd)
-        except client.exceptions.ApiException as exc:
-            assert exc.status == 409, exc
-        core_v1 = client.CoreV1Api(api)
-        for create, body in ((core_v1.create_namespace, {"metadata": {"name": "external-secrets"}}),
-                             (lambda b: core_v1.create_namespaced_service_account("external-secrets", b),
-                              {"metadata": {"name": "external-secrets"}})):
-            try:
-                create(body)
-            except client.exceptions.ApiException as exc:
-                assert exc.status == 409, exc
-
-
 def eso_token(cluster, audience="vault"):
     client, api = kube_client(cluster)
     reply = client.CoreV1Api(api).create_namespaced_service_account_token("external-secrets", "external-secrets", {
@@ -89,10 +48,9 @@ def key_store(state):
 
 @pytest.fixture(scope="module")
 def converged(sandbox_pool, tools_env):
-    """A fresh separated sandbox, External Secrets CRDs in place, the playbook run with the root token kept."""
+    """A fresh separated sandbox, the playbook run with the root token kept (External Secrets from the operators play)."""
     sandbox_pool.close()
     state = sandbox_pool.get("separated")
-    install_external_secrets(state)
     first = playbook(state, tools_env, "-vvv", "-e", "vault_revoke_root_token=false")
     counts = assert_ok(first)
     assert counts["platform"]["changed"] > 0

@@ -1,0 +1,265 @@
+"""The operators role through the separated playbook, on the sandbox's real API servers and helm.
+
+The charts are the sandbox's own (sandbox/charts.py): the real upstream CRDs of ../shared/testdata
+plus stand-in Deployments that kwok runs, named and versioned like the upstream charts, installed
+from a local chart directory as an air-gapped site would. Tekton Triggers comes from a manifest.
+"""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, assert_ok, kube_client, playbook, recap, run
+from sandbox import charts, core
+
+TESTDATA = REPO.parent / "shared" / "testdata" / "crds"
+PLATFORM_RELEASES = {
+    ("cert-manager", "cert-manager", "cert-manager-v1.21.1"),
+    ("external-secrets", "external-secrets", "external-secrets-2.9.0"),
+    ("tekton-pipelines", "tekton-pipelines", "tekton-pipeline-v1.15.0"),
+    ("codebase-operator", "krci", "codebase-operator-2.34.0"),
+    ("cd-pipeline-operator", "krci", "cd-pipeline-operator-2.30.0"),
+    ("keycloak-operator", "krci", "keycloak-operator-1.35.0"),
+}
+PLATFORM_CRDS = ["cert-manager", "external-secrets", "tekton-pipeline", "tekton-triggers", "edp-codebase-operator",
+                 "edp-cd-pipeline-operator", "edp-keycloak-operator"]
+
+
+def crd_names(folder):
+    return sorted(yaml.safe_load(path.read_text())["metadata"]["name"] for path in (TESTDATA / folder).glob("*.yaml"))
+
+
+def helm_releases(state, cluster, env):
+    result = run([Path(state["bin_dir"]) / "helm", "list", "-A", "-o", "json",
+                  "--kubeconfig", state["clusters"][cluster]["kubeconfig"]], env)
+    assert result.returncode == 0, result.stderr
+    return {(r["name"], r["namespace"]): r for r in json.loads(result.stdout)}
+
+
+def inventory_overrides(state):
+    return yaml.safe_load(Path(state["inventory"]).read_text())["vars"]["operators_overrides"]
+
+
+def operators_only(state, env, *extra):
+    """Just the operators play (as a user may run it), on the platform cluster."""
+    return playbook(state, env, "--limit", "platform", *extra, name="common/operators")
+
+
+@pytest.fixture(scope="module")
+def converged(sandbox_pool, tools_env):
+    state = sandbox_pool.get("separated")
+    assert_ok(playbook(state, tools_env))
+    return state
+
+
+def test_every_operator_runs_at_its_pinned_version(converged, tools_env):
+    state = converged
+    releases = helm_releases(state, "platform", tools_env)
+    assert {(r["name"], r["namespace"], r["chart"]) for r in releases.values()} == PLATFORM_RELEASES
+    assert all(r["status"] == "deployed" for r in releases.values())
+    # External Secrets, and only it, in every other cluster.
+    for cluster in ("workloads", "staging", "production"):
+        others = helm_releases(state, cluster, tools_env)
+        assert [(r["name"], r["chart"]) for r in others.values()] == [("external-secrets", "external-secrets-2.9.0")]
+
+    for cluster, folders in (("platform", PLATFORM_CRDS), ("production", ["external-secrets"])):
+        client, api = kube_client(state["clusters"][cluster])
+        extensions = client.ApiextensionsV1Api(api)
+        served = {crd.metadata.name: crd for crd in extensions.list_custom_resource_definition().items}
+        for folder in folders:
+            for name in crd_names(folder):
+                conditions = {c.type: c.status for c in served[name].status.conditions}
+                assert conditions["Established"] == "True", name
+        apps = client.AppsV1Api(api)
+        for namespace in {"platform": ["cert-manager", "external-secrets", "tekton-pipelines", "krci"],
+                          "production": ["external-secrets"]}[cluster]:
+            deployments = apps.list_namespaced_deployment(namespace).items
+            assert deployments, namespace
+            for deployment in deployments:
+                assert deployment.status.available_replicas == deployment.spec.replicas, deployment.metadata.name
+            labels = client.CoreV1Api(api).read_namespace(namespace).metadata.labels
+            assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    # cert-manager lives on the platform cluster only.
+    client, api = kube_client(state["clusters"]["production"])
+    served = {c.metadata.name for c in client.ApiextensionsV1Api(api).list_custom_resource_definition().items}
+    assert "certificates.cert-manager.io" not in served
+
+
+def test_cert_manager_has_the_platform_ca_issuer(converged):
+    client, api = kube_client(converged["clusters"]["platform"])
+    custom = client.CustomObjectsApi(api)
+    issuers = {i["metadata"]["name"]: i["spec"] for i in
+               custom.list_cluster_custom_object("cert-manager.io", "v1", "clusterissuers")["items"]}
+    assert issuers["krci-ca-selfsigned"] == {"selfSigned": {}}
+    assert issuers["krci-ca"] == {"ca": {"secretName": "krci-ca"}}
+    assert "krci-acme" not in issuers
+    ca = custom.get_namespaced_custom_object("cert-manager.io", "v1", "cert-manager", "certificates", "krci-ca")
+    assert ca["spec"]["isCA"] is True and ca["spec"]["issuerRef"]["name"] == "krci-ca-selfsigned"
+
+
+def test_external_secrets_lets_the_vault_role_create_the_stores(converged):
+    client, api = kube_client(converged["clusters"]["workloads"])
+    stores = client.CustomObjectsApi(api).list_cluster_custom_object("external-secrets.io", "v1", "clustersecretstores")
+    assert sorted(s["metadata"]["name"] for s in stores["items"]) == ["vault-dev", "vault-test", "vault-uat"]
+
+
+def test_a_rerun_and_check_mode_change_nothing(converged, tools_env):
+    state = converged
+    before = {key: r["revision"] for key, r in helm_releases(state, "platform", tools_env).items()}
+    again = assert_ok(playbook(state, tools_env))
+    assert all(r["changed"] == 0 for r in again.values()), again
+    check = assert_ok(playbook(state, tools_env, "--check", "--diff"))
+    assert all(r["changed"] == 0 for r in check.values()), check
+    assert {key: r["revision"] for key, r in helm_releases(state, "platform", tools_env).items()} == before
+
+
+def test_changing_a_pinned_version_upgrades_in_place(converged, tools_env, tmp_path):
+    state = converged
+    before = helm_releases(state, "platform", tools_env)[("cert-manager", "cert-manager")]
+    newer = charts.write_chart(tmp_path, "cert_manager", "v1.21.2")
+    overrides = dict(inventory_overrides(state), cert_manager={"version": "v1.21.2", "source": "path",
+                                                               "path": str(newer)})
+    extra = ("-e", json.dumps({"operators_overrides": overrides}))
+    try:
+        upgrade = assert_ok(operators_only(state, tools_env, *extra))
+        assert upgrade["platform"]["changed"] >= 1
+        after = helm_releases(state, "platform", tools_env)[("cert-manager", "cert-manager")]
+        assert after["chart"] == "cert-manager-v1.21.2" and after["status"] == "deployed"
+        assert int(after["revision"]) == int(before["revision"]) + 1
+        client, api = kube_client(state["clusters"]["platform"])
+        deployment = client.AppsV1Api(api).read_namespaced_deployment("cert-manager", "cert-manager")
+        assert deployment.spec.template.spec.containers[0].image.endswith("/cert-manager:v1.21.2")
+        assert deployment.status.updated_replicas == deployment.status.available_replicas == 1
+        same = assert_ok(operators_only(state, tools_env, *extra))
+        assert same["platform"]["changed"] == 0
+    finally:
+        assert_ok(operators_only(state, tools_env))
+    assert helm_releases(state, "platform", tools_env)[("cert-manager", "cert-manager")]["chart"] == \
+        "cert-manager-v1.21.1"
+
+
+def test_a_deployment_that_never_becomes_available_is_named(converged, tools_env):
+    state = converged
+    overrides = dict(inventory_overrides(state),
+                     keycloak_operator={"values": {"nodeSelector": {"krci.test/no-such-node": "true"}}})
+    try:
+        result = operators_only(state, tools_env, "-e", json.dumps({"operators_overrides": overrides,
+                                                                    "operators_wait_timeout": 5}))
+        assert result.returncode != 0
+        flat = " ".join(result.stdout.split())
+        assert "Helm release krci/keycloak-operator: not ready after 5s on %s" % state["clusters"]["platform"]["api_url"] \
+            in flat
+        assert "Deployment krci/keycloak-operator: rollout in progress" in flat
+    finally:
+        assert_ok(operators_only(state, tools_env))
+
+
+@pytest.mark.parametrize("override,message", [
+    ({"cert_manager": {"version": "v1.21.2", "source": "path", "path": "{pinned}"}},
+     "operators_overrides.cert_manager.version: unknown version v1.21.2 of cert_manager: the chart at {pinned} "
+     "is version v1.21.1"),
+    ({"cert_manager": {"version": "v9.9.9"}},
+     "operators_chart_dir: {charts}/cert-manager-v9.9.9 nor {charts}/cert-manager-v9.9.9.tgz does not exist "
+     "on the controller"),
+    ({"codebase_operator": {"source": "path", "path": "/nowhere/codebase-operator"}},
+     "operators_overrides.codebase_operator.path: /nowhere/codebase-operator does not exist on the controller"),
+    ({"tekton_pipelines": {"version": "latest"}},
+     "operators_overrides.tekton_pipelines.version: 'latest' is not a version such as 1.2.3 or v1.2.3"),
+    ({"sealed_secrets": {"version": "0.36.6"}}, "operators_overrides.sealed_secrets: unknown operator"),
+])
+def test_bad_operator_input_fails_before_any_change(converged, tools_env, override, message):
+    state = converged
+    chart_dir = yaml.safe_load(Path(state["inventory"]).read_text())["vars"]["operators_chart_dir"]
+    pinned = str(Path(chart_dir) / "cert-manager-v1.21.1")
+    override = json.loads(json.dumps(override).replace("{pinned}", pinned))
+    before = helm_releases(state, "platform", tools_env)
+    result = playbook(state, tools_env, "-e", json.dumps({"operators_overrides": dict(inventory_overrides(state),
+                                                                                      **override)}))
+    assert result.returncode != 0
+    flat = " ".join(result.stdout.split())
+    assert message.format(pinned=pinned, charts=chart_dir) in flat
+    assert "nothing was changed" in flat
+    assert "TASK [krci.platform.cluster_baseline" not in flat and "TASK [Configure the platform realm" not in flat
+    assert helm_releases(state, "platform", tools_env) == before
+
+
+def test_an_oci_registry_mirror_serves_the_charts(converged, tools_env, tmp_path):
+    """Harbor/Nexus stand-in: a real OCI registry (CNCF Distribution) on TLS signed by the sandbox CA."""
+    state = converged
+    registry = core.start_oci_registry(state["option"])
+    mirror = "oci://%s/krci-charts" % registry["host"]
+    # The site trusts its registry's CA (in an execution environment: the image's trust store).
+    env = dict(tools_env, SSL_CERT_FILE=registry["ca_file"])
+    helm_bin = str(Path(state["bin_dir"]) / "helm")
+    for version in ("2.34.0", "2.34.1"):
+        chart_dir = charts.write_chart(tmp_path / "src", "codebase_operator", version)
+        packaged = run([helm_bin, "package", chart_dir, "-d", tmp_path / "packages"], env)
+        assert packaged.returncode == 0, packaged.stderr
+        pushed = run([helm_bin, "push", tmp_path / "packages" / ("codebase-operator-%s.tgz" % version), mirror], env)
+        assert pushed.returncode == 0, pushed.stderr
+    before = helm_releases(state, "platform", env)[("codebase-operator", "krci")]
+
+    def with_mirror(version):
+        overrides = dict(inventory_overrides(state),
+                         codebase_operator={"source": "oci", "oci_registry": mirror, "version": version})
+        return ("-e", json.dumps({"operators_overrides": overrides}))
+
+    try:
+        upgrade = assert_ok(operators_only(state, env, *with_mirror("2.34.1")))
+        assert upgrade["platform"]["changed"] >= 1
+        after = helm_releases(state, "platform", env)[("codebase-operator", "krci")]
+        assert after["chart"] == "codebase-operator-2.34.1"
+        assert int(after["revision"]) == int(before["revision"]) + 1
+        assert assert_ok(operators_only(state, env, *with_mirror("2.34.1")))["platform"]["changed"] == 0
+        # A version the registry does not have: named before any change.
+        missing = operators_only(state, env, *with_mirror("2.34.9"))
+        assert missing.returncode != 0
+        flat = " ".join(missing.stdout.split())
+        assert "operator codebase_operator: version 2.34.9 of chart %s/codebase-operator not found or not readable" \
+            % mirror in flat
+        assert "TASK [krci.platform.operators : Install or upgrade" not in flat
+        assert helm_releases(state, "platform", env)[("codebase-operator", "krci")]["revision"] == after["revision"]
+    finally:
+        assert_ok(operators_only(state, tools_env))
+
+
+def test_push_target_api_server_stopped_mid_run(converged, tools_env):
+    """The push target's API server stops when the GitOps play starts: the run fails naming it; a re-run converges."""
+    state = converged
+    target = state["clusters"]["workloads"]
+    argv = ["ansible-playbook", "-i", state["inventory"], str(REPO / "playbooks" / "separated.yml")]
+    proc = subprocess.Popen(argv, env=tools_env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    lines, stopped = [], False
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if not stopped and line.startswith("PLAY [GitOps"):
+                core.stop_process(state["option"], "workloads/kube-apiserver")
+                stopped = True
+        proc.wait(timeout=600)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        core.start_process(state["option"], "workloads/kube-apiserver")
+    output = "".join(lines)
+    assert stopped, output[-3000:]
+    assert proc.returncode != 0
+    summary = recap(output)
+    assert summary["platform"]["failed"] == 1, summary
+    failure = output[output.index("PLAY [GitOps"):]
+    flat = " ".join(failure.split())
+    # The failing task names the cluster, its message the API server that did not answer.
+    assert "in workloads" in flat or "- workloads" in flat
+    assert "connect to %s" % target["api_url"] in flat or target["api_url"] in flat.split("fatal: [platform]")[1]
+    # Everything before the GitOps play had run.
+    assert "PLAY [Secrets" in output and summary["workloads"]["failed"] == 0
+
+    rerun = assert_ok(playbook(state, tools_env))
+    assert all(r["changed"] == 0 for r in rerun.values()), rerun
+    client, api = kube_client(state["clusters"]["platform"])
+    secret = client.CoreV1Api(api).read_namespaced_secret("cluster-workloads", "argocd")
+    assert secret.metadata.labels["argocd.argoproj.io/secret-type"] == "cluster"
