@@ -11,7 +11,10 @@ Tekton Triggers is written as a plain manifest (CRDs + namespace + Deployments),
 ``manifest`` source of the operators role.
 """
 
+import io
 import json
+import shutil
+import tarfile
 from pathlib import Path
 
 import yaml
@@ -104,6 +107,23 @@ def write_chart(dest, component, version=None, app_version=None):
     return root
 
 
+def package(chart_dir):
+    """``<chart>-<version>.tgz`` next to the chart directory (the layout 'helm package' writes), which is removed."""
+    chart_dir = Path(chart_dir)
+    archive = chart_dir.parent / (chart_dir.name + ".tgz")
+    name = yaml.safe_load((chart_dir / "Chart.yaml").read_text())["name"]
+    with tarfile.open(archive, "w:gz") as tar:
+        for path in sorted(chart_dir.rglob("*")):
+            if path.is_file():
+                data = path.read_bytes()
+                info = tarfile.TarInfo("%s/%s" % (name, path.relative_to(chart_dir).as_posix()))
+                info.size = len(data)
+                info.mode = 0o644
+                tar.addfile(info, io.BytesIO(data))
+    shutil.rmtree(chart_dir)
+    return archive
+
+
 def write_manifest(dest, component, version=None):
     """Write ``dest/<folder>-<version>.yaml``: the upstream CRDs, a namespace and stand-in Deployments."""
     pinned, folder, namespace, deployments = MANIFESTS[component]
@@ -140,7 +160,10 @@ def write_all(dest):
     """Every chart and manifest at its pinned version; returns the inventory overrides that use them."""
     overrides = {}
     for component in CHARTS:
-        write_chart(dest, component)
+        chart_dir = write_chart(dest, component)
+        # One chart as an archive, as 'helm pull' stores it in a site's chart directory.
+        if component == "keycloak_operator":
+            package(chart_dir)
     # Upstream Tekton publishes release manifests, not a chart: the sandbox installs a chart of its own.
     overrides["tekton_pipelines"] = {"source": "path", "chart": CHARTS["tekton_pipelines"][0]}
     for component in MANIFESTS:
