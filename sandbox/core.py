@@ -201,7 +201,7 @@ def _write_inventory(option, state):
         all_vars["krci_keycloak_credentials_file"] = state["keycloak"]["credentials_file"]
         all_vars["krci_keycloak_ca_file"] = state["keycloak"]["ca_file"]
         # Test users log in with the password grant; nothing here is reachable from outside.
-        all_vars["keycloak_kubernetes_password_grant"] = True
+        all_vars["keycloak_password_grant_clients"] = ["kubernetes"]
         all_vars["keycloak_base_domain"] = "krci.test"
     if "openbao" in state:
         all_vars["krci_vault_addr"] = state["openbao"]["addr"]
@@ -210,7 +210,8 @@ def _write_inventory(option, state):
         all_vars["vault_audit_devices"] = {"krci-audit": {"type": "file",
                                                           "options": {"file_path": state["openbao"]["audit_log"]}}}
         # Test users get Vault tokens through the vault client's password grant.
-        all_vars["keycloak_vault_password_grant"] = True
+        if "keycloak" in state:
+            all_vars["keycloak_password_grant_clients"].append("vault")
     # Argo CD from the pinned upstream install manifest that ../shared/testdata holds (this machine
     # cannot download it); without it, the GitOps play is skipped.
     manifest = REPO_ROOT.parent / "shared" / "testdata" / "crds" / "argo-cd" / "install.yaml"

@@ -97,6 +97,17 @@ def recap(stdout):
     return result
 
 
+def changed_tasks(stdout):
+    """'<task> -> <changed line>' for every task that reported a change: the message of a failed no-op assertion."""
+    found, task = [], None
+    for line in stdout.splitlines():
+        if line.startswith("TASK ["):
+            task = line.rstrip("* ")
+        elif line.startswith("changed:") and task:
+            found.append("%s -> %s" % (task, line.strip()))
+    return found
+
+
 def assert_ok(result):
     """The run succeeded on every host; returns its recap."""
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
@@ -110,4 +121,4 @@ def load_yaml(path):
         return yaml.safe_load(handle)
 
 
-__all__ = ["run", "kube_client", "load_yaml", "procs", "playbook", "recap", "assert_ok"]
+__all__ = ["run", "kube_client", "load_yaml", "procs", "playbook", "recap", "assert_ok", "changed_tasks"]

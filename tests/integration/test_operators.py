@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, assert_ok, kube_client, playbook, recap, run
+from conftest import REPO, assert_ok, changed_tasks, kube_client, playbook, recap, run
 from sandbox import charts, core
 
 TESTDATA = REPO.parent / "shared" / "testdata" / "crds"
@@ -111,8 +111,9 @@ def test_a_rerun_and_check_mode_change_nothing(converged, tools_env):
     before = {key: r["revision"] for key, r in helm_releases(state, "platform", tools_env).items()}
     again = assert_ok(playbook(state, tools_env))
     assert all(r["changed"] == 0 for r in again.values()), again
-    check = assert_ok(playbook(state, tools_env, "--check", "--diff"))
-    assert all(r["changed"] == 0 for r in check.values()), check
+    check_run = playbook(state, tools_env, "--check", "--diff")
+    check = assert_ok(check_run)
+    assert all(r["changed"] == 0 for r in check.values()), changed_tasks(check_run.stdout)
     assert {key: r["revision"] for key, r in helm_releases(state, "platform", tools_env).items()} == before
 
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 import yaml
 
-from conftest import assert_ok, kube_client, playbook, run
+from conftest import assert_ok, changed_tasks, kube_client, playbook, run
 from keycloak_admin import KeycloakAdmin
 from sandbox import core as sandbox_core
 
@@ -72,9 +72,9 @@ def test_keys_stay_in_the_locked_down_secret_and_the_run_converges(converged, to
     after = key_store(state)
     assert after["root_token"] is None and after["admin"] == stored["admin"] and after["keys"] == stored["keys"]
     third = playbook(state, tools_env)  # with the stored admin AppRole only
-    assert all(c["changed"] == 0 for c in assert_ok(third).values()), third.stdout[-3000:]
+    assert all(c["changed"] == 0 for c in assert_ok(third).values()), changed_tasks(third.stdout)
     check = playbook(state, tools_env, "--check", "--diff")
-    assert all(c["changed"] == 0 for c in assert_ok(check).values()), check.stdout[-3000:]
+    assert all(c["changed"] == 0 for c in assert_ok(check).values()), changed_tasks(check.stdout)
 
 
 def admin_token(state):
