@@ -24,15 +24,24 @@ class SandboxPool:
         self.state = None
 
     def get(self, option):
-        if self.current != option:
-            self.close()
-            self.state = core.up(option)
-            self.current = option
+        """The running sandbox of ``option``, its state read afresh from disk.
+
+        Tests restart processes (new pids in state.json), so a cached state would name dead pids; a sandbox
+        with a dead process is replaced instead of being handed out half broken.
+        """
+        if self.current == option:
+            fresh = core.status(option)
+            if fresh is not None and fresh["healthy"]:
+                self.state = fresh
+                return self.state
+        self.close()
+        self.state = core.up(option)
+        self.current = option
         return self.state
 
     def any(self):
         """Whatever sandbox is up (all have Keycloak and OpenBao), or the smallest one."""
-        return self.state if self.current is not None else self.get("shared")
+        return self.get(self.current or "shared")
 
     def close(self):
         if self.current is not None:

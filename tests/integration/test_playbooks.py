@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from conftest import REPO, run
-from sandbox import procs
+from sandbox import core
 
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
@@ -44,8 +44,7 @@ def test_missing_kubeconfig_is_named_before_any_cluster_is_contacted(sandbox_poo
 
 def test_unreachable_cluster_is_named_with_its_url(sandbox_pool, tools_env):
     state = sandbox_pool.get("separated")
-    apiserver = [p for p in state["processes"] if p["name"] == "workloads/kube-apiserver"][0]
-    procs.stop(apiserver)
+    core.stop_process(state["option"], "workloads/kube-apiserver")  # by name: earlier tests restart it
     try:
         result = playbook("separated", state["inventory"], tools_env)
         assert result.returncode != 0
