@@ -86,9 +86,10 @@ def _values(chart, deployments):
             "image": {"repository": "registry.invalid/sandbox", "tag": ""}}
 
 
-def write_chart(dest, component, version=None, app_version=None):
+def write_chart(dest, component, version=None, app_version=None, crd_annotations=None):
     """Write the chart of ``component`` at ``version`` (default: the pinned one) under ``dest``.
 
+    ``crd_annotations`` stamps every CRD of ``crds/`` (a chart version whose CRDs changed).
     Returns the chart directory ``dest/<chart>-<version>``.
     """
     chart, pinned, folder, deployments = CHARTS[component]
@@ -103,7 +104,13 @@ def write_chart(dest, component, version=None, app_version=None):
     (root / "values.yaml").write_text(yaml.safe_dump(_values(chart, deployments), sort_keys=False))
     (root / "templates" / "workloads.yaml").write_text(_DEPLOYMENT)
     for crd in sorted((TESTDATA / folder).glob("*.yaml")):
-        (root / "crds" / crd.name).write_bytes(crd.read_bytes())
+        if crd_annotations:
+            docs = [doc for doc in yaml.safe_load_all(crd.read_text()) if doc]
+            for doc in docs:
+                doc["metadata"].setdefault("annotations", {}).update(crd_annotations)
+            (root / "crds" / crd.name).write_text("".join("---\n" + json.dumps(doc) + "\n" for doc in docs))
+        else:
+            (root / "crds" / crd.name).write_bytes(crd.read_bytes())
     return root
 
 

@@ -11,7 +11,7 @@ import json
 import pytest
 import yaml
 
-from conftest import kube_client, playbook, recap
+from conftest import changed_tasks, kube_client, playbook, recap
 
 IN_CLUSTER = "https://kubernetes.default.svc"
 
@@ -141,6 +141,9 @@ def test_push_target_service_account_is_least_privilege(converged, namespace, ve
      "(clusters: platform, production, staging, workloads)"),
     ('{"argocd_extra_destinations": [{"project": "dev", "cluster": "staging", "namespace": "krci-dev-x"}]}',
      "argocd_extra_destinations[0]: cluster staging does not carry environment dev (it carries: staging)"),
+    ('{"argocd_repo_credentials_from": "git"}', "argocd_repo_credentials_from: 'git'; use environment (KRCI_GIT_*) or vault"),
+    ('{"argocd_repo_credentials_from": "vault", "vault_gitops_mount": ""}',
+     "argocd_repo_credentials_from: vault needs the GitOps mount and stores of the vault role"),
 ])
 def test_bad_input_fails_before_any_change(converged, tools_env, extra, message):
     state, _ = converged
@@ -178,3 +181,43 @@ def test_extra_destinations_reach_only_their_environment_cluster(converged, tool
         "pod-security.kubernetes.io/enforce"] == "restricted"
     hub_projects = custom.list_namespaced_custom_object("argoproj.io", "v1alpha1", "argocd", "appprojects")["items"]
     assert all(d["namespace"] != "krci-production-jobs" for p in hub_projects for d in p["spec"]["destinations"])
+
+
+def test_repository_credentials_move_from_the_environment_to_vault(converged, tools_env):
+    """environment mode writes the Secret; vault mode replaces it by an ExternalSecret read in each cluster."""
+    state, _ = converged
+    git = dict(tools_env, KRCI_GIT_URL="https://git.example.test/krci", KRCI_GIT_USERNAME="ci",
+               KRCI_GIT_PASSWORD="git-password-from-awx")
+    first = playbook(state, git)
+    assert first.returncode == 0, first.stdout[-4000:]
+    assert "git-password-from-awx" not in first.stdout
+    for cluster in ("platform", "staging", "production"):
+        client, api_client = api(state, cluster)
+        secret = client.CoreV1Api(api_client).read_namespaced_secret("krci-repo-creds", "argocd")
+        assert secret.metadata.labels["argocd.argoproj.io/secret-type"] == "repo-creds"
+        assert base64.b64decode(secret.data["password"]).decode() == "git-password-from-awx"
+
+    vault_mode = ("-e", "argocd_repo_credentials_from=vault")
+    moved = playbook(state, tools_env, *vault_mode)
+    assert moved.returncode == 0, moved.stdout[-4000:]
+    for cluster, instance in (("platform", "hub"), ("staging", "staging"), ("production", "production")):
+        client, api_client = api(state, cluster)
+        core = client.CoreV1Api(api_client)
+        assert "krci-repo-creds" not in [s.metadata.name for s in core.list_namespaced_secret("argocd").items]
+        external = client.CustomObjectsApi(api_client).get_namespaced_custom_object(
+            "external-secrets.io", "v1", "argocd", "externalsecrets", "krci-repo-creds-vault")["spec"]
+        assert external["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "vault-gitops"}
+        assert external["dataFrom"] == [{"extract": {"key": "%s/repo-creds" % instance}}]
+        assert external["target"]["template"]["metadata"]["labels"]["argocd.argoproj.io/secret-type"] == "repo-creds"
+        store = client.CustomObjectsApi(api_client).get_cluster_custom_object(
+            "external-secrets.io", "v1", "clustersecretstores", "vault-gitops")["spec"]
+        assert store["conditions"] == [{"namespaces": ["argocd"]}]  # no environment namespace can use it
+    # The push target runs no Argo CD and gets no store for it.
+    target, target_api = api(state, "workloads")
+    stores = target.CustomObjectsApi(target_api).list_cluster_custom_object(
+        "external-secrets.io", "v1", "clustersecretstores")["items"]
+    assert "vault-gitops" not in [s["metadata"]["name"] for s in stores]
+    again = playbook(state, tools_env, *vault_mode)
+    assert again.returncode == 0, again.stdout[-4000:]
+    assert {r["changed"] for r in recap(again.stdout).values()} == {0}, changed_tasks(again.stdout)
+

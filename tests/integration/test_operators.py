@@ -120,7 +120,9 @@ def test_a_rerun_and_check_mode_change_nothing(converged, tools_env):
 def test_changing_a_pinned_version_upgrades_in_place(converged, tools_env, tmp_path):
     state = converged
     before = helm_releases(state, "platform", tools_env)[("cert-manager", "cert-manager")]
-    newer = charts.write_chart(tmp_path, "cert_manager", "v1.21.2")
+    # The new version's CRDs changed: Helm would keep the old ones, the role applies them.
+    newer = charts.write_chart(tmp_path, "cert_manager", "v1.21.2", crd_annotations={"krci.test/schema": "v1.21.2"})
+    crds = crd_names("cert-manager")
     overrides = dict(inventory_overrides(state), cert_manager={"version": "v1.21.2", "source": "path",
                                                                "path": str(newer)})
     extra = ("-e", json.dumps({"operators_overrides": overrides}))
@@ -134,12 +136,21 @@ def test_changing_a_pinned_version_upgrades_in_place(converged, tools_env, tmp_p
         deployment = client.AppsV1Api(api).read_namespaced_deployment("cert-manager", "cert-manager")
         assert deployment.spec.template.spec.containers[0].image.endswith("/cert-manager:v1.21.2")
         assert deployment.status.updated_replicas == deployment.status.available_replicas == 1
+        assert schema_stamps(state, crds) == {"v1.21.2"}
         same = assert_ok(operators_only(state, tools_env, *extra))
         assert same["platform"]["changed"] == 0
     finally:
         assert_ok(operators_only(state, tools_env))
     assert helm_releases(state, "platform", tools_env)[("cert-manager", "cert-manager")]["chart"] == \
         "cert-manager-v1.21.1"
+    assert schema_stamps(state, crds) == {None}  # back to the pinned chart's CRDs
+
+
+def schema_stamps(state, names):
+    client, api = kube_client(state["clusters"]["platform"])
+    extensions = client.ApiextensionsV1Api(api)
+    return {(extensions.read_custom_resource_definition(name).metadata.annotations or {}).get("krci.test/schema")
+            for name in names}
 
 
 def test_a_deployment_that_never_becomes_available_is_named(converged, tools_env):

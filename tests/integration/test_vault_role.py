@@ -4,46 +4,16 @@ Separated: 'workloads' (dev, test, uat) is a push target; 'staging' and 'product
 """
 
 import base64
-import json
 import uuid
 from pathlib import Path
 
 import pytest
-import requests
 import yaml
 
 from conftest import assert_ok, changed_tasks, kube_client, playbook, run
 from keycloak_admin import KeycloakAdmin
+from vault_client import Vault, admin_token, eso_token, key_store
 from sandbox import core as sandbox_core
-
-
-
-class Vault:
-    def __init__(self, state):
-        self.addr = state["openbao"]["addr"]
-        self.session = requests.Session()
-        self.session.trust_env = False
-        self.session.verify = state["openbao"]["ca_file"]
-
-    def call(self, method, path, token=None, **kwargs):
-        headers = {"X-Vault-Token": token} if token else {}
-        return self.session.request(method, self.addr + "/v1/" + path, headers=headers, timeout=15, **kwargs)
-
-    def login(self, mount, role, jwt):
-        return self.call("POST", "auth/%s/login" % mount, json={"role": role, "jwt": jwt})
-
-
-def eso_token(cluster, audience="vault"):
-    client, api = kube_client(cluster)
-    reply = client.CoreV1Api(api).create_namespaced_service_account_token("external-secrets", "external-secrets", {
-        "spec": {"audiences": [audience], "expirationSeconds": 600}})
-    return reply.status.token
-
-
-def key_store(state):
-    client, api = kube_client(state["clusters"]["platform"])
-    secret = client.CoreV1Api(api).read_namespaced_secret("vault-init", "vault-keys")
-    return json.loads(base64.b64decode(secret.data["vault-init.json"]))
 
 
 @pytest.fixture(scope="module")
@@ -75,14 +45,6 @@ def test_keys_stay_in_the_locked_down_secret_and_the_run_converges(converged, to
     assert all(c["changed"] == 0 for c in assert_ok(third).values()), changed_tasks(third.stdout)
     check = playbook(state, tools_env, "--check", "--diff")
     assert all(c["changed"] == 0 for c in assert_ok(check).values()), changed_tasks(check.stdout)
-
-
-def admin_token(state):
-    admin = key_store(state)["admin"]
-    reply = Vault(state).call("POST", "auth/%s/login" % admin["mount"],
-                              json={"role_id": admin["role_id"], "secret_id": admin["secret_id"]})
-    assert reply.status_code == 200, reply.text
-    return reply.json()["auth"]["client_token"]
 
 
 def test_environment_isolation_through_kubernetes_auth(converged):
@@ -139,7 +101,13 @@ def test_cluster_secret_stores_read_only_their_environment(converged):
         stores = client.CustomObjectsApi(api).list_cluster_custom_object("external-secrets.io", "v1",
                                                                          "clustersecretstores")["items"]
         by_name = {s["metadata"]["name"]: s["spec"] for s in stores}
-        assert sorted(by_name) == sorted("vault-%s" % env for env in cluster["environments"]), name
+        gitops = ["vault-gitops"] if name in ("platform", "staging", "production") else []  # the Argo CD instances
+        assert sorted(by_name) == sorted(["vault-%s" % env for env in cluster["environments"]] + gitops), name
+        for spec in [by_name[n] for n in gitops]:  # Argo CD's namespace only, the gitops mount only
+            assert spec["conditions"] == [{"namespaces": ["argocd"]}]
+            assert spec["provider"]["vault"]["path"] == "kv-gitops"
+            auth = spec["provider"]["vault"]["auth"]
+            assert (auth.get("jwt") or auth.get("kubernetes"))["role"] == "gitops"
         for env in cluster["environments"]:
             spec = by_name["vault-%s" % env]
             assert spec["conditions"] == [{"namespaces": ["krci-%s" % env]}]
@@ -257,3 +225,34 @@ def test_vault_role_installs_openbao_on_the_platform_cluster(converged, tools_en
     assert namespace.metadata.labels["pod-security.kubernetes.io/enforce"] == "restricted"
     second = run(["ansible-playbook", "-i", state["inventory"], str(play)], tools_env)
     assert second.returncode == 0 and "changed=0" in second.stdout.split("PLAY RECAP")[1], second.stdout[-3000:]
+
+
+def test_each_argo_cd_instance_reads_only_its_own_git_credentials(converged):
+    """Real logins with the External Secrets ServiceAccount of each cluster through the role 'gitops'."""
+    state, _ = converged
+    vault = Vault(state)
+    token = admin_token(state)
+    for instance in ("hub", "staging", "production"):
+        reply = vault.call("POST", "kv-gitops/data/%s/repo-creds" % instance, token,
+                           json={"data": {"url": "https://git.example.test/%s.git" % instance, "password": "pw"}})
+        assert reply.status_code == 200, reply.text
+    readers = {}
+    for cluster, mount, instance in (("platform", "kubernetes-platform", "hub"),
+                                     ("staging", "kubernetes-staging", "staging"),
+                                     ("production", "kubernetes-production", "production")):
+        login = vault.login(mount, "gitops", eso_token(state["clusters"][cluster]))
+        assert login.status_code == 200, login.text
+        assert login.json()["auth"]["policies"] == ["default", "gitops-%s-read" % instance]
+        readers[instance] = login.json()["auth"]["client_token"]
+    for instance, reader in readers.items():
+        for other in readers:
+            reply = vault.call("GET", "kv-gitops/data/%s/repo-creds" % other, reader)
+            if other == instance:
+                assert reply.json()["data"]["data"]["url"] == "https://git.example.test/%s.git" % instance
+            else:
+                assert reply.status_code == 403, (instance, other)
+        assert vault.call("GET", "kv-production/data/app", reader).status_code == 403  # not an environment's secrets
+    # The push target runs no Argo CD: it has no 'gitops' role, and the hub's role is not production's.
+    assert vault.login("kubernetes-workloads", "gitops", eso_token(state["clusters"]["workloads"])).status_code != 200
+    assert vault.login("kubernetes-production", "gitops", eso_token(state["clusters"]["platform"])).status_code != 200
+

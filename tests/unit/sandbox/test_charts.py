@@ -32,3 +32,11 @@ def test_charts_wrap_the_upstream_crds_at_the_pinned_versions(tmp_path):
     assert kinds[0] == "Namespace" and kinds.count("Deployment") == 2
     assert kinds.count("CustomResourceDefinition") == len(list((charts.TESTDATA / "tekton-triggers").glob("*.yaml")))
     assert overrides["tekton_pipelines"] == {"source": "path", "chart": "tekton-pipeline"}
+
+
+def test_a_newer_chart_can_carry_changed_crds(tmp_path):
+    chart = charts.write_chart(tmp_path, "cert_manager", "v1.21.2", crd_annotations={"krci.test/schema": "v1.21.2"})
+    crds = [doc for path in sorted((chart / "crds").iterdir()) for doc in yaml.safe_load_all(path.read_text()) if doc]
+    assert len(crds) == len(list((charts.TESTDATA / "cert-manager").glob("*.yaml")))
+    assert {crd["metadata"]["annotations"]["krci.test/schema"] for crd in crds} == {"v1.21.2"}
+    assert all(crd["kind"] == "CustomResourceDefinition" and crd["spec"]["versions"] for crd in crds)
