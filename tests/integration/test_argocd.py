@@ -141,6 +141,7 @@ def test_push_target_service_account_is_least_privilege(converged, namespace, ve
      "(clusters: platform, production, staging, workloads)"),
     ('{"argocd_extra_destinations": [{"project": "dev", "cluster": "staging", "namespace": "krci-dev-x"}]}',
      "argocd_extra_destinations[0]: cluster staging does not carry environment dev (it carries: staging)"),
+    ('{"argocd_root_repo": "git.example.test/gitops"}', "argocd_root_repo: 'git.example.test/gitops' is not a Git URL"),
     ('{"argocd_repo_credentials_from": "git"}', "argocd_repo_credentials_from: 'git'; use environment (KRCI_GIT_*) or vault"),
     ('{"argocd_repo_credentials_from": "vault", "vault_gitops_mount": ""}',
      "argocd_repo_credentials_from: vault needs the GitOps mount and stores of the vault role"),
@@ -183,8 +184,12 @@ def test_extra_destinations_reach_only_their_environment_cluster(converged, tool
     assert all(d["namespace"] != "krci-production-jobs" for p in hub_projects for d in p["spec"]["destinations"])
 
 
-def test_repository_credentials_move_from_the_environment_to_vault(converged, tools_env):
-    """environment mode writes the Secret; vault mode replaces it by an ExternalSecret read in each cluster."""
+def test_credentials_move_to_vault_and_every_instance_gets_its_app_of_apps(converged, tools_env):
+    """environment mode writes the Secret; vault mode replaces it by an ExternalSecret read in each cluster.
+
+    The vault-mode runs also set the app-of-apps repository: each instance gets a root Application that
+    reads its own path and may create Applications only.
+    """
     state, _ = converged
     git = dict(tools_env, KRCI_GIT_URL="https://git.example.test/krci", KRCI_GIT_USERNAME="ci",
                KRCI_GIT_PASSWORD="git-password-from-awx")
@@ -197,7 +202,8 @@ def test_repository_credentials_move_from_the_environment_to_vault(converged, to
         assert secret.metadata.labels["argocd.argoproj.io/secret-type"] == "repo-creds"
         assert base64.b64decode(secret.data["password"]).decode() == "git-password-from-awx"
 
-    vault_mode = ("-e", "argocd_repo_credentials_from=vault")
+    root_repo = "https://git.example.test/krci-gitops.git"
+    vault_mode = ("-e", json.dumps({"argocd_repo_credentials_from": "vault", "argocd_root_repo": root_repo}))
     moved = playbook(state, tools_env, *vault_mode)
     assert moved.returncode == 0, moved.stdout[-4000:]
     for cluster, instance in (("platform", "hub"), ("staging", "staging"), ("production", "production")):
@@ -209,6 +215,17 @@ def test_repository_credentials_move_from_the_environment_to_vault(converged, to
         assert external["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "vault-gitops"}
         assert external["dataFrom"] == [{"extract": {"key": "%s/repo-creds" % instance}}]
         assert external["target"]["template"]["metadata"]["labels"]["argocd.argoproj.io/secret-type"] == "repo-creds"
+        custom = client.CustomObjectsApi(api_client)
+        root = custom.get_namespaced_custom_object("argoproj.io", "v1alpha1", "argocd", "applications", "krci-root")
+        assert root["spec"]["project"] == "krci-root"
+        assert root["spec"]["source"] == {"repoURL": root_repo, "targetRevision": "main", "path": "argocd/" + instance}
+        assert root["spec"]["destination"] == {"server": IN_CLUSTER, "namespace": "argocd"}
+        project = custom.get_namespaced_custom_object("argoproj.io", "v1alpha1", "argocd", "appprojects",
+                                                      "krci-root")["spec"]
+        assert project["sourceRepos"] == [root_repo]
+        assert project["destinations"] == [{"server": IN_CLUSTER, "namespace": "argocd"}]
+        assert project["namespaceResourceWhitelist"] == [{"group": "argoproj.io", "kind": "Application"}]
+        assert not project.get("clusterResourceWhitelist")
         store = client.CustomObjectsApi(api_client).get_cluster_custom_object(
             "external-secrets.io", "v1", "clustersecretstores", "vault-gitops")["spec"]
         assert store["conditions"] == [{"namespaces": ["argocd"]}]  # no environment namespace can use it
