@@ -18,7 +18,7 @@ stage() {
 stage sanity bash tests/sanity.sh
 stage lint ansible-lint --offline --profile production
 stage units python -m pytest -q -p no:cacheprovider tests/unit
-stage integration python -m pytest -q -p no:cacheprovider tests/integration
+stage integration python -m pytest -q -p no:cacheprovider --durations=15 tests/integration
 if ((${#failed[@]})); then
   echo "FAILED stages: ${failed[*]}"
   exit 1

@@ -27,6 +27,11 @@ def converged(sandbox_pool, tools_env):
     return state, second
 
 
+def gitops_only(state, env, *extra):
+    """Just the GitOps play (as a user may run it after changing Argo CD settings)."""
+    return playbook(state, env, *extra, name="common/gitops")
+
+
 def api(state, cluster):
     client, api_client = kube_client(state["clusters"][cluster])
     return client, api_client
@@ -159,7 +164,7 @@ def test_extra_destinations_reach_only_their_environment_cluster(converged, tool
     state, _ = converged
     extra = [{"project": "dev", "cluster": "workloads", "namespace": "krci-dev-previews"},
              {"project": "production", "cluster": "production", "namespace": "krci-production-jobs"}]
-    result = playbook(state, tools_env, "-e", json.dumps({"argocd_extra_destinations": extra}))
+    result = gitops_only(state, tools_env, "-e", json.dumps({"argocd_extra_destinations": extra}))
     assert result.returncode == 0, result.stdout[-4000:]
     client, api_client = api(state, "platform")
     custom = client.CustomObjectsApi(api_client)
@@ -193,7 +198,7 @@ def test_credentials_move_to_vault_and_every_instance_gets_its_app_of_apps(conve
     state, _ = converged
     git = dict(tools_env, KRCI_GIT_URL="https://git.example.test/krci", KRCI_GIT_USERNAME="ci",
                KRCI_GIT_PASSWORD="git-password-from-awx")
-    first = playbook(state, git)
+    first = gitops_only(state, git)
     assert first.returncode == 0, first.stdout[-4000:]
     assert "git-password-from-awx" not in first.stdout
     for cluster in ("platform", "staging", "production"):
@@ -204,7 +209,7 @@ def test_credentials_move_to_vault_and_every_instance_gets_its_app_of_apps(conve
 
     root_repo = "https://git.example.test/krci-gitops.git"
     vault_mode = ("-e", json.dumps({"argocd_repo_credentials_from": "vault", "argocd_root_repo": root_repo}))
-    moved = playbook(state, tools_env, *vault_mode)
+    moved = gitops_only(state, tools_env, *vault_mode)
     assert moved.returncode == 0, moved.stdout[-4000:]
     for cluster, instance in (("platform", "hub"), ("staging", "staging"), ("production", "production")):
         client, api_client = api(state, cluster)
@@ -234,7 +239,7 @@ def test_credentials_move_to_vault_and_every_instance_gets_its_app_of_apps(conve
     stores = target.CustomObjectsApi(target_api).list_cluster_custom_object(
         "external-secrets.io", "v1", "clustersecretstores")["items"]
     assert "vault-gitops" not in [s["metadata"]["name"] for s in stores]
-    again = playbook(state, tools_env, *vault_mode)
+    again = gitops_only(state, tools_env, *vault_mode)
     assert again.returncode == 0, again.stdout[-4000:]
     assert {r["changed"] for r in recap(again.stdout).values()} == {0}, changed_tasks(again.stdout)
 
