@@ -86,18 +86,30 @@ class KubeClient:
                 time.sleep(1)
                 self.client.resources.invalidate_cache()
 
+    # Replies are parsed as plain JSON (serialize=False): the dynamic client's ResourceInstance wraps
+    # every nested field in an object, which costs as much as the request for a big CRD.
     def get(self, resource, name, namespace):
         try:
             return self._retry("read %s/%s" % (resource.kind, name),
-                               lambda: resource.get(name=name, namespace=namespace).to_dict())
+                               lambda: _json(resource.get(name=name, namespace=namespace, serialize=False)))
         except NotFoundError:
             return None
 
     def list(self, resource, namespace, label_selector):
         """The items (dicts) of a list call."""
         reply = self._retry("list %s in %s" % (resource.kind, namespace),
-                            lambda: resource.get(namespace=namespace, label_selector=label_selector))
-        return reply.to_dict().get("items") or []
+                            lambda: _json(resource.get(namespace=namespace, label_selector=label_selector,
+                                                       serialize=False)))
+        return reply.get("items") or []
+
+    def list_metadata(self, resource, namespace, label_selector):
+        """The items of a list call as metadata only (PartialObjectMetadataList): names and labels of
+        objects whose bodies are big (Helm's release Secrets), without transferring the bodies."""
+        accept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+        reply = self._retry("list %s in %s" % (resource.kind, namespace),
+                            lambda: _json(resource.get(namespace=namespace, label_selector=label_selector,
+                                                       header_params={"Accept": accept}, serialize=False)))
+        return reply.get("items") or []
 
     def request_token(self, namespace, name, audiences, expiration_seconds):
         """(token, expirationTimestamp) from the TokenRequest API; nothing is stored in the cluster."""
@@ -141,7 +153,12 @@ class KubeClient:
         if dry_run:
             kwargs["dry_run"] = "All"
         return self._retry("apply %s/%s" % (resource.kind, meta["name"]),
-                           lambda: resource.server_side_apply(**kwargs).to_dict())
+                           lambda: _json(resource.server_side_apply(serialize=False, **kwargs)))
+
+
+def _json(response):
+    """The JSON body of a raw (serialize=False) reply of the dynamic client."""
+    return json.loads(response.data.decode("utf-8"))
 
 
 def _reason(exc):
@@ -195,8 +212,39 @@ def validate_definition(body, index):
         raise KubeError("definitions[%d] (%s): metadata.name is missing" % (index, body.get("kind")))
 
 
-def apply_all(client, definitions, field_manager, force_conflicts, check_mode, dump):
-    """Apply every definition; return (changed, objects, diffs). ``dump`` renders an object as text."""
+def load_manifests(paths, exclude=None):
+    """The objects of multi-document YAML (or JSON) files, in order; ``List`` kinds are flattened and the
+    (kind, name) pairs of ``exclude`` left out. The C parser is used when PyYAML has it (big CRDs)."""
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    skip = set((item["kind"], item["name"]) for item in exclude or [])
+    objects = []
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                docs = list(yaml.load_all(handle, Loader=loader))
+        except (IOError, OSError) as exc:
+            raise KubeError("read %s: %s; check the path (it is read where the task runs)" % (path, exc))
+        except yaml.YAMLError as exc:
+            raise KubeError("parse %s: %s" % (path, exc))
+        for doc in docs:
+            if not doc:
+                continue
+            if not isinstance(doc, dict):
+                raise KubeError("%s: a document is not an object (%s)" % (path, type(doc).__name__))
+            items = doc.get("items") if str(doc.get("kind", "")).endswith("List") and "items" in doc else [doc]
+            objects.extend(o for o in items or []
+                           if (o.get("kind"), (o.get("metadata") or {}).get("name")) not in skip)
+    return objects
+
+
+def apply_all(client, definitions, field_manager, force_conflicts, check_mode, dump, default_namespace=None):
+    """Apply every definition; return (changed, objects, diffs). ``dump`` renders an object as text.
+
+    ``default_namespace``: where namespaced objects without one go (as ``kubectl apply -n``); set in place,
+    so a later wait_ready() on the same definitions finds them.
+    """
     for index, body in enumerate(definitions):
         validate_definition(body, index)
     objects = []
@@ -224,7 +272,10 @@ def apply_all(client, definitions, field_manager, force_conflicts, check_mode, d
         else:
             resource = client.resource(body["apiVersion"], body["kind"])
         if resource.namespaced and not body["metadata"].get("namespace"):
-            raise KubeError("%s: metadata.namespace is missing for a namespaced kind" % ref)
+            if not default_namespace:
+                raise KubeError("%s: metadata.namespace is missing for a namespaced kind" % ref)
+            body["metadata"]["namespace"] = default_namespace
+            ref = object_ref(body)
         name, namespace = body["metadata"]["name"], body["metadata"].get("namespace")
         try:
             existing = client.get(resource, name, namespace if resource.namespaced else None)

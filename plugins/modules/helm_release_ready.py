@@ -117,16 +117,19 @@ def main():
     name, namespace = module.params["name"], module.params["namespace"]
     try:
         client = _kube.KubeClient(module.params["kubeconfig"], module.params["context"], on_retry=on_retry)
-        secrets = client.list(client.resource("v1", "Secret"), namespace,
-                              "owner=helm,name=%s" % name)
-        record = latest_revision(secrets)
+        secret_kind = client.resource("v1", "Secret")
+        # Names and labels of every revision first (each record holds the whole chart), then the latest one.
+        latest = latest_revision(client.list_metadata(secret_kind, namespace, "owner=helm,name=%s" % name))
+        record = client.get(secret_kind, latest["metadata"]["name"], namespace) if latest else None
         if record is None:
             if module.check_mode:
                 module.exit_json(changed=False, found=False, api_url=client.api_url)
             module.fail_json(msg="Helm release %s is not installed in namespace %s on %s; install it first"
                              % (name, namespace, client.api_url))
         release = decode_release(record["data"]["release"])
-        objects = release_objects(release, yaml.safe_load_all)
+        # The C parser when PyYAML has it: a release's CRDs are megabytes of YAML.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        objects = release_objects(release, lambda text: yaml.load_all(text, Loader=loader))
         _kube.wait_ready(client, objects, module.params["timeout"])
     except (_kube.KubeError, HelmReleaseError) as exc:
         module.fail_json(msg="Helm release %s/%s: %s" % (namespace, name, exc))

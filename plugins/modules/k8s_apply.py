@@ -29,10 +29,40 @@ extends_documentation_fragment:
   - krci.platform.kube_connection
 options:
   definitions:
-    description: The objects to apply, each with C(apiVersion), C(kind) and C(metadata.name).
+    description:
+      - The objects to apply, each with C(apiVersion), C(kind) and C(metadata.name).
+      - At least one of O(definitions) and O(src) is required.
     type: list
     elements: dict
-    required: true
+    default: []
+  src:
+    description:
+      - Files of multi-document YAML (or JSON) whose objects are applied after O(definitions), in order;
+        C(List) kinds are flattened. Read where the module runs (the controller for the usual local connection).
+      - For big manifests (an operator's release C(install.yaml)) this is much faster than passing them in
+        O(definitions), as they are parsed by the module and never templated by Ansible.
+    type: list
+    elements: path
+    default: []
+  exclude:
+    description: Objects of O(src) to leave out, by C(kind) and C(name) (for example a ConfigMap another task owns).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      kind:
+        description: Kind of the object.
+        type: str
+        required: true
+      name:
+        description: Name of the object.
+        type: str
+        required: true
+  namespace:
+    description:
+      - Namespace of the namespaced objects that have none (as C(kubectl apply -n)).
+      - Without it, such an object fails the task.
+    type: str
   field_manager:
     description: Server-side apply field manager.
     type: str
@@ -89,6 +119,15 @@ EXAMPLES = r"""
     definitions: "{{ lookup('ansible.builtin.file', 'component.yaml') | ansible.builtin.from_yaml_all | list }}"
     wait: true
     wait_timeout: 600
+
+- name: Install Argo CD from its release manifest into namespace argocd, but not the ConfigMap another task owns
+  krci.platform.k8s_apply:
+    kubeconfig: /etc/krci/platform.kubeconfig
+    src: [/srv/mirror/argo-cd/v3.5.1/install.yaml]
+    namespace: argocd
+    exclude:
+      - {kind: ConfigMap, name: argocd-cm}
+    wait: true
 """
 
 RETURN = r"""
@@ -123,7 +162,11 @@ from ansible_collections.krci.platform.plugins.module_utils._kube_args import KU
 
 def main():
     argument_spec = dict(
-        definitions=dict(type="list", elements="dict", required=True),
+        definitions=dict(type="list", elements="dict", default=[]),
+        src=dict(type="list", elements="path", default=[]),
+        exclude=dict(type="list", elements="dict", default=[], options=dict(
+            kind=dict(type="str", required=True), name=dict(type="str", required=True))),
+        namespace=dict(type="str"),
         field_manager=dict(type="str", default="krci-platform"),
         force_conflicts=dict(type="bool", default=False),
         wait=dict(type="bool", default=False),
@@ -133,17 +176,21 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not _kube.HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_kube.KUBERNETES_IMPORT_ERROR))
+    if not module.params["definitions"] and not module.params["src"]:
+        module.fail_json(msg="nothing to apply: give definitions, src or both")
 
     def on_retry(what, attempt, exc, delay):
         module.warn("%s: attempt %d failed (%s); retrying in %.1fs" % (what, attempt, exc, delay))
 
     try:
+        definitions = module.params["definitions"] + _kube.load_manifests(module.params["src"], module.params["exclude"])
         client = _kube.KubeClient(module.params["kubeconfig"], module.params["context"], on_retry=on_retry)
         changed, objects, diffs = _kube.apply_all(
-            client, module.params["definitions"], module.params["field_manager"],
-            module.params["force_conflicts"], module.check_mode, dump=_kube.dump_yaml)
+            client, definitions, module.params["field_manager"],
+            module.params["force_conflicts"], module.check_mode, dump=_kube.dump_yaml,
+            default_namespace=module.params["namespace"])
         if module.params["wait"] and not module.check_mode:
-            _kube.wait_ready(client, module.params["definitions"], module.params["wait_timeout"])
+            _kube.wait_ready(client, definitions, module.params["wait_timeout"])
     except _kube.KubeError as exc:
         module.fail_json(msg=str(exc))
     summary = dict((action, sum(1 for o in objects if o["action"] == action))

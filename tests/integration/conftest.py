@@ -16,12 +16,46 @@ from sandbox import core, procs
 REPO = core.REPO_ROOT
 
 
+def _vault_key_store(state):
+    from vault_client import key_store  # pylint: disable=import-outside-toplevel
+
+    return key_store(state)
+
+
+# The runs that converge a fresh sandbox of an option, shared by every test of that option:
+# (extra arguments, what to read after the run, kept as result.snapshot). Separated: the first run
+# keeps the root token and is verbose (test_vault_role looks for the keys in its output and reads
+# the key store it left), the second hands Vault over to the admin AppRole; every later run is a no-op.
+CONVERGE_RUNS = {"separated": [(("-vvv", "-e", "vault_revoke_root_token=false"), _vault_key_store), ((), None)]}
+
+# Test order: tests without a sandbox, then by option (one sandbox up at a time, each option brought
+# up and converged once), then by module; within a module, file order. Mark a test or a module with
+# @pytest.mark.sandbox("<option>"); unmarked tests need none.
+OPTION_ORDER = [None, "shared", "isolated", "separated"]
+MODULE_ORDER = ["test_packaging", "test_sandbox", "test_vault_init_unseal", "test_baseline", "test_keycloak_realm",
+                "test_vault_role", "test_operators", "test_awx_runner", "test_playbooks", "test_argocd"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sandbox(option): the sandbox option the test runs on (orders the session)")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        marker = item.get_closest_marker("sandbox")
+        option = marker.args[0] if marker else None
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        return (OPTION_ORDER.index(option), MODULE_ORDER.index(module) if module in MODULE_ORDER else len(MODULE_ORDER))
+    items.sort(key=rank)  # stable: file order within a module
+
+
 class SandboxPool:
     def __init__(self, home, inventories):
         self.home = home
         self.inventories = inventories
         self.current = None
         self.state = None
+        self.convergence = None
 
     def get(self, option):
         """The running sandbox of ``option``, its state read afresh from disk.
@@ -35,9 +69,27 @@ class SandboxPool:
                 self.state = fresh
                 return self.state
         self.close()
+        self.convergence = None
         self.state = core.up(option)
         self.current = option
         return self.state
+
+    def converged(self, option, env):
+        """(state, runs): the sandbox of ``option`` converged by its playbook, once per sandbox lifetime.
+
+        ``runs`` are the results of the converging runs (CONVERGE_RUNS); tests that change something
+        leave the sandbox converged again, so every later test of the option starts from this state.
+        """
+        state = self.get(option)
+        if self.convergence is None:
+            runs = []
+            for extra, snapshot in CONVERGE_RUNS.get(option, [((), None)]):
+                result = playbook(state, env, *extra)
+                assert_ok(result)
+                result.snapshot = snapshot(state) if snapshot else None
+                runs.append(result)
+            self.convergence = runs
+        return state, self.convergence
 
     def any(self):
         """Whatever sandbox is up (all have Keycloak and OpenBao), or the smallest one."""
@@ -48,6 +100,7 @@ class SandboxPool:
             core.down(self.current)
             self.current = None
             self.state = None
+            self.convergence = None
 
 
 @pytest.fixture(scope="session")
@@ -96,6 +149,11 @@ def playbook(state, env, *extra, name=None):
     return run(["ansible-playbook", "-i", state["inventory"], str(path)] + list(extra), env)
 
 
+def play(state, env, name, *extra):
+    """One play of the option playbook alone (playbooks/common/<name>.yml), as a user may run it."""
+    return playbook(state, env, *extra, name="common/" + name)
+
+
 def recap(stdout):
     """host -> {ok, changed, unreachable, failed, ...} from the last PLAY RECAP."""
     result = {}
@@ -130,4 +188,4 @@ def load_yaml(path):
         return yaml.safe_load(handle)
 
 
-__all__ = ["run", "kube_client", "load_yaml", "procs", "playbook", "recap", "assert_ok", "changed_tasks"]
+__all__ = ["run", "kube_client", "load_yaml", "procs", "playbook", "play", "recap", "assert_ok", "changed_tasks"]

@@ -53,10 +53,17 @@ def injected_env(kubeconfig_path, keycloak_creds):
     return env
 
 
+pytestmark = pytest.mark.sandbox("separated")
+
+
 @pytest.fixture(scope="module")
-def awx_job(sandbox_pool, tmp_path_factory):
-    sandbox_pool.close()  # a fresh sandbox, so the first job has real work to do
-    state = sandbox_pool.get("separated")
+def awx_job(sandbox_pool, tools_env, tmp_path_factory):
+    """The separated sandbox the ansible-playbook runs converged: the job must find nothing to change.
+
+    (Converging from nothing is proven by test_baseline; what this module proves is the job as AWX
+    runs it: credentials injected as environment only, inventory without paths or secrets.)
+    """
+    state, _ = sandbox_pool.converged("separated", tools_env)
     data = tmp_path_factory.mktemp("awx-job")
     (data / "env").mkdir()
     (data / "inventory").mkdir()
@@ -111,7 +118,7 @@ def artifact_text(data, ident):
     return "\n".join(p.read_text(errors="replace") for p in paths if p.exists())
 
 
-def test_job_runs_as_awx_runs_it_and_a_second_job_changes_nothing(awx_job):
+def test_job_runs_as_awx_runs_it_and_changes_no_cluster_of_the_converged_platform(awx_job):
     state, data, secrets = awx_job
     first = run_job(data, "job-1")
     assert first.status == "successful", first.stdout.read()[-3000:]
@@ -123,14 +130,11 @@ def test_job_runs_as_awx_runs_it_and_a_second_job_changes_nothing(awx_job):
     counts = per_host(events)
     assert set(counts) >= set(state["clusters"])
     assert all(counts[name]["failed"] == 0 for name in state["clusters"])
-    # The event stream tells the same story as the recap: which hosts changed something.
+    # The event stream tells the same story as the recap: which hosts changed something. The
+    # clusters: nothing (the CLI runs converged them, the job reads them through the credential);
+    # the controller: at most the report, written to the survey's new report directory.
     assert {h for h, c in counts.items() if c["changed"]} == {h for h, n in stats["changed"].items() if n}
-    assert stats["changed"].get("platform", 0) > 0
-
-    second = run_job(data, "job-2")
-    assert second.status == "successful", second.stdout.read()[-3000:]
-    assert sum(second.stats["changed"].values()) == 0, second.stats["changed"]
-    assert all(c["changed"] == 0 for c in per_host(list(second.events)).values())
+    assert {h for h, n in stats["changed"].items() if n} <= {"localhost"}, stats["changed"]
 
     # No secret in any artifact: the injected credentials, the Vault keys and the client secrets.
     client, api = kube_client(state["clusters"]["platform"])
@@ -140,7 +144,7 @@ def test_job_runs_as_awx_runs_it_and_a_second_job_changes_nothing(awx_job):
     for namespace in ("argocd", "vault", "krci"):
         secrets.append(base64.b64decode(core.read_namespaced_secret("keycloak-oidc-client", namespace)
                                         .data["clientSecret"]).decode())
-    for ident in ("job-1", "job-2"):
+    for ident in ("job-1",):
         text = artifact_text(data, ident)
         assert len(text) > 1000
         for secret in secrets:

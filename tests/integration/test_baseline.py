@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import assert_ok, changed_tasks, kube_client, playbook, recap
+from conftest import assert_ok, changed_tasks, kube_client, play, playbook, recap
 from keycloak_admin import KeycloakAdmin
 
 DIFF_HEADER = re.compile(r"^\+\+\+ after: (.+) \((created|updated)\)$", re.M)
 
-# Tests run in file order and the pool keeps one sandbox up: isolated, then shared (with the
-# Keycloak and Pod Security tests), then separated (with the drift test and test_playbooks.py).
+# The pool keeps one sandbox up and converges it once (conftest.SandboxPool.converged); the session
+# runs the shared tests first, then isolated, then separated (conftest.pytest_collection_modifyitems).
 OPTIONS = {
     "shared": ["platform", "staging", "production"],
     "isolated": ["platform", "dev", "test", "uat", "staging", "production"],
@@ -45,8 +45,8 @@ def resource_versions(state):
 
 def converge_and_check(sandbox_pool, tools_env, option):
     """Converge, re-run (changed=0, no object written), check --diff (no change), verify objects and report."""
-    state = sandbox_pool.get(option)
-    first = assert_ok(playbook(state, tools_env))
+    state, runs = sandbox_pool.converged(option, tools_env)
+    first = recap(runs[0].stdout)
     assert sorted(first) == sorted(OPTIONS[option] + ["localhost"])
     assert all(first[name]["changed"] >= 1 for name in OPTIONS[option]), first
     before = resource_versions(state)
@@ -127,10 +127,12 @@ def verify_baseline(state):
             assert "secrets" not in rule.resources
 
 
+@pytest.mark.sandbox("isolated")
 def test_isolated_converges_idempotently(sandbox_pool, tools_env):
     converge_and_check(sandbox_pool, tools_env, "isolated")
 
 
+@pytest.mark.sandbox("shared")
 def test_shared_converges_idempotently(sandbox_pool, tools_env):
     converge_and_check(sandbox_pool, tools_env, "shared")
 
@@ -159,9 +161,9 @@ def _wait_authenticated(cluster, token):
         time.sleep(2)
 
 
+@pytest.mark.sandbox("shared")
 def test_keycloak_groups_get_their_access_per_environment(sandbox_pool, tools_env):
-    state = sandbox_pool.get("shared")
-    assert_ok(playbook(state, tools_env))  # self-contained: converge (a no-op after the test above)
+    state, _ = sandbox_pool.converged("shared", tools_env)
     admin = KeycloakAdmin(state)
     admin.ensure_realm()
     passwords = {user: "Aa1-" + uuid.uuid4().hex for user in ("dora", "vic", "ada")}
@@ -191,8 +193,9 @@ def test_keycloak_groups_get_their_access_per_environment(sandbox_pool, tools_en
     assert _api(platform, tokens["dora"], "GET", "/api/v1/secrets").status_code == 403
 
 
-def test_restricted_pod_is_rejected_in_a_workload_namespace(sandbox_pool):
-    state = sandbox_pool.get("shared")
+@pytest.mark.sandbox("shared")
+def test_restricted_pod_is_rejected_in_a_workload_namespace(sandbox_pool, tools_env):
+    state, _ = sandbox_pool.converged("shared", tools_env)
     client, api = kube_client(state["clusters"]["platform"])
     from kubernetes.client.rest import ApiException
 
@@ -203,20 +206,22 @@ def test_restricted_pod_is_rejected_in_a_workload_namespace(sandbox_pool):
     assert 'violates PodSecurity "restricted:v1.34"' in json.loads(err.value.body)["message"]
 
 
+@pytest.mark.sandbox("separated")
 def test_separated_converges_idempotently(sandbox_pool, tools_env):
     converge_and_check(sandbox_pool, tools_env, "separated")
 
 
+@pytest.mark.sandbox("separated")
 def test_drift_is_reported_exactly_by_check_and_repaired_by_a_run(sandbox_pool, tools_env):
-    state = sandbox_pool.get("separated")
-    assert_ok(playbook(state, tools_env))
+    """The baseline play alone (as an operator re-runs it after a drift alert)."""
+    state, _ = sandbox_pool.converged("separated", tools_env)
     client, api = kube_client(state["clusters"]["workloads"])
     net = client.NetworkingV1Api(api)
     core = client.CoreV1Api(api)
     net.delete_namespaced_network_policy("allow-dns-egress", "krci-dev")
     core.patch_namespace("krci-uat", {"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "privileged"}}})
 
-    check = playbook(state, tools_env, "--check", "--diff")
+    check = play(state, tools_env, "baseline", "--check", "--diff")
     summary = assert_ok(check)
     assert summary["workloads"]["changed"] == 1
     assert all(r["changed"] == 0 for n, r in summary.items() if n != "workloads"), summary
@@ -228,9 +233,9 @@ def test_drift_is_reported_exactly_by_check_and_repaired_by_a_run(sandbox_pool, 
     assert "allow-dns-egress" not in {p.metadata.name for p in net.list_namespaced_network_policy("krci-dev").items}
     assert core.read_namespace("krci-uat").metadata.labels["pod-security.kubernetes.io/enforce"] == "privileged"
 
-    repair = assert_ok(playbook(state, tools_env))
+    repair = assert_ok(play(state, tools_env, "baseline"))
     assert repair["workloads"]["changed"] == 1
     assert "allow-dns-egress" in {p.metadata.name for p in net.list_namespaced_network_policy("krci-dev").items}
     assert core.read_namespace("krci-uat").metadata.labels["pod-security.kubernetes.io/enforce"] == "restricted"
-    again = assert_ok(playbook(state, tools_env))
+    again = assert_ok(play(state, tools_env, "baseline"))
     assert all(r["changed"] == 0 for r in again.values())

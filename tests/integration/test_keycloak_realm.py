@@ -10,6 +10,8 @@ import yaml
 from conftest import REPO, kube_client, run
 from keycloak_admin import KeycloakAdmin
 
+pytestmark = pytest.mark.sandbox("shared")
+
 
 def realm_spec(realm, **overrides):
     spec = {
@@ -204,11 +206,10 @@ def test_expired_admin_token_is_refreshed(sandbox_pool):
     assert client.requests_sent["TOKEN"] == 2
 
 
+@pytest.mark.sandbox("separated")
 def test_keycloak_role_configures_the_platform_realm_from_the_topology(sandbox_pool, tools_env):
-    state = sandbox_pool.any()
-    result = run(["ansible-playbook", "-i", state["inventory"], str(REPO / "playbooks" / ("%s.yml" % state["option"])),
-                  "--tags", "all"], tools_env)
-    assert result.returncode == 0, result.stdout[-3000:]
+    """The realm the separated playbook's identity play configured (conftest.SandboxPool.converged)."""
+    state, _ = sandbox_pool.converged("separated", tools_env)
     admin = KeycloakAdmin(state)
     base = admin.base + "/krci"
     clients = {c["clientId"]: c for c in admin.session.get(base + "/clients", timeout=30).json()}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, assert_ok, changed_tasks, kube_client, playbook, recap, run
+from conftest import REPO, assert_ok, changed_tasks, kube_client, play, playbook, recap, run
 from sandbox import charts, core
 
 TESTDATA = REPO.parent / "shared" / "testdata" / "crds"
@@ -43,15 +43,17 @@ def inventory_overrides(state):
     return yaml.safe_load(Path(state["inventory"]).read_text())["vars"]["operators_overrides"]
 
 
+pytestmark = pytest.mark.sandbox("separated")
+
+
 def operators_only(state, env, *extra):
     """Just the operators play (as a user may run it), on the platform cluster."""
-    return playbook(state, env, "--limit", "platform", *extra, name="common/operators")
+    return play(state, env, "operators", "--limit", "platform", *extra)
 
 
 @pytest.fixture(scope="module")
 def converged(sandbox_pool, tools_env):
-    state = sandbox_pool.get("separated")
-    assert_ok(playbook(state, tools_env))
+    state, _ = sandbox_pool.converged("separated", tools_env)
     return state
 
 
@@ -107,11 +109,12 @@ def test_external_secrets_lets_the_vault_role_create_the_stores(converged):
 
 
 def test_a_rerun_and_check_mode_change_nothing(converged, tools_env):
+    """The operators play on every cluster (test_baseline proves the whole playbook's no-op and check)."""
     state = converged
     before = {key: r["revision"] for key, r in helm_releases(state, "platform", tools_env).items()}
-    again = assert_ok(playbook(state, tools_env))
-    assert all(r["changed"] == 0 for r in again.values()), again
-    check_run = playbook(state, tools_env, "--check", "--diff")
+    again = assert_ok(play(state, tools_env, "operators"))
+    assert all(r["changed"] == 0 for r in again.values()), changed_tasks(again.stdout)
+    check_run = play(state, tools_env, "operators", "--check", "--diff")
     check = assert_ok(check_run)
     assert all(r["changed"] == 0 for r in check.values()), changed_tasks(check_run.stdout)
     assert {key: r["revision"] for key, r in helm_releases(state, "platform", tools_env).items()} == before
@@ -239,17 +242,18 @@ def test_an_oci_registry_mirror_serves_the_charts(converged, tools_env, tmp_path
 
 
 def test_push_target_api_server_stopped_mid_run(converged, tools_env):
-    """The push target's API server stops when the GitOps play starts: the run fails naming it; a re-run converges."""
+    """The push target's API server stops once the GitOps play is under way: the run fails naming it; a re-run
+    converges."""
     state = converged
     target = state["clusters"]["workloads"]
-    argv = ["ansible-playbook", "-i", state["inventory"], str(REPO / "playbooks" / "separated.yml")]
+    argv = ["ansible-playbook", "-i", state["inventory"], str(REPO / "playbooks" / "common" / "gitops.yml")]
     proc = subprocess.Popen(argv, env=tools_env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     lines, stopped = [], False
     try:
         for line in proc.stdout:
             lines.append(line)
-            if not stopped and line.startswith("PLAY [GitOps"):
+            if not stopped and line.startswith("TASK [krci.platform.argocd : Read the pinned install manifest"):
                 core.stop_process(state["option"], "workloads/kube-apiserver")
                 stopped = True
         proc.wait(timeout=600)
@@ -262,15 +266,15 @@ def test_push_target_api_server_stopped_mid_run(converged, tools_env):
     assert proc.returncode != 0
     summary = recap(output)
     assert summary["platform"]["failed"] == 1, summary
-    failure = output[output.index("PLAY [GitOps"):]
+    failure = output[output.index("TASK [krci.platform.argocd : Read the pinned install manifest"):]
     flat = " ".join(failure.split())
     # The failing task names the cluster, its message the API server that did not answer.
     assert "in workloads" in flat or "- workloads" in flat
     assert "connect to %s" % target["api_url"] in flat or target["api_url"] in flat.split("fatal: [platform]")[1]
-    # Everything before the GitOps play had run.
-    assert "PLAY [Secrets" in output and summary["workloads"]["failed"] == 0
+    # The play had started: its checks ran before the API server stopped.
+    assert "TASK [krci.platform.argocd : Check the Argo CD inputs" in output
 
-    rerun = assert_ok(playbook(state, tools_env))
+    rerun = assert_ok(play(state, tools_env, "gitops"))
     assert all(r["changed"] == 0 for r in rerun.values()), rerun
     client, api = kube_client(state["clusters"]["platform"])
     secret = client.CoreV1Api(api).read_namespaced_secret("cluster-workloads", "argocd")

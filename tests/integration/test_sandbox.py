@@ -11,6 +11,8 @@ from conftest import kube_client, run
 from keycloak_admin import KeycloakAdmin, claims
 from sandbox import procs
 
+pytestmark = pytest.mark.sandbox("shared")
+
 OPTION = "shared"
 
 

@@ -12,6 +12,8 @@ import yaml
 from conftest import run
 from sandbox import core
 
+pytestmark = pytest.mark.sandbox("shared")
+
 
 @pytest.fixture(scope="module")
 def bao(sandbox_pool):

@@ -10,41 +10,39 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import assert_ok, changed_tasks, kube_client, playbook, run
+from conftest import assert_ok, changed_tasks, kube_client, play, playbook, recap, run
 from keycloak_admin import KeycloakAdmin
 from vault_client import Vault, admin_token, eso_token, key_store
 from sandbox import core as sandbox_core
 
 
+pytestmark = pytest.mark.sandbox("separated")
+
+
 @pytest.fixture(scope="module")
 def converged(sandbox_pool, tools_env):
-    """A fresh separated sandbox, the playbook run with the root token kept (External Secrets from the operators play)."""
-    sandbox_pool.close()
-    state = sandbox_pool.get("separated")
-    first = playbook(state, tools_env, "-vvv", "-e", "vault_revoke_root_token=false")
-    counts = assert_ok(first)
-    assert counts["platform"]["changed"] > 0
-    return state, first
+    """The separated sandbox as the pool converged it: a first run at -vvv that kept the root token, then a run
+    that handed Vault over to the admin AppRole (conftest.CONVERGE_RUNS)."""
+    state, runs = sandbox_pool.converged("separated", tools_env)
+    return state, runs
 
 
-def test_keys_stay_in_the_locked_down_secret_and_the_run_converges(converged, tools_env):
-    state, first = converged
-    stored = key_store(state)
+def test_keys_stay_in_the_locked_down_secret_and_the_root_token_is_handed_over(converged):
+    """Later runs (test_baseline's no-op and check) use the stored admin AppRole only."""
+    state, (first, second) = converged
+    assert "-vvv" in first.args and "vault_revoke_root_token=false" in first.args
+    assert recap(first.stdout)["platform"]["changed"] > 0
+    stored = first.snapshot  # the key store as the first run left it
     assert len(stored["keys"]) == 5 and stored["threshold"] == 3
     assert stored["admin"]["role"] == "krci-platform-admin" and stored["root_token"]
     for value in stored["keys"] + stored["keys_base64"] + [stored["root_token"], stored["admin"]["secret_id"]]:
         assert value not in first.stdout and value not in first.stderr  # the first run was at -vvv
-    second = playbook(state, tools_env)  # hands over: the root token is revoked now
-    assert_ok(second)
+    assert "root token revoked False" in " ".join(first.stdout.split())
     assert "root token revoked True" in " ".join(second.stdout.split())
     vault = Vault(state)
     assert vault.call("GET", "auth/token/lookup-self", stored["root_token"]).status_code == 403
     after = key_store(state)
     assert after["root_token"] is None and after["admin"] == stored["admin"] and after["keys"] == stored["keys"]
-    third = playbook(state, tools_env)  # with the stored admin AppRole only
-    assert all(c["changed"] == 0 for c in assert_ok(third).values()), changed_tasks(third.stdout)
-    check = playbook(state, tools_env, "--check", "--diff")
-    assert all(c["changed"] == 0 for c in assert_ok(check).values()), changed_tasks(check.stdout)
 
 
 def test_environment_isolation_through_kubernetes_auth(converged):
@@ -153,14 +151,14 @@ def test_openbao_restarted_sealed_is_unsealed_by_the_next_run(converged, tools_e
     sandbox_core.restart("separated", "openbao")
     vault = Vault(state)
     assert vault.call("GET", "sys/seal-status").json()["sealed"] is True
-    result = playbook(state, tools_env, "-vvv")
+    result = play(state, tools_env, "secrets", "-vvv")
     assert_ok(result)
     assert vault.call("GET", "sys/seal-status").json()["sealed"] is False
     stored = key_store(state)
     for value in stored["keys"] + stored["keys_base64"] + [stored["admin"]["secret_id"]]:
         assert value not in result.stdout and value not in result.stderr
-    again = playbook(state, tools_env)
-    assert all(c["changed"] == 0 for c in assert_ok(again).values()), again.stdout[-3000:]
+    again = play(state, tools_env, "secrets")
+    assert all(c["changed"] == 0 for c in assert_ok(again).values()), changed_tasks(again.stdout)
 
 
 @pytest.mark.parametrize("extra,message", [

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from ansible_collections.krci.platform.plugins.module_utils import _kube
@@ -70,3 +72,65 @@ def test_object_ref():
 ])
 def test_readiness_of_each_kind(obj, reason):
     assert _kube.not_ready_reason(obj) == reason
+
+
+def test_manifests_are_read_in_order_lists_flattened_and_exclusions_left_out(tmp_path):
+    first = tmp_path / "install.yaml"
+    first.write_text("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: argocd-cm}\n---\n"
+                     "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: controller}\n---\n")
+    second = tmp_path / "more.json"
+    second.write_text('{"apiVersion": "v1", "kind": "List", "items": ['
+                      '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "server"}}]}')
+    objects = _kube.load_manifests([str(first), str(second)], exclude=[{"kind": "ConfigMap", "name": "argocd-cm"}])
+    assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [("ServiceAccount", "controller"),
+                                                                     ("Service", "server")]
+
+
+@pytest.mark.parametrize("text,message", [
+    (None, "read {path}: "),
+    ("- just\n- a list\n", "{path}: a document is not an object (list)"),
+    ("kind: [unclosed\n", "parse {path}: "),
+])
+def test_unreadable_manifests_name_the_file(tmp_path, text, message):
+    path = tmp_path / "bad.yaml"
+    if text is not None:
+        path.write_text(text)
+    with pytest.raises(_kube.KubeError, match="^" + re.escape(message.format(path=path))):
+        _kube.load_manifests([str(path)])
+
+
+class _Resource:
+    def __init__(self, kind, namespaced):
+        self.kind, self.namespaced = kind, namespaced
+
+
+class _Client:
+    """Answers as a converged cluster: every object exists as given (dry run equal to live)."""
+    api_url = "https://api.test"
+
+    def __init__(self):
+        self.applied = []
+
+    def resource(self, api_version, kind, wait_seconds=0):
+        return _Resource(kind, kind != "Namespace")
+
+    def get(self, resource, name, namespace):
+        return {"metadata": {"name": name, "namespace": namespace}}
+
+    def apply(self, resource, body, field_manager, force_conflicts, dry_run):
+        self.applied.append((body["metadata"].get("namespace"), dry_run))
+        return {"metadata": {"name": body["metadata"]["name"], "namespace": body["metadata"].get("namespace")}}
+
+
+def test_namespaced_objects_without_a_namespace_go_to_the_default_one_and_keep_their_own():
+    definitions = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "argocd"}},
+                   {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "a"}},
+                   {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "b", "namespace": "other"}}]
+    client = _Client()
+    changed, objects, _diffs = _kube.apply_all(client, definitions, "m", False, True, str, default_namespace="argocd")
+    assert not changed
+    assert [o["ref"] for o in objects] == ["Namespace argocd", "ServiceAccount argocd/a", "ServiceAccount other/b"]
+    assert definitions[1]["metadata"]["namespace"] == "argocd"  # in place: wait_ready finds it
+    with pytest.raises(_kube.KubeError, match="ServiceAccount c: metadata.namespace is missing"):
+        _kube.apply_all(client, [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "c"}}],
+                        "m", False, True, str)
