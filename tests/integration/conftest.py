@@ -23,15 +23,18 @@ def _vault_key_store(state):
 
 
 # The runs that converge a fresh sandbox of an option, shared by every test of that option:
-# (extra arguments, what to read after the run, kept as result.snapshot). Separated: the first run
-# keeps the root token and is verbose (test_vault_role looks for the keys in its output and reads
-# the key store it left), the second hands Vault over to the admin AppRole; every later run is a no-op.
-CONVERGE_RUNS = {"separated": [(("-vvv", "-e", "vault_revoke_root_token=false"), _vault_key_store), ((), None)]}
+# (play of playbooks/common or None for the option playbook, extra arguments, what to read after the
+# run, kept as result.snapshot). Separated: the first run keeps the root token and is verbose
+# (test_vault_role looks for the keys in its output and reads the key store it left), the second
+# hands Vault over to the admin AppRole (a whole run: the report records the handover); every later
+# run is a no-op.
+CONVERGE_RUNS = {"separated": [(None, ("-vvv", "-e", "vault_revoke_root_token=false"), _vault_key_store),
+                               (None, (), None)]}
 
 # Test order: tests without a sandbox, then by option (one sandbox up at a time, each option brought
 # up and converged once), then by module; within a module, file order. Mark a test or a module with
-# @pytest.mark.sandbox("<option>"); unmarked tests need none.
-OPTION_ORDER = [None, "shared", "isolated", "separated"]
+# @pytest.mark.sandbox("<option>"); unmarked tests need none; "end" runs after all (the sandbox teardown test).
+OPTION_ORDER = [None, "shared", "isolated", "separated", "end"]
 MODULE_ORDER = ["test_packaging", "test_sandbox", "test_vault_init_unseal", "test_baseline", "test_keycloak_realm",
                 "test_vault_role", "test_operators", "test_awx_runner", "test_playbooks", "test_argocd"]
 
@@ -83,8 +86,8 @@ class SandboxPool:
         state = self.get(option)
         if self.convergence is None:
             runs = []
-            for extra, snapshot in CONVERGE_RUNS.get(option, [((), None)]):
-                result = playbook(state, env, *extra)
+            for name, extra, snapshot in CONVERGE_RUNS.get(option, [(None, (), None)]):
+                result = playbook(state, env, *extra, name=name and "common/" + name)
                 assert_ok(result)
                 result.snapshot = snapshot(state) if snapshot else None
                 runs.append(result)
@@ -149,6 +152,21 @@ def playbook(state, env, *extra, name=None):
     return run(["ansible-playbook", "-i", state["inventory"], str(path)] + list(extra), env)
 
 
+def playbooks_at_once(state, env, *variants, name=None, timeout=900):
+    """The option playbook (or playbooks/<name>.yml) run several times at the same time, one per tuple of extra
+    arguments: runs that must not write anything, such as a re-run and a check run of a converged sandbox
+    (together they use both CPUs)."""
+    path = REPO / "playbooks" / ("%s.yml" % (name or state["option"]))
+    procs_ = [subprocess.Popen(["ansible-playbook", "-i", str(state["inventory"]), str(path)] + list(extra), env=env,
+                               cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for extra in variants]
+    results = []
+    for proc, extra in zip(procs_, variants):
+        stdout, stderr = proc.communicate(timeout=timeout)
+        results.append(subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr))
+    return results
+
+
 def play(state, env, name, *extra):
     """One play of the option playbook alone (playbooks/common/<name>.yml), as a user may run it."""
     return playbook(state, env, *extra, name="common/" + name)
@@ -188,4 +206,4 @@ def load_yaml(path):
         return yaml.safe_load(handle)
 
 
-__all__ = ["run", "kube_client", "load_yaml", "procs", "playbook", "play", "recap", "assert_ok", "changed_tasks"]
+__all__ = ["run", "kube_client", "load_yaml", "procs", "playbook", "playbooks_at_once", "play", "recap", "assert_ok", "changed_tasks"]

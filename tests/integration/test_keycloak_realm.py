@@ -209,7 +209,8 @@ def test_expired_admin_token_is_refreshed(sandbox_pool):
 @pytest.mark.sandbox("separated")
 def test_keycloak_role_configures_the_platform_realm_from_the_topology(sandbox_pool, tools_env):
     """The realm the separated playbook's identity play configured (conftest.SandboxPool.converged)."""
-    state, _ = sandbox_pool.converged("separated", tools_env)
+    state, runs = sandbox_pool.converged("separated", tools_env)
+    result = runs[0]  # the run that created the realm's clients and wrote their secrets (at -vvv)
     admin = KeycloakAdmin(state)
     base = admin.base + "/krci"
     clients = {c["clientId"]: c for c in admin.session.get(base + "/clients", timeout=30).json()}
