@@ -4,6 +4,18 @@
 """One HTTP client for Keycloak's admin REST API: one token, refreshed on 401, one retry policy.
 
 For internal collection use only.
+
+What a restarting Keycloak answers (measured on 26.4 in the sandbox, and read in its error handler):
+- shutting down: connections closed without a reply or reset, replies cut off mid-body (chunked
+  streams end early), and, when a streamed listing fails while it is serialised (the database or
+  session is closed under it), ``400 {"error": "unknown_error", "error_description": "Cannot parse
+  the JSON"}``: Keycloak maps every Jackson error, serialisation included, to that 400;
+- down and starting: connection refused; the first replies after it listens can take seconds;
+- half-started: 401/403 for a valid token, a 404 without Keycloak's JSON error (the route is not
+  deployed yet) or "Realm not found." for a realm that exists (realm cache warming).
+Connection errors, cut-off replies, 429 and 5xx are retried with backoff until ``retry_timeout``;
+the answers of the last two groups are also real verdicts from a healthy server, so they are retried
+only a few times in a row (``AMBIGUOUS_ATTEMPTS``), the 401 with a new token, and then reported.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -11,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 
 from ansible_collections.krci.platform.plugins.module_utils import _http
 from ansible_collections.krci.platform.plugins.module_utils._http import HAS_REQUESTS, HTTPStatus  # noqa: F401  pylint: disable=unused-import
@@ -22,6 +35,15 @@ except ImportError:  # pragma: no cover
 
 # 409 is not retried: on create it means "exists", which the reconciler handles.
 _RETRY_STATUSES = frozenset([412, 429, 500, 502, 503, 504])
+AMBIGUOUS_ATTEMPTS = 5
+# The web layer's own text ("HTTP 404 Not Found"), not Keycloak's word on an object.
+_GENERIC = re.compile(r"^HTTP \d{3} ")
+_HINTS = {
+    400: "Keycloak could not read or write the JSON (it also says so while it shuts down); check the types of "
+         "the fields given",
+    401: "Keycloak refused the admin token, also after a new one; check auth_realm and that the account is active",
+    403: "the admin account lacks a role for this; give it realm-admin (or admin in master)",
+}
 
 
 class KeycloakError(Exception):
@@ -30,6 +52,23 @@ class KeycloakError(Exception):
     def __init__(self, message, status=None):
         super(KeycloakError, self).__init__(message)
         self.status = status
+
+
+def _body(body):
+    try:
+        data = json.loads(body)
+    except (TypeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _realm_of(url):
+    """The realm an admin URL is about (``/admin/realms/<realm>/...``), or None."""
+    marker = "/admin/realms/"
+    if marker not in url:
+        return None
+    rest = url.split(marker, 1)[1].split("?", 1)[0]
+    return rest.split("/", 1)[0] or None
 
 
 def _reason(body):
@@ -46,7 +85,7 @@ class KeycloakClient:
     """Admin API client for ``base_url``. Counts requests per method in ``requests_sent``."""
 
     def __init__(self, base_url, auth_realm="master", client_id="admin-cli", username=None, password=None,
-                 client_secret=None, verify=True, timeout=30, on_retry=None):
+                 client_secret=None, verify=True, timeout=30, on_retry=None, retry_timeout=180.0):
         self.base_url = base_url.rstrip("/")
         self.auth_realm = auth_realm
         self.client_id = client_id
@@ -54,7 +93,10 @@ class KeycloakClient:
         self.password = password
         self.client_secret = client_secret
         self.timeout = timeout
+        self.retry_timeout = retry_timeout
         self.on_retry = on_retry
+        # Realms this run has seen: a "Realm not found." for one of them is a half-started server.
+        self.known_realms = set()
         self.session = _http.new_session(verify)
         self.requests_sent = {}
         self._token = None
@@ -73,47 +115,69 @@ class KeycloakClient:
             self.base_url, self.username or self.client_id), count_as="TOKEN")
         self._token = reply.json()["access_token"]
 
+    def _ambiguous(self, method, url, exc):
+        """True for an answer a restarting Keycloak gives (see the module docstring)."""
+        body = _body(exc.body)
+        if exc.status == 400:
+            return "Cannot parse the JSON" in (exc.body or "")
+        if exc.status == 401:
+            return "/admin/" in url  # the token is renewed before the next attempt
+        if exc.status == 403:
+            return "/admin/" in url
+        if exc.status == 404:
+            message = (body or {}).get("error") or (body or {}).get("errorMessage")
+            if not message or _GENERIC.match(str(message)):
+                return True  # not an answer about an object: the route is not deployed yet
+            realm = _realm_of(url)
+            return "realm" in _reason(exc.body).lower() and realm is not None and realm in self.known_realms
+        return False
+
     def _send(self, method, url, what, auth=True, count_as=None, **kwargs):
         headers = {}
-        if auth:
-            headers["Authorization"] = "Bearer " + self._token
         key = count_as or method
+        state = {"renew": False}
 
-        def count():
+        def before_attempt():
+            if auth:
+                if state["renew"] or self._token is None:
+                    self._authenticate()
+                    state["renew"] = False
+                headers["Authorization"] = "Bearer " + self._token
             self.requests_sent[key] = self.requests_sent.get(key, 0) + 1
+
+        def ambiguous(exc):
+            if not self._ambiguous(method, url, exc):
+                return False
+            state["renew"] = exc.status == 401
+            return True
 
         try:
             return _http.send(self.session, method, url, what, _RETRY_STATUSES, on_retry=self.on_retry,
-                              on_attempt=count, attempts=8, deadline=120.0, headers=headers, timeout=self.timeout,
-                              **kwargs)
+                              on_attempt=before_attempt, attempts=10000, deadline=self.retry_timeout,
+                              ambiguous_attempts=AMBIGUOUS_ATTEMPTS,
+                              ambiguous=ambiguous, parse_json=method == "GET", headers=headers,
+                              timeout=self.timeout, **kwargs)
         except HTTPStatus as exc:
-            raise KeycloakError("%s: HTTP %s: %s" % (what, exc.status, _reason(exc.body)), exc.status)
+            hint = _HINTS.get(exc.status) if self._ambiguous(method, url, exc) else None
+            raise KeycloakError("%s: HTTP %s: %s%s" % (what, exc.status, _reason(exc.body),
+                                                       "; " + hint if hint else ""), exc.status)
         except requests.exceptions.SSLError as exc:
             raise KeycloakError("%s: certificate verify failed (%s); set ca_path to the CA that signed "
                                 "Keycloak's certificate" % (what, exc))
-        except requests.exceptions.RequestException as exc:
-            raise KeycloakError("%s: %s; check that Keycloak runs at %s" % (what, exc, self.base_url))
+        except (requests.exceptions.RequestException, _http.TruncatedReply) as exc:
+            raise KeycloakError("%s: %s; Keycloak at %s did not answer within retry_timeout (%ss); check that it "
+                                "runs" % (what, exc, self.base_url, self.retry_timeout))
 
     def request(self, method, path, what, body=None, params=None):
-        """Call the admin API (path below /admin/realms); re-authenticate once on 401."""
-        if self._token is None:
-            self._authenticate()
+        """Call the admin API (path below /admin/realms); a 401 gets a new token (short-lived admin tokens)."""
         url = "%s/admin/realms%s" % (self.base_url, path)
         kwargs = {"params": params}
         if body is not None:
             kwargs["json"] = body
-        try:
-            return self._send(method, url, what, **kwargs)
-        except KeycloakError as exc:
-            if exc.status != 401:
-                raise
-            # Master-realm admin tokens can live 60 s: a long run gets a new one, once.
-            self._authenticate()
-            return self._send(method, url, what, **kwargs)
+        return self._send(method, url, what, **kwargs)
 
     def get(self, path, what, params=None):
-        reply = self.request("GET", path, what, params=params)
-        return reply.json() if reply.content else None
+        return self.request("GET", path, what, params=params).data
 
     def get_or_none(self, path, what, params=None):
         try:

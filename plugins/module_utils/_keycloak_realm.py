@@ -199,13 +199,23 @@ class RealmReconciler:
     def _write(self):
         return not self.check_mode
 
-    def _ensure(self, ref, current, desired, create, update, compare=None):
-        """Create if absent, update if the given keys (of ``compare``, default ``desired``) differ."""
+    def _ensure(self, ref, current, desired, create, update, compare=None, reread=None):
+        """Create if absent, update if the given keys (of ``compare``, default ``desired``) differ.
+
+        ``reread()`` finds the object when the create answered 409 (it exists after all: a concurrent
+        run, or this run's earlier attempt whose reply was lost); it is then reconciled as existing.
+        """
         self.last_created_id = None
         if current is None:
             self._record(ref, "created", None, desired)
             if self._write():
                 self.last_created_id = create()
+                if self.last_created_id is None and reread is not None:
+                    found = reread()
+                    if found is not None:
+                        self.objects.pop()
+                        self.diffs.pop()
+                        return self._ensure(ref, found, desired, create, update, compare)
             return "created"
         if same(desired if compare is None else compare, current):
             self._record(ref, "unchanged")
@@ -220,17 +230,26 @@ class RealmReconciler:
         current = self.client.get_or_none(self.path, "read realm %s" % self.realm)
         desired = dict(settings or {})
         desired.setdefault("enabled", True)
+        ref = "realm %s" % self.realm
         if current is None:
             self.realm_exists = False
-            self._record("realm %s" % self.realm, "created", None, desired)
             if self._write():
-                self.client.create("", dict(desired, realm=self.realm), "create realm %s" % self.realm)
+                if self.client.create("", dict(desired, realm=self.realm), "create " + ref) is None:
+                    # 409: it exists after all (a concurrent run, or this run's create whose reply was
+                    # lost in a restart): reconcile it as an existing realm.
+                    current = self.client.get(self.path, "read realm %s" % self.realm)
                 self.realm_exists = True
-            return
+            if current is None:
+                self._record(ref, "created", None, desired)
+                if self._write():
+                    self.client.known_realms.add(self.realm)
+                return
+        self.client.known_realms.add(self.realm)
+        self.realm_exists = True
         if same(desired, current):
-            self._record("realm %s" % self.realm, "unchanged")
+            self._record(ref, "unchanged")
             return
-        self._record("realm %s" % self.realm, "updated", subset(current, desired), desired)
+        self._record(ref, "updated", subset(current, desired), desired)
         if self._write():
             self.client.put(self.path, desired, "update realm %s settings (Keycloak rejected them)" % self.realm)
 
@@ -252,8 +271,13 @@ class RealmReconciler:
             have = current.get(want["name"])
             self._ensure(ref, have, want,
                          lambda w=want: self.client.create(self.path + base + "/protocol-mappers/models", w, "create " + ref),
-                         lambda body, h=have: self.client.put(self.path + base + "/protocol-mappers/models/" + h["id"],
-                                                              body, "update " + ref))
+                         lambda body: self.client.put(self.path + base + "/protocol-mappers/models/" + body["id"],
+                                                      body, "update " + ref),
+                         reread=lambda n=want["name"]: self._mapper_named(base, n))
+
+    def _mapper_named(self, base, name):
+        listing = self._list(base + "/protocol-mappers/models", "read mappers of " + base)
+        return next((m for m in listing if m["name"] == name), None)
 
     # -- client scopes --
     def client_scopes(self, scopes):

@@ -29,8 +29,15 @@ description:
   - The input is validated before any change (duplicate names, unknown protocol, malformed
     redirect URIs, roles that are not defined). Keycloak's own message is surfaced when it rejects
     a value (for example a password policy).
-  - Retries connection errors, 429 and 5xx with backoff; re-authenticates once on 401 (short-lived
-    admin tokens); a 409 on create is reconciled as an existing object.
+  - Survives a Keycloak restart at any point of the run (rolling update, node drain). Connection
+    errors (refused, reset, a reply cut off mid-body), 429 and 5xx are retried with backoff until
+    O(retry_timeout). The answers a shutting-down or half-started Keycloak gives that are also real
+    verdicts (400 "Cannot parse the JSON", 401 with a valid token, 403, a 404 that is not about an
+    object or says "Realm not found." for a realm this run has seen) are retried a few times in a
+    row, a 401 with a new token, and then reported with their cause.
+  - A run cut off half-way resumes from what exists - a 409 on create (a concurrent writer, or this
+    run's own create whose reply was lost) is reconciled as an existing object, and the partial
+    import falls back to one-by-one creation.
 author:
   - krci.platform contributors (@krci-platform)
 options:
@@ -66,6 +73,12 @@ options:
     description: Seconds per HTTP request.
     type: int
     default: 30
+  retry_timeout:
+    description:
+      - Seconds one request keeps being retried while Keycloak does not answer or answers with a
+        transient error (for example while it restarts), before the module fails naming the server.
+    type: int
+    default: 180
   realm:
     description: The realm to reconcile; created if missing.
     type: str
@@ -205,6 +218,7 @@ def main():
         ca_path=dict(type="path", fallback=(env_fallback, ["KEYCLOAK_CA_PATH"])),
         validate_certs=dict(type="bool", default=True),
         timeout=dict(type="int", default=30),
+        retry_timeout=dict(type="int", default=180),
         realm=dict(type="str", required=True),
         settings=dict(type="dict", default={}),
         client_scopes=dict(type="list", elements="dict", default=[]),
@@ -235,6 +249,7 @@ def main():
     client = kc.KeycloakClient(
         params["auth_keycloak_url"], params["auth_realm"], params["auth_client_id"], params["auth_username"],
         params["auth_password"], params["auth_client_secret"], verify=verify, timeout=params["timeout"],
+        retry_timeout=params["retry_timeout"],
         on_retry=lambda what, attempt, exc, delay: module.warn("%s: attempt %d failed (%s); retrying in %.1fs"
                                                                % (what, attempt, exc, delay)))
     reconciler = RealmReconciler(client, params["realm"], module.check_mode, params["prune"], _dump)

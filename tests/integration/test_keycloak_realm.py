@@ -2,9 +2,14 @@
 
 import base64
 import json
+import os
+import signal
+import threading
+import time
 import uuid
 
 import pytest
+import requests
 import yaml
 
 from conftest import REPO, kube_client, run
@@ -304,37 +309,121 @@ def test_keycloak_role_installs_keycloak_and_a_rerun_changes_nothing(sandbox_poo
     assert bad.returncode != 0 and "KEYCLOAK_DB_PASSWORD" in bad.stdout
 
 
-def test_keycloak_restarted_mid_run_is_retried_to_success(sandbox_pool, env, tmp_path):
-    import subprocess
-    import threading
-    import time as _time
+class FrozenAt:
+    """Freezes the reconciler in front of the ``nth`` request that ``match`` picks and runs one restart ``phase``.
 
-    from sandbox import core
+    Keycloak is a real process of the sandbox; the freeze only decides *when* it restarts, so every case
+    meets the same phase of a restart each time (no timing left to the scheduler). Phases:
+    ``down``: stopped (SIGTERM, gone) and started again in the background, the request meets a refused
+    connection, then a starting and a warming server; ``shutting-down``: SIGTERM sent and the request sent
+    at once, into the shutdown; ``killed-in-flight``: Keycloak frozen (SIGSTOP), the request written to its
+    socket, then SIGKILL: never processed, the connection reset; ``reply-lost``: the request is processed
+    and committed, then Keycloak is killed before the client reads the reply (the client sees the reset).
+    """
+
+    def __init__(self, option, session, match, nth, phase):
+        self.option, self.match, self.nth, self.phase = option, match, nth, phase
+        self.real = session.request
+        session.request = self.request
+        self.hits = 0
+        self.fired = None
+        self.background = None
+
+    def _pid(self):
+        from sandbox import core
+
+        return core._process(self.option, "keycloak")[2]["pid"]  # pylint: disable=protected-access
+
+    def _in_background(self, func):
+        self.background = threading.Thread(target=func)
+        self.background.start()
+
+    def _kill_and_start(self, pid):
+        from sandbox import core, procs
+
+        os.killpg(pid, signal.SIGKILL)
+        while procs.alive(pid):
+            time.sleep(0.05)
+        core.start_process(self.option, "keycloak")
+
+    def request(self, method, url, **kwargs):
+        from sandbox import core
+
+        if self.fired is not None or not self.match(method, url):
+            return self.real(method, url, **kwargs)
+        self.hits += 1
+        if self.hits < self.nth:
+            return self.real(method, url, **kwargs)
+        self.fired = "%s %s" % (method, url.split("/admin/realms", 1)[-1])
+        pid = self._pid()
+        if self.phase == "down":
+            core.stop_process(self.option, "keycloak")
+            self._in_background(lambda: core.start_process(self.option, "keycloak"))
+        elif self.phase == "shutting-down":
+            os.killpg(pid, signal.SIGTERM)
+            self._in_background(lambda: core.restart(self.option, "keycloak"))
+        elif self.phase == "killed-in-flight":
+            os.killpg(pid, signal.SIGSTOP)
+
+            def later():
+                time.sleep(1.5)  # the request is in Keycloak's socket by now; it is never read
+                self._kill_and_start(pid)
+            self._in_background(later)
+        elif self.phase == "reply-lost":
+            self.real(method, url, **kwargs)  # processed and committed by Keycloak
+            self._in_background(lambda: self._kill_and_start(pid))
+            time.sleep(0.2)
+            raise requests.exceptions.ConnectionError("connection reset before the reply was read")
+        return self.real(method, url, **kwargs)
+
+
+def _is(method, suffix, contains=None):
+    return lambda m, u: m == method and u.split("?", 1)[0].endswith(suffix) and (contains is None or contains in u)
+
+
+RESTART_POINTS = {
+    # before the realm exists: its create meets a stopped Keycloak
+    "realm-create-down": (_is("POST", "/admin/realms"), 1, "down"),
+    # after it: the first read of the new realm lands in the shutdown (CI's 400 "Cannot parse the JSON")
+    "after-realm-shutting-down": (_is("GET", "/client-scopes"), 1, "shutting-down"),
+    # during the partial import: never processed, or committed with the reply lost (409 on the retry)
+    "partial-import-killed-in-flight": (_is("POST", "/partialImport"), 1, "killed-in-flight"),
+    "partial-import-reply-lost": (_is("POST", "/partialImport"), 1, "reply-lost"),
+    # during per-object updates of an existing realm (every group gets a new attribute)
+    "group-updates-shutting-down": (_is("PUT", "", contains="/groups/"), 10, "shutting-down"),
+}
+
+
+@pytest.mark.parametrize("point", sorted(RESTART_POINTS))
+def test_keycloak_restarted_at_a_fixed_point_of_a_reconcile_is_retried_to_a_complete_realm(sandbox_pool, env, tmp_path,
+                                                                                            point):
+    from ansible_collections.krci.platform.plugins.module_utils._keycloak_client import KeycloakClient
+    from ansible_collections.krci.platform.plugins.module_utils._keycloak_realm import RealmReconciler
 
     state = sandbox_pool.any()
+    match, nth, phase = RESTART_POINTS[point]
     spec = realm_spec("kr-%s" % uuid.uuid4().hex[:6])
-    spec["groups"] = spec["groups"] + [{"name": "team-%03d" % i} for i in range(250)]
+    spec["groups"] = spec["groups"] + [{"name": "team-%03d" % i} for i in range(40)]
+    if point.startswith("group-updates"):
+        apply(state, env, tmp_path, spec)  # the realm exists; the frozen run updates it object by object
+        spec["groups"] = [dict(g, attributes={"krci.platform/owner": ["platform-team"]}) for g in spec["groups"]]
     with open(state["keycloak"]["credentials_file"]) as handle:
         creds = json.load(handle)
-    task = dict(spec, auth_keycloak_url=state["keycloak"]["url"], auth_username=creds["keycloak_admin_username"],
-                auth_password=creds["keycloak_admin_password"], ca_path=state["keycloak"]["ca_file"])
-    play = tmp_path / "restart.yml"
-    play.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
-        {"name": "Reconcile the realm", "krci.platform.keycloak_realm": task}]}]))
-    proc = subprocess.Popen(["ansible-playbook", str(play)], env=env, stdout=subprocess.PIPE,  # pylint: disable=consider-using-with
-                            stderr=subprocess.STDOUT, text=True)
-    admin = KeycloakAdmin(state)
-    deadline = _time.monotonic() + 60
-    # Restart once the run is under way: the realm exists and groups are being created.
-    while _time.monotonic() < deadline:
-        if admin.session.get(admin.base + "/" + spec["realm"], timeout=30).status_code == 200:
-            break
-        _time.sleep(0.2)
-    restarter = threading.Thread(target=core.restart, args=(state["option"], "keycloak"))
-    restarter.start()
-    output, _ = proc.communicate(timeout=400)
-    restarter.join()
-    assert proc.returncode == 0, output[-3000:]
-    assert "retrying in" in output  # the outage was met and retried, not skipped
+    retries = []
+    client = KeycloakClient(state["keycloak"]["url"], username=creds["keycloak_admin_username"],
+                            password=creds["keycloak_admin_password"], verify=state["keycloak"]["ca_file"],
+                            on_retry=lambda what, attempt, exc, delay: retries.append((what, str(exc)[:200])))
+    frozen = FrozenAt(state["option"], client.session, match, nth, phase)
+    try:
+        changed, _summary = RealmReconciler(client, spec["realm"]).run(spec)
+    finally:
+        if frozen.background is not None:
+            frozen.background.join()
+    assert frozen.fired, "the reconcile never reached the restart point %s" % point
+    assert retries, "Keycloak's restart at %s was not met (no retry)" % frozen.fired
+    assert changed
+    # The realm is complete: the module's re-run finds nothing to change and writes nothing.
     _, data = apply(state, env, tmp_path, spec)
-    assert not data["changed"], changes(data)
+    assert not data["changed"], (frozen.fired, changes(data), retries[:5])
+    assert set(data["requests"]) <= {"GET", "TOKEN"}
+    assert data["summary"]["unchanged"] == len(data["objects"])

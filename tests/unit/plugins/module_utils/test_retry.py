@@ -49,3 +49,26 @@ def test_retry_callback_is_told_each_retry():
     seen = []
     run([HTTPError(429)], on_retry=lambda what, attempt, exc, delay: seen.append((what, attempt, delay)))
     assert seen == [("op", 1, 0.5)]
+
+
+class Ambiguous(HTTPError):
+    pass
+
+
+def test_ambiguous_answers_are_retried_a_few_times_in_a_row_then_taken_as_the_verdict():
+    ambiguous = lambda e: isinstance(e, Ambiguous)  # noqa: E731
+    assert run([Ambiguous(400), Ambiguous(400)], ambiguous=ambiguous, ambiguous_attempts=2)[:2] == ("ok", 3)
+    with pytest.raises(Ambiguous):
+        run([Ambiguous(400)] * 3, ambiguous=ambiguous, ambiguous_attempts=2)
+
+
+def test_a_transient_error_between_ambiguous_answers_resets_their_count():
+    # A restart: an odd 400 while shutting down, refused connections, another odd answer while starting.
+    errors = [Ambiguous(400), Ambiguous(400), ConnectionError("refused"), Ambiguous(404), Ambiguous(404)]
+    result, calls, _ = run(errors, ambiguous=lambda e: isinstance(e, Ambiguous), ambiguous_attempts=2, attempts=10)
+    assert (result, calls) == ("ok", 6)
+
+
+def test_without_a_classifier_ambiguous_statuses_fail_at_once():
+    with pytest.raises(Ambiguous):
+        run([Ambiguous(400)])
