@@ -319,7 +319,12 @@ class FrozenAt:
     at once, into the shutdown; ``killed-in-flight``: Keycloak frozen (SIGSTOP), the request written to its
     socket, then SIGKILL: never processed, the connection reset; ``reply-lost``: the request is processed
     and committed, then Keycloak is killed before the client reads the reply (the client sees the reset).
+    Before a SIGKILL the freeze waits ``H2_FLUSH`` seconds: the sandbox's H2 file database writes commits
+    to disk up to a second after them, so a kill within that second loses committed work, which no
+    production database (PostgreSQL) does and no reconciler could notice.
     """
+
+    H2_FLUSH = 2.0
 
     def __init__(self, option, session, match, nth, phase):
         self.option, self.match, self.nth, self.phase = option, match, nth, phase
@@ -363,6 +368,7 @@ class FrozenAt:
             os.killpg(pid, signal.SIGTERM)
             self._in_background(lambda: core.restart(self.option, "keycloak"))
         elif self.phase == "killed-in-flight":
+            time.sleep(self.H2_FLUSH)
             os.killpg(pid, signal.SIGSTOP)
 
             def later():
@@ -371,6 +377,7 @@ class FrozenAt:
             self._in_background(later)
         elif self.phase == "reply-lost":
             self.real(method, url, **kwargs)  # processed and committed by Keycloak
+            time.sleep(self.H2_FLUSH)
             self._in_background(lambda: self._kill_and_start(pid))
             time.sleep(0.2)
             raise requests.exceptions.ConnectionError("connection reset before the reply was read")
