@@ -55,8 +55,12 @@ class Ambiguous(HTTPError):
     pass
 
 
+def is_ambiguous(exc):
+    return isinstance(exc, Ambiguous)
+
+
 def test_ambiguous_answers_are_retried_a_few_times_in_a_row_then_taken_as_the_verdict():
-    ambiguous = lambda e: isinstance(e, Ambiguous)  # noqa: E731
+    ambiguous = is_ambiguous
     assert run([Ambiguous(400), Ambiguous(400)], ambiguous=ambiguous, ambiguous_attempts=2)[:2] == ("ok", 3)
     with pytest.raises(Ambiguous):
         run([Ambiguous(400)] * 3, ambiguous=ambiguous, ambiguous_attempts=2)
@@ -65,7 +69,8 @@ def test_ambiguous_answers_are_retried_a_few_times_in_a_row_then_taken_as_the_ve
 def test_a_transient_error_between_ambiguous_answers_resets_their_count():
     # A restart: an odd 400 while shutting down, refused connections, another odd answer while starting.
     errors = [Ambiguous(400), Ambiguous(400), ConnectionError("refused"), Ambiguous(404), Ambiguous(404)]
-    result, calls, _ = run(errors, ambiguous=lambda e: isinstance(e, Ambiguous), ambiguous_attempts=2, attempts=10)
+    result, calls, sleeps = run(errors, ambiguous=is_ambiguous, ambiguous_attempts=2, attempts=10)
+    assert len(sleeps) == 5
     assert (result, calls) == ("ok", 6)
 
 
