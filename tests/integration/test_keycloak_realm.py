@@ -402,11 +402,13 @@ RESTART_POINTS = {
 
 
 @pytest.mark.parametrize("point", sorted(RESTART_POINTS))
+@pytest.mark.parametrize("repeat", range(int(os.environ.get("KRCI_FAULT_REPEAT", "1"))))  # e.g. 20 to measure
 def test_keycloak_restarted_at_a_fixed_point_of_a_reconcile_is_retried_to_a_complete_realm(sandbox_pool, env, tmp_path,
-                                                                                            point):
+                                                                                            point, repeat):
     from ansible_collections.krci.platform.plugins.module_utils._keycloak_client import KeycloakClient
     from ansible_collections.krci.platform.plugins.module_utils._keycloak_realm import RealmReconciler
 
+    del repeat  # only tells the runs of KRCI_FAULT_REPEAT apart
     state = sandbox_pool.any()
     match, nth, phase = RESTART_POINTS[point]
     spec = realm_spec("kr-%s" % uuid.uuid4().hex[:6])
