@@ -129,7 +129,7 @@ class KeycloakClient:
             if not message or _GENERIC.match(str(message)):
                 return True  # not an answer about an object: the route is not deployed yet
             realm = _realm_of(url)
-            return "realm" in _reason(exc.body).lower() and realm is not None and realm in self.known_realms
+            return "realm" in str(message).lower() and realm is not None and realm in self.known_realms
         return False
 
     def _send(self, method, url, what, auth=True, count_as=None, **kwargs):
