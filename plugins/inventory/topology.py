@@ -58,6 +58,14 @@ options:
       - Optional assertion of the clusters the platform Argo CD pushes to. A pull cluster here is an error.
     type: list
     elements: str
+  namespace_prefix:
+    description:
+      - The one prefix of every environment namespace, C(<namespace_prefix><environment>) (for example
+        C(krci-dev)), used by every role (baseline, Argo CD projects, External Secrets stores).
+      - Set as C(krci_namespace_prefix) for the C(all) group; each cluster's namespaces are its host
+        variable C(krci_namespaces) (environment to namespace).
+    type: str
+    default: krci-
   vars:
     description: Variables for the C(all) group (for example URLs of Keycloak and Vault).
     type: dict
@@ -98,6 +106,7 @@ import sys
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin
+from ansible_collections.krci.platform.plugins.module_utils import _platform as platform
 from ansible_collections.krci.platform.plugins.module_utils import _topology as topology
 
 
@@ -121,6 +130,9 @@ class InventoryModule(BaseInventoryPlugin):
         except topology.TopologyError as exc:
             errors = exc.errors
             resolved = self._best_effort(declared)
+        prefix = data.get("namespace_prefix", platform.DEFAULTS["namespace_prefix"])
+        errors.extend(platform.check_namespace_prefix(
+            prefix, sorted({e for c in resolved for e in (c.get("environments") or []) if isinstance(e, str)}), field="namespace_prefix"))
 
         self.inventory.add_group("all")
         for key, value in (data.get("vars") or {}).items():
@@ -128,6 +140,7 @@ class InventoryModule(BaseInventoryPlugin):
         self.inventory.set_variable("all", "krci_allocation_option", option)
         self.inventory.set_variable("all", "krci_topology_errors", errors)
         self.inventory.set_variable("all", "krci_topology_source", path)
+        self.inventory.set_variable("all", "krci_namespace_prefix", prefix)
         self.inventory.set_variable("all", "krci_topology", [
             {k: c.get(k) for k in ("name", "role", "environments", "gitops", "api_url")} for c in resolved])
         for group, members in topology.groups(option if option in topology.OPTIONS else "shared",
@@ -144,6 +157,7 @@ class InventoryModule(BaseInventoryPlugin):
                 "ansible_python_interpreter": sys.executable,
                 "krci_cluster_role": cluster.get("role"),
                 "krci_environments": cluster.get("environments") or [],
+                "krci_namespaces": dict((env, "%s%s" % (prefix, env)) for env in cluster.get("environments") or []),
                 "krci_gitops_model": cluster.get("gitops"),
                 "krci_kubeconfig": cluster.get("kubeconfig"),
                 "krci_context": cluster.get("context"),

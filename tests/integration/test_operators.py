@@ -7,6 +7,7 @@ from a local chart directory as an air-gapped site would. Tekton Triggers comes 
 
 import json
 import os
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -243,13 +244,13 @@ def test_an_oci_registry_mirror_serves_the_charts(converged, tools_env, tmp_path
         assert_ok(operators_only(state, tools_env))
 
 
-# The GitOps play has checked its inputs and found the manifest; the push target is next.
-MID_GITOPS = "TASK [krci.platform.argocd : Register each push target in the hub"
+# The GitOps play has checked its inputs on every cluster; the push target's own part is next.
+MID_GITOPS = "TASK [krci.platform.argocd : The hub's ServiceAccount in this push target, its token handed to the hub"
 
 
 def test_push_target_api_server_stopped_mid_run(converged, tools_env):
-    """The push target's API server stops once the GitOps play is under way: the run fails naming it; a re-run
-    converges."""
+    """The push target's API server stops once the parallel GitOps play is under way: that cluster's host fails
+    naming its API server, every other cluster finishes its part, and a re-run converges with nothing lost."""
     state = converged
     target = state["clusters"]["workloads"]
     argv = ["ansible-playbook", "-i", state["inventory"], str(REPO / "playbooks" / "common" / "gitops.yml")]
@@ -277,14 +278,20 @@ def test_push_target_api_server_stopped_mid_run(converged, tools_env):
     assert stopped, output[-3000:]
     assert proc.returncode != 0
     summary = recap(output)
-    assert summary["platform"]["failed"] == 1, summary
+    # Only the cluster that stopped answering fails; the hub and the pull clusters finish their part.
+    assert summary["workloads"]["failed"] == 1, summary
+    assert all(summary[name]["failed"] == 0 and summary[name]["unreachable"] == 0
+               for name in summary if name != "workloads"), summary
     failure = output[output.index(MID_GITOPS):]
     flat = " ".join(failure.split())
-    # The failing task names the cluster, its message the API server that did not answer.
-    assert "in workloads" in flat or "- workloads" in flat
-    assert "connect to %s" % target["api_url"] in flat or target["api_url"] in flat.split("fatal: [platform]")[1]
+    # The failure is the workloads host's, and its message names the API server that did not answer.
+    assert target["api_url"] in flat.split("fatal: [workloads]")[1], flat[-3000:]
+    assert "fatal: [platform]" not in flat
     # The play had started: its checks ran before the API server stopped.
     assert "TASK [krci.platform.argocd : Check the Argo CD inputs" in output
+    # The hub finished its own part after the failure: its configuration task ran on the platform host.
+    assert re.search(r"TASK \[krci\.platform\.argocd : Configure SSO[^\n]*\n(?:[^\n]*\n)*?(ok|changed): \[platform\]",
+                     failure), failure[-3000:]
 
     rerun = assert_ok(play(state, tools_env, "gitops"))
     assert all(r["changed"] == 0 for r in rerun.values()), rerun

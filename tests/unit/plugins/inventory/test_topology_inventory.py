@@ -63,3 +63,20 @@ def test_other_files_are_not_claimed(tmp_path):
     other = tmp_path / "hosts.yml"
     other.write_text("all: {}\n")
     assert plugin.verify_file(str(other)) is False
+
+
+def test_one_namespace_prefix_names_every_clusters_namespaces(tmp_path):
+    inv = inventory(tmp_path, "separated", ["platform", "workloads", "staging", "production"], namespace_prefix="acme-")
+    assert inv.groups["all"].get_vars()["krci_namespace_prefix"] == "acme-"
+    assert inv.get_host("workloads").get_vars()["krci_namespaces"] == {
+        "dev": "acme-dev", "test": "acme-test", "uat": "acme-uat"}
+    assert inv.get_host("platform").get_vars()["krci_namespaces"] == {}
+    default = inventory(tmp_path, "shared", ["platform", "staging", "production"])
+    assert default.get_host("platform").get_vars()["krci_namespaces"] == {"dev": "krci-dev", "test": "krci-test"}
+
+
+def test_a_namespace_prefix_that_makes_no_namespace_name_is_a_topology_error(tmp_path):
+    inv = inventory(tmp_path, "shared", ["platform", "staging", "production"], namespace_prefix="Team_")
+    errors = inv.groups["all"].get_vars()["krci_topology_errors"]
+    assert errors == ["namespace_prefix: 'Team_' must be lower-case letters, digits and '-' (it starts every "
+                      "environment namespace, for example krci-dev)"]

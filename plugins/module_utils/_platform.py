@@ -1,0 +1,363 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, krci.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the platform is, derived once from the resolved topology: the plan every role applies.
+
+For internal collection use only. Pure Python, no Ansible imports: the ``platform_plan`` filter,
+the roles (through it) and the unit tests read the same derivation.
+
+Per cluster: its environments and their namespaces, its GitOps model, the Argo CD instance that
+runs in it and the one that deploys into it (with that instance's projects and destinations), its
+Vault auth mount (Kubernetes for push clusters, JWT for pull clusters) and roles, the
+ClusterSecretStores it gets, and the Keycloak clients whose secrets are written into it.
+Platform-wide: the KV mounts, auth methods and GitOps instances of Vault, and the realm's Argo CD
+clients. Every mapping is sorted; the same input always gives the same plan.
+
+``plan()`` never raises on bad input: it returns ``errors``, each naming the setting (the role
+variable) and the fix, and the roles stop before anything is written when the list is not empty.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+
+from ansible_collections.krci.platform.plugins.module_utils._topology import ENVIRONMENTS, PULL
+
+IN_CLUSTER = "https://kubernetes.default.svc"
+HUB = "hub"
+# A namespace, a Secret or a label value: a DNS-1123 label.
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+MOUNT = re.compile(r"^[A-Za-z0-9][-_A-Za-z0-9]*$")
+KEY_PATH = re.compile(r"^[A-Za-z0-9][-_./A-Za-z0-9]*$")
+RELEASE_TAG = re.compile(r"^v\d+\.\d+\.\d+$")
+GIT_URL = re.compile(r"^(https://|ssh://|git@)")
+REPO_CREDENTIALS_FROM = ("environment", "vault")
+
+DEFAULTS = {
+    # One prefix for every environment namespace: <prefix><environment>, for example krci-dev.
+    "namespace_prefix": "krci-",
+    # Argo CD
+    "argocd_namespace": "argocd",
+    "argocd_push_targets": None,          # None: every push target of the topology
+    "argocd_extra_destinations": [],
+    "argocd_version": None,               # checked when given
+    "argocd_install_manifest": None,      # an https URL or a file on the controller; checked when given
+    "argocd_repo_credentials_from": "environment",
+    "argocd_repo_credentials_key": "repo-creds",
+    "argocd_root_repo": "",
+    "argocd_source_repos": [],
+    # Vault
+    "vault": False,                        # a Vault is configured by this inventory
+    "vault_kubernetes_clusters": None,     # None: every cluster
+    "vault_kv_mount_prefix": "kv-",
+    "vault_gitops_mount": "kv-gitops",
+    "vault_eso_namespace": "external-secrets",
+    "vault_eso_service_account": "external-secrets",
+    "vault_kubernetes_audience": "vault",
+    "vault_kubernetes_token_ttl": 3600,
+    "vault_oidc_issuer": "",
+    "vault_cluster_secret_stores": True,
+    # Keycloak: where each confidential client's secret is written (namespace per consumer).
+    "keycloak_client_secret_namespaces": {"argocd": "argocd", "vault": "vault", "portal": "krci"},
+}
+
+
+def _env_order(environments):
+    return sorted(set(environments), key=ENVIRONMENTS.index)
+
+
+def plan(topology, settings=None, file_exists=os.path.isfile):
+    """The platform plan of a resolved topology (``krci_topology``) and the roles' settings."""
+    settings = dict(DEFAULTS, **{k: v for k, v in (settings or {}).items() if v is not None})
+    clusters = {c["name"]: c for c in topology or []}
+    names = sorted(clusters)
+    errors = []
+    prefix = settings["namespace_prefix"]
+    environments = _env_order(e for c in clusters.values() for e in c.get("environments") or [])
+    errors.extend(check_namespace_prefix(prefix, environments))
+
+    platform = [n for n in names if clusters[n].get("role") == "platform"]
+    hub_cluster = platform[0] if platform else None
+    pulls = [n for n in names if clusters[n].get("gitops") == PULL]
+    push_targets, target_errors = _push_targets(clusters, hub_cluster, pulls, settings["argocd_push_targets"])
+    errors.extend(target_errors)
+    extras, extra_errors = _extra_destinations(clusters, environments, hub_cluster, pulls, push_targets,
+                                               settings["argocd_extra_destinations"])
+    errors.extend(extra_errors)
+    errors.extend(_check_argocd_inputs(settings, file_exists))
+
+    # The Argo CD instances: the hub on the platform cluster, a dedicated one in every pull cluster.
+    instances = {}
+    if hub_cluster:
+        instances[hub_cluster] = HUB
+    for name in pulls:
+        instances[name] = name
+
+    vault_clusters = settings["vault_kubernetes_clusters"]
+    vault_clusters = names if vault_clusters is None else sorted(vault_clusters)
+    unknown = [c for c in vault_clusters if c not in clusters]
+    if unknown:
+        errors.append("vault_kubernetes_clusters: %s not in the topology (clusters: %s)"
+                      % (", ".join(unknown), ", ".join(names)))
+    vault_clusters = [c for c in vault_clusters if c in clusters]
+    vault, vault_errors = _vault(settings, environments, instances, clusters, vault_clusters)
+    errors.extend(vault_errors)
+
+    namespaces = settings["keycloak_client_secret_namespaces"]
+    client_secrets = {name: [] for name in names}
+    if hub_cluster:
+        client_secrets[hub_cluster] = [
+            _client_secret("argocd-hub", namespaces.get("argocd", "argocd"), {"app.kubernetes.io/part-of": "argocd"}),
+            _client_secret("portal", namespaces.get("portal", "krci"), {}),
+            _client_secret("vault", namespaces.get("vault", "vault"), {}),
+        ]
+    for name in pulls:
+        client_secrets[name] = [_client_secret("argocd-" + name, namespaces.get("argocd", "argocd"),
+                                               {"app.kubernetes.io/part-of": "argocd"})]
+
+    result_clusters = {}
+    for name in names:
+        cluster = clusters[name]
+        envs = _env_order(cluster.get("environments") or [])
+        deployed_by = name if name in pulls else HUB
+        entry = {
+            "role": cluster.get("role"),
+            "gitops": cluster.get("gitops"),
+            "environments": envs,
+            "api_url": cluster.get("api_url"),
+            "namespaces": dict((env, prefix + env) for env in envs),
+            "argocd": {
+                "instance": instances.get(name),
+                "deployed_by": deployed_by if envs or name in instances else None,
+                "push_target": name in push_targets,
+                # In a push target: the namespaces the hub's ServiceAccount administers.
+                "managed_namespaces": sorted(set([prefix + env for env in envs]
+                                                 + [e["namespace"] for e in extras if e["cluster"] == name]))
+                if name in push_targets else [],
+                "extra_namespaces": sorted(set(e["namespace"] for e in extras if e["cluster"] == name)),
+            },
+            "vault": vault["clusters"].get(name),
+            "secret_stores": vault["secret_stores"].get(name, []),
+            "client_secrets": client_secrets[name],
+        }
+        if name in instances:
+            entry["argocd"]["projects"] = _projects(name, name == hub_cluster, clusters, push_targets, extras, prefix)
+        result_clusters[name] = entry
+
+    return {
+        "errors": errors,
+        "namespace_prefix": prefix,
+        "environments": environments,
+        "hub_cluster": hub_cluster,
+        "push_targets": push_targets,
+        "pull_clusters": pulls,
+        "argocd": {
+            "instances": instances,
+            "clients": dict((instance, "argocd-" + instance) for instance in sorted(instances.values())),
+        },
+        "vault": {k: v for k, v in vault.items() if k not in ("clusters", "secret_stores")},
+        "clusters": result_clusters,
+    }
+
+
+def _client_secret(client, namespace, labels):
+    return {"client": client, "namespace": namespace, "labels": labels}
+
+
+def check_namespace_prefix(prefix, environments, field="krci_namespace_prefix"):
+    """Errors of the one namespace prefix: every <prefix><environment> must be a DNS-1123 label."""
+    errors = []
+    if not isinstance(prefix, str) or not re.match(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?-?)?$", prefix):
+        return ["%s: %r must be lower-case letters, digits and '-' (it starts every "
+                "environment namespace, for example krci-dev)" % (field, prefix)]
+    for env in environments:
+        if not DNS_LABEL.match(prefix + env):
+            errors.append("%s: %r makes the namespace %r of environment %s, which is not a "
+                          "DNS-1123 label (at most 63 characters)" % (field, prefix, prefix + env, env))
+    return errors
+
+
+def _push_targets(clusters, hub_cluster, pulls, requested):
+    names = sorted(clusters)
+    if requested is None:
+        requested = [n for n in names if clusters[n].get("gitops") != PULL and clusters[n].get("environments")]
+    errors = []
+    result = []
+    for target in requested:
+        if target not in clusters:
+            errors.append("argocd_push_targets: %r is not a cluster of the topology (clusters: %s)"
+                          % (target, ", ".join(names)))
+        elif target in pulls:
+            errors.append("argocd_push_targets: %s is a pull cluster: its own Argo CD deploys it from Git, "
+                          "and the hub must hold no credential for it" % target)
+        elif target != hub_cluster:
+            result.append(target)
+    return sorted(set(result)), errors
+
+
+def _extra_destinations(clusters, environments, hub_cluster, pulls, push_targets, extras):
+    errors = []
+    result = []
+    names = sorted(clusters)
+    for index, extra in enumerate(extras or []):
+        where = "argocd_extra_destinations[%d]" % index
+        if not isinstance(extra, dict):
+            errors.append("%s: must be a mapping of project, cluster and namespace" % where)
+            continue
+        project, cluster, namespace = extra.get("project", ""), extra.get("cluster", ""), extra.get("namespace", "")
+        if project not in environments:
+            errors.append("%s.project: %r is not an environment of the topology (%s)"
+                          % (where, project, ", ".join(environments)))
+        elif cluster not in clusters:
+            errors.append("%s.cluster: %r is outside the topology (clusters: %s)" % (where, cluster, ", ".join(names)))
+        elif project not in (clusters[cluster].get("environments") or []):
+            errors.append("%s: cluster %s does not carry environment %s (it carries: %s)"
+                          % (where, cluster, project, ", ".join(clusters[cluster].get("environments") or []) or "none"))
+        elif cluster not in pulls and cluster != hub_cluster and cluster not in push_targets:
+            errors.append("%s: cluster %s is not in argocd_push_targets, so the hub cannot deploy there"
+                          % (where, cluster))
+        elif not isinstance(namespace, str) or not DNS_LABEL.match(namespace):
+            errors.append("%s.namespace: %r is not a namespace name" % (where, namespace))
+        else:
+            result.append({"project": project, "cluster": cluster, "namespace": namespace})
+            continue
+        if not isinstance(namespace, str) or not DNS_LABEL.match(namespace):
+            errors.append("%s.namespace: %r is not a namespace name" % (where, namespace))
+    return sorted(result, key=lambda e: (e["project"], e["cluster"], e["namespace"])), errors
+
+
+def _check_argocd_inputs(settings, file_exists):
+    errors = []
+    version = settings["argocd_version"]
+    if version is not None and not RELEASE_TAG.match(str(version)):
+        errors.append("argocd_version: %r is not a release tag such as v3.5.1" % (version,))
+    manifest = settings["argocd_install_manifest"]
+    if manifest is not None and not str(manifest).startswith("https://") and not file_exists(str(manifest)):
+        errors.append("argocd_install_manifest: %s is neither an https URL nor a file on the controller" % manifest)
+    source = settings["argocd_repo_credentials_from"]
+    if source not in REPO_CREDENTIALS_FROM:
+        errors.append("argocd_repo_credentials_from: %r; use environment (KRCI_GIT_*) or vault" % (source,))
+    elif source == "vault":
+        if not settings["vault"]:
+            errors.append("argocd_repo_credentials_from: vault, but this inventory has no Vault "
+                          "(set krci_vault_addr, or vault_install to install one)")
+        elif not settings["vault_gitops_mount"] or not settings["vault_cluster_secret_stores"]:
+            errors.append("argocd_repo_credentials_from: vault needs the GitOps mount and stores of the vault role "
+                          "(vault_gitops_mount is empty or vault_cluster_secret_stores is false)")
+        key = settings["argocd_repo_credentials_key"]
+        if not isinstance(key, str) or not KEY_PATH.match(key):
+            errors.append("argocd_repo_credentials_key: %r is not a Vault key path" % (key,))
+    root = settings["argocd_root_repo"]
+    if root and not GIT_URL.match(str(root)):
+        errors.append("argocd_root_repo: %r is not a Git URL" % (root,))
+    for repo in settings["argocd_source_repos"] or []:
+        if not GIT_URL.match(str(repo)):
+            errors.append("argocd_source_repos: %r is not a Git URL" % (repo,))
+    return errors
+
+
+def _projects(instance_cluster, is_hub, clusters, push_targets, extras, prefix):
+    """One AppProject per environment the instance deploys, with its destinations (in-cluster or remote).
+
+    The hub deploys in-cluster into the platform cluster's own environments and to the registered
+    API URL of each push target; a dedicated instance deploys only in-cluster.
+    """
+    targets = [instance_cluster] + (list(push_targets) if is_hub else [])
+    projects = {}
+    for cluster in targets:
+        server = IN_CLUSTER if cluster == instance_cluster else clusters[cluster].get("api_url")
+        for env in _env_order(clusters[cluster].get("environments") or []):
+            projects[env] = {"name": env, "cluster": cluster, "server": server, "remote": server != IN_CLUSTER,
+                             "destinations": [{"server": server, "namespace": prefix + env}]}
+    for extra in extras:
+        project = projects.get(extra["project"])
+        if project is None or extra["cluster"] not in targets:
+            continue
+        server = IN_CLUSTER if extra["cluster"] == instance_cluster else clusters[extra["cluster"]].get("api_url")
+        entry = {"server": server, "namespace": extra["namespace"]}
+        if entry not in project["destinations"]:
+            project["destinations"].append(entry)
+    return [projects[env] for env in _env_order(projects)]
+
+
+def _vault(settings, environments, instances, clusters, vault_clusters):
+    errors = []
+    prefix = settings["vault_kv_mount_prefix"]
+    gitops_mount = settings["vault_gitops_mount"] or ""
+    kv_mounts = dict((env, prefix + env) for env in environments)
+    if not environments:
+        errors.append("vault_environments is empty: the inventory has no environments")
+    for env, mount in kv_mounts.items():
+        if not MOUNT.match(mount):
+            errors.append("vault_kv_mount_prefix: %r makes the mount %r of environment %s, which is not a mount "
+                          "name (letters, digits, - and _)" % (prefix, mount, env))
+    if gitops_mount and not MOUNT.match(gitops_mount):
+        errors.append("vault_gitops_mount: %r is not a mount name (letters, digits, - and _)" % gitops_mount)
+    elif gitops_mount in kv_mounts.values():
+        errors.append("vault_gitops_mount: %s is already the mount of an environment; choose another name"
+                      % gitops_mount)
+    issuer = settings["vault_oidc_issuer"] or ""
+    if issuer and not re.match(r"^https?://", issuer):
+        errors.append('vault_oidc_issuer must be a URL (got "%s")' % issuer)
+
+    gitops_instances = dict(instances) if gitops_mount else {}
+    engines = {}
+    for env in environments:
+        engines[kv_mounts[env]] = {"type": "kv", "options": {"version": "2"},
+                                   "description": "KubeRocketCI %s secrets" % env}
+    if gitops_mount:
+        engines[gitops_mount] = {"type": "kv", "options": {"version": "2"},
+                                 "description": "Git credentials of the Argo CD instances"}
+    auth_methods = {}
+    per_cluster = {}
+    stores = {}
+    for name in vault_clusters:
+        pull = clusters[name].get("gitops") == PULL
+        mount = "kubernetes-" + name
+        auth_methods[mount] = ({"type": "jwt", "description": "ServiceAccount tokens of pull cluster " + name}
+                               if pull else {"type": "kubernetes", "description": "ServiceAccounts of cluster " + name})
+        roles = {}
+        for env in _env_order(clusters[name].get("environments") or []):
+            roles["eso-" + env] = _auth_role(settings, pull, "krci-%s-read" % env)
+        if name in gitops_instances:
+            roles["gitops"] = _auth_role(settings, pull, "gitops-%s-read" % gitops_instances[name])
+        per_cluster[name] = {"mount": mount, "type": "jwt" if pull else "kubernetes", "roles": roles}
+        cluster_stores = []
+        for env in _env_order(clusters[name].get("environments") or []):
+            cluster_stores.append({"name": "vault-" + env, "namespace": settings["namespace_prefix"] + env,
+                                   "path": kv_mounts[env], "role": "eso-" + env,
+                                   "labels": {"krci.platform/environment": env}})
+        if name in gitops_instances:
+            cluster_stores.append({"name": "vault-gitops", "namespace": settings["argocd_namespace"],
+                                   "path": gitops_mount, "role": "gitops",
+                                   "labels": {"krci.platform/argocd-instance": gitops_instances[name]}})
+        stores[name] = cluster_stores
+    if issuer:
+        auth_methods["keycloak"] = {"type": "jwt", "description": "Keycloak tokens (programmatic)"}
+    return {
+        "kv_mounts": kv_mounts,
+        "gitops_mount": gitops_mount,
+        "gitops_instances": gitops_instances,
+        "secrets_engines": engines,
+        "auth_methods": auth_methods,
+        "kubernetes_mounts": dict((name, per_cluster[name]["mount"]) for name in vault_clusters),
+        "clusters": per_cluster,
+        "secret_stores": stores,
+    }, errors
+
+
+def _auth_role(settings, pull, policy):
+    """A Vault role for External Secrets' ServiceAccount: JWT (pull, verified offline) or Kubernetes."""
+    if pull:
+        return {"role_type": "jwt", "user_claim": "sub",
+                "bound_subject": "system:serviceaccount:%s:%s" % (settings["vault_eso_namespace"],
+                                                                  settings["vault_eso_service_account"]),
+                "bound_audiences": [settings["vault_kubernetes_audience"]],
+                "token_policies": [policy], "token_ttl": settings["vault_kubernetes_token_ttl"]}
+    return {"bound_service_account_names": [settings["vault_eso_service_account"]],
+            "bound_service_account_namespaces": [settings["vault_eso_namespace"]],
+            "audience": settings["vault_kubernetes_audience"],
+            "token_policies": [policy], "token_ttl": settings["vault_kubernetes_token_ttl"]}

@@ -1,0 +1,195 @@
+# -*- coding: utf-8 -*-
+"""The platform plan: what every role applies, derived once from the topology."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from ansible_collections.krci.platform.plugins.module_utils import _platform, _topology
+
+IN_CLUSTER = "https://kubernetes.default.svc"
+
+
+def topology(option):
+    clusters = _topology.clusters(option)
+    for index, cluster in enumerate(clusters):
+        cluster["api_url"] = "https://127.0.0.1:%d" % (6443 + index)
+    return clusters
+
+
+def url_of(option, name):
+    return [c["api_url"] for c in topology(option) if c["name"] == name][0]
+
+
+@pytest.mark.parametrize("option", _topology.OPTIONS)
+def test_every_option_plans_without_errors(option):
+    result = _platform.plan(topology(option), {"vault": True})
+    assert result["errors"] == []
+    assert result["hub_cluster"] == "platform"
+
+
+def test_separated_plan_per_cluster():
+    result = _platform.plan(topology("separated"), {"vault": True})
+    assert result["environments"] == ["dev", "test", "uat", "staging", "production"]
+    assert result["push_targets"] == ["workloads"]
+    assert result["pull_clusters"] == ["production", "staging"]
+    assert result["argocd"]["instances"] == {"platform": "hub", "production": "production", "staging": "staging"}
+    assert result["argocd"]["clients"] == {"hub": "argocd-hub", "production": "argocd-production",
+                                           "staging": "argocd-staging"}
+    workloads = result["clusters"]["workloads"]
+    assert workloads["namespaces"] == {"dev": "krci-dev", "test": "krci-test", "uat": "krci-uat"}
+    assert workloads["argocd"] == {"instance": None, "deployed_by": "hub", "push_target": True,
+                                   "managed_namespaces": ["krci-dev", "krci-test", "krci-uat"],
+                                   "extra_namespaces": []}
+    assert workloads["vault"]["mount"] == "kubernetes-workloads"
+    assert workloads["vault"]["type"] == "kubernetes"
+    assert sorted(workloads["vault"]["roles"]) == ["eso-dev", "eso-test", "eso-uat"]
+    assert workloads["client_secrets"] == []
+    production = result["clusters"]["production"]
+    assert production["argocd"]["instance"] == "production"
+    assert production["argocd"]["deployed_by"] == "production"
+    assert production["argocd"]["push_target"] is False
+    assert production["vault"]["type"] == "jwt"
+    assert production["vault"]["roles"]["gitops"]["token_policies"] == ["gitops-production-read"]
+    assert production["vault"]["roles"]["eso-production"]["bound_subject"] == \
+        "system:serviceaccount:external-secrets:external-secrets"
+    assert [c["client"] for c in production["client_secrets"]] == ["argocd-production"]
+    assert [s["name"] for s in production["secret_stores"]] == ["vault-production", "vault-gitops"]
+
+
+def test_hub_projects_deploy_in_cluster_and_to_each_push_target():
+    result = _platform.plan(topology("shared"))
+    projects = result["clusters"]["platform"]["argocd"]["projects"]
+    assert [p["name"] for p in projects] == ["dev", "test", "staging"]
+    by_name = {p["name"]: p for p in projects}
+    assert by_name["dev"]["destinations"] == [{"server": IN_CLUSTER, "namespace": "krci-dev"}]
+    assert by_name["dev"]["remote"] is False
+    assert by_name["staging"]["destinations"] == [{"server": url_of("shared", "staging"), "namespace": "krci-staging"}]
+    assert by_name["staging"]["remote"] is True
+    # A dedicated instance deploys its own cluster only, in-cluster.
+    assert result["clusters"]["production"]["argocd"]["projects"] == [
+        {"name": "production", "cluster": "production", "server": IN_CLUSTER, "remote": False,
+         "destinations": [{"server": IN_CLUSTER, "namespace": "krci-production"}]}]
+    # No instance runs in a push target.
+    assert "projects" not in result["clusters"]["staging"]["argocd"]
+
+
+def test_isolated_hub_reaches_dev_test_uat_and_never_a_pull_cluster():
+    result = _platform.plan(topology("isolated"))
+    assert result["push_targets"] == ["dev", "test", "uat"]
+    servers = {d["server"] for p in result["clusters"]["platform"]["argocd"]["projects"] for d in p["destinations"]}
+    assert servers == {url_of("isolated", n) for n in ("dev", "test", "uat")}
+    for pull in ("staging", "production"):
+        assert url_of("isolated", pull) not in json.dumps(result["clusters"]["platform"])
+        assert result["clusters"][pull]["argocd"]["deployed_by"] == pull
+
+
+def test_extra_destinations_join_their_project_and_the_managed_namespaces():
+    result = _platform.plan(topology("separated"), {"argocd_extra_destinations": [
+        {"project": "dev", "cluster": "workloads", "namespace": "krci-dev-previews"},
+        {"project": "staging", "cluster": "staging", "namespace": "krci-staging-canary"}]})
+    assert result["errors"] == []
+    hub = {p["name"]: p for p in result["clusters"]["platform"]["argocd"]["projects"]}
+    assert {"server": url_of("separated", "workloads"), "namespace": "krci-dev-previews"} in hub["dev"]["destinations"]
+    assert result["clusters"]["workloads"]["argocd"]["managed_namespaces"] == [
+        "krci-dev", "krci-dev-previews", "krci-test", "krci-uat"]
+    staging = result["clusters"]["staging"]["argocd"]
+    assert staging["projects"][0]["destinations"][1] == {"server": IN_CLUSTER, "namespace": "krci-staging-canary"}
+    assert staging["extra_namespaces"] == ["krci-staging-canary"]
+    assert staging["managed_namespaces"] == []
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"argocd_push_targets": ["production"]}, "argocd_push_targets: production is a pull cluster"),
+    ({"argocd_push_targets": ["nowhere"]}, "argocd_push_targets: 'nowhere' is not a cluster of the topology"),
+    ({"argocd_extra_destinations": [{"project": "dev", "cluster": "elsewhere", "namespace": "x"}]},
+     "argocd_extra_destinations[0].cluster: 'elsewhere' is outside the topology"),
+    ({"argocd_extra_destinations": [{"project": "qa", "cluster": "workloads", "namespace": "x"}]},
+     "argocd_extra_destinations[0].project: 'qa' is not an environment"),
+    ({"argocd_extra_destinations": [{"project": "staging", "cluster": "workloads", "namespace": "x"}]},
+     "argocd_extra_destinations[0]: cluster workloads does not carry environment staging"),
+    ({"argocd_push_targets": [], "argocd_extra_destinations": [{"project": "dev", "cluster": "workloads",
+                                                               "namespace": "x"}]},
+     "cluster workloads is not in argocd_push_targets"),
+    ({"argocd_extra_destinations": [{"project": "dev", "cluster": "workloads", "namespace": "Not_A_Name"}]},
+     "argocd_extra_destinations[0].namespace: 'Not_A_Name' is not a namespace name"),
+    ({"vault_gitops_mount": "kv-dev"}, "vault_gitops_mount: kv-dev is already the mount of an environment"),
+    ({"vault_gitops_mount": "kv gitops"}, "vault_gitops_mount: 'kv gitops' is not a mount name"),
+    ({"vault_kv_mount_prefix": "kv/"}, "vault_kv_mount_prefix: 'kv/' makes the mount 'kv/dev'"),
+    ({"vault_kubernetes_clusters": ["platform", "ghost"]}, "vault_kubernetes_clusters: ghost not in the topology"),
+    ({"vault_oidc_issuer": "keycloak"}, 'vault_oidc_issuer must be a URL (got "keycloak")'),
+    ({"namespace_prefix": "KRCI-"}, "krci_namespace_prefix: 'KRCI-' must be lower-case"),
+    ({"namespace_prefix": "a" * 60 + "-"}, "which is not a DNS-1123 label"),
+    ({"argocd_version": "3.5.1"}, "argocd_version: '3.5.1' is not a release tag"),
+    ({"argocd_install_manifest": "/nowhere/install.yaml"}, "argocd_install_manifest: /nowhere/install.yaml is neither"),
+    ({"argocd_repo_credentials_from": "git"}, "argocd_repo_credentials_from: 'git'; use environment"),
+    ({"argocd_repo_credentials_from": "vault"}, "argocd_repo_credentials_from: vault, but this inventory has no Vault"),
+    ({"argocd_repo_credentials_from": "vault", "vault": True, "vault_gitops_mount": ""},
+     "argocd_repo_credentials_from: vault needs the GitOps mount"),
+    ({"argocd_repo_credentials_from": "vault", "vault": True, "argocd_repo_credentials_key": "/abs"},
+     "argocd_repo_credentials_key: '/abs' is not a Vault key path"),
+    ({"argocd_root_repo": "github.com/x"}, "argocd_root_repo: 'github.com/x' is not a Git URL"),
+    ({"argocd_source_repos": ["https://ok", "ftp://no"]}, "argocd_source_repos: 'ftp://no' is not a Git URL"),
+])
+def test_bad_settings_are_errors_naming_the_variable(settings, message):
+    result = _platform.plan(topology("separated"), settings, file_exists=lambda path: False)
+    assert any(message in error for error in result["errors"]), result["errors"]
+
+
+def test_a_topology_without_environments_is_an_error_for_vault():
+    result = _platform.plan([{"name": "platform", "role": "platform", "environments": [], "gitops": "push"}])
+    assert "vault_environments is empty: the inventory has no environments" in result["errors"]
+
+
+def test_one_prefix_names_namespaces_stores_and_hub_rights():
+    result = _platform.plan(topology("shared"), {"namespace_prefix": "acme-"})
+    assert result["clusters"]["platform"]["namespaces"] == {"dev": "acme-dev", "test": "acme-test"}
+    assert result["clusters"]["staging"]["argocd"]["managed_namespaces"] == ["acme-staging"]
+    assert [s["namespace"] for s in result["clusters"]["staging"]["secret_stores"]] == ["acme-staging"]
+    hub = result["clusters"]["platform"]["argocd"]["projects"]
+    assert {d["namespace"] for p in hub for d in p["destinations"]} == {"acme-dev", "acme-test", "acme-staging"}
+
+
+def test_vault_platform_mounts_and_auth_methods():
+    result = _platform.plan(topology("isolated"), {"vault_oidc_issuer": "https://sso.example.com/realms/krci"})
+    vault = result["vault"]
+    assert vault["kv_mounts"] == {"dev": "kv-dev", "test": "kv-test", "uat": "kv-uat", "staging": "kv-staging",
+                                  "production": "kv-production"}
+    assert sorted(vault["secrets_engines"]) == ["kv-dev", "kv-gitops", "kv-production", "kv-staging", "kv-test", "kv-uat"]
+    types = {mount: method["type"] for mount, method in vault["auth_methods"].items()}
+    assert types == {"kubernetes-platform": "kubernetes", "kubernetes-dev": "kubernetes", "kubernetes-test": "kubernetes",
+                     "kubernetes-uat": "kubernetes", "kubernetes-staging": "jwt", "kubernetes-production": "jwt",
+                     "keycloak": "jwt"}
+    assert vault["gitops_instances"] == {"platform": "hub", "production": "production", "staging": "staging"}
+    # The platform cluster carries no environment, so it only gets the hub's GitOps role and store.
+    assert sorted(result["clusters"]["platform"]["vault"]["roles"]) == ["gitops"]
+    assert [s["name"] for s in result["clusters"]["platform"]["secret_stores"]] == ["vault-gitops"]
+
+
+def test_without_a_gitops_mount_no_gitops_roles_or_stores():
+    result = _platform.plan(topology("separated"), {"vault_gitops_mount": ""})
+    assert result["vault"]["gitops_instances"] == {}
+    assert "gitops" not in result["clusters"]["production"]["vault"]["roles"]
+    assert [s["name"] for s in result["clusters"]["production"]["secret_stores"]] == ["vault-production"]
+
+
+def test_the_plan_is_deterministic_whatever_the_input_order():
+    forward = topology("isolated")
+    backward = list(reversed(forward))
+    for cluster in backward:
+        cluster["environments"] = list(reversed(cluster["environments"]))
+    first = json.dumps(_platform.plan(forward, {"argocd_push_targets": ["uat", "dev", "test"]}))
+    second = json.dumps(_platform.plan(backward, {"argocd_push_targets": ["test", "uat", "dev"]}))
+    assert first == second
+
+
+def test_nothing_about_a_pull_cluster_is_in_the_platform_clusters_part():
+    result = _platform.plan(topology("separated"))
+    platform = json.dumps(result["clusters"]["platform"])
+    for pull in ("staging", "production"):
+        assert url_of("separated", pull) not in platform
+        assert "argocd-" + pull not in platform
