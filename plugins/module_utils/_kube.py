@@ -15,7 +15,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import hashlib
 import json
+import os
+import tempfile
 import time
 
 from ansible_collections.krci.platform.plugins.module_utils._retry import call_with_retry
@@ -64,8 +67,28 @@ class KubeClient:
             raise KubeError("load kubeconfig %s (context %s): %s; check the path and the context name"
                             % (kubeconfig, self.context or "current", exc))
         self.api_url = api_client.configuration.host
+        self.api_client = api_client
+        self._dynamic = None
+
+    @property
+    def client(self):
+        """The dynamic client, made on first use: a call that needs no kind pays no discovery."""
+        if self._dynamic is None:
+            try:
+                self._dynamic = self._retry("discover the API of %s" % self.api_url,
+                                            lambda: DynamicClient(self.api_client))
+            except Exception as exc:  # pylint: disable=broad-except
+                raise KubeError("connect to %s: %s; check that the API server runs and the kubeconfig's credentials"
+                                % (self.api_url, _reason(exc)))
+        return self._dynamic
+
+    def server_version(self):
+        """The API server's /version document (gitVersion, major, minor, platform, ...); no discovery."""
         try:
-            self.client = self._retry("discover the API of %s" % self.api_url, lambda: DynamicClient(api_client))
+            return self._retry("read the version of %s" % self.api_url,
+                               lambda: self.api_client.call_api("/version", "GET", response_type="object",
+                                                                auth_settings=["BearerToken"],
+                                                                _return_http_data_only=True))
         except Exception as exc:  # pylint: disable=broad-except
             raise KubeError("connect to %s: %s; check that the API server runs and the kubeconfig's credentials"
                             % (self.api_url, _reason(exc)))
@@ -132,7 +155,7 @@ class KubeClient:
         """(issuer, jwks) of the cluster's ServiceAccount tokens, from its OIDC discovery endpoints."""
         def get(path):
             reply = self._retry("read %s of %s" % (path, self.api_url),
-                                lambda: self.client.client.call_api(path, "GET", response_type="object",
+                                lambda: self.api_client.call_api(path, "GET", response_type="object",
                                                                     auth_settings=["BearerToken"],
                                                                     _return_http_data_only=True))
             return reply
@@ -175,14 +198,18 @@ def normalize(obj):
     """The object without server-owned fields and status, for comparison and diff."""
     if obj is None:
         return None
-    obj = copy.deepcopy(obj)
+    # Copies of the top level, metadata and annotations only (what is removed): a deep copy of a big
+    # CRD costs more than the request that read it. The nested values are shared, never changed.
+    obj = dict(obj)
     obj.pop("status", None)
-    meta = obj.get("metadata", {})
+    meta = obj["metadata"] = dict(obj.get("metadata") or {})
     for key in _SERVER_METADATA:
         meta.pop(key, None)
-    annotations = meta.get("annotations") or {}
+    annotations = dict(meta.get("annotations") or {})
     annotations.pop("kubectl.kubernetes.io/last-applied-configuration", None)
-    if not annotations:
+    if annotations:
+        meta["annotations"] = annotations
+    else:
         meta.pop("annotations", None)
     return obj
 
@@ -221,13 +248,16 @@ def load_manifests(paths, exclude=None):
     skip = set((item["kind"], item["name"]) for item in exclude or [])
     objects = []
     for path in paths:
-        try:
-            with open(path, "rb") as handle:
-                docs = list(yaml.load_all(handle, Loader=loader))
-        except (IOError, OSError) as exc:
-            raise KubeError("read %s: %s; check the path (it is read where the task runs)" % (path, exc))
-        except yaml.YAMLError as exc:
-            raise KubeError("parse %s: %s" % (path, exc))
+        docs = _cached_documents(path)
+        if docs is None:
+            try:
+                with open(path, "rb") as handle:
+                    docs = list(yaml.load_all(handle, Loader=loader))
+            except (IOError, OSError) as exc:
+                raise KubeError("read %s: %s; check the path (it is read where the task runs)" % (path, exc))
+            except yaml.YAMLError as exc:
+                raise KubeError("parse %s: %s" % (path, exc))
+            _cache_documents(path, docs)
         for doc in docs:
             if not doc:
                 continue
@@ -239,25 +269,131 @@ def load_manifests(paths, exclude=None):
     return objects
 
 
-def apply_all(client, definitions, field_manager, force_conflicts, check_mode, dump, default_namespace=None):
+# Reads and dry runs of one call go out this many at a time; writes stay in order, one by one.
+PARALLEL_READS = 8
+
+
+def _crd_kind(body):
+    spec = body.get("spec") or {}
+    return spec.get("group"), (spec.get("names") or {}).get("kind")
+
+
+def _group_of(api_version):
+    return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+
+
+def _predict(client, resource, body, field_manager, force_conflicts):
+    """(live, predicted) of one object: a GET and a server-side dry-run apply, no write."""
+    meta = body["metadata"]
+    existing = client.get(resource, meta["name"], meta.get("namespace") if resource.namespaced else None)
+    return existing, client.apply(resource, body, field_manager, force_conflicts, dry_run=True)
+
+
+def _predict_all(client, items, field_manager, force_conflicts):
+    """Index -> (live, predicted) or the exception, for every item at once (reads and dry runs only).
+
+    A converged cluster is answered entirely from here; whatever differs or failed is done again
+    in order by the caller, after the writes before it."""
+    from concurrent.futures import ThreadPoolExecutor  # pylint: disable=import-outside-toplevel
+
+    def one(item):
+        index, resource, body = item
+        try:
+            return index, _predict(client, resource, body, field_manager, force_conflicts)
+        except Exception as exc:  # pylint: disable=broad-except
+            return index, exc
+
+    if len(items) < 2:
+        return dict(one(item) for item in items)
+    with ThreadPoolExecutor(max_workers=min(PARALLEL_READS, len(items))) as pool:
+        return dict(pool.map(one, items))
+
+
+MANIFEST_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "krci-platform", "manifests")
+
+
+def _cache_key(path):
+    """The cache file of a manifest: by its path, size and modification time (a changed file is parsed again)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    key = "%s\0%d\0%d" % (os.path.realpath(path), stat.st_size, stat.st_mtime_ns)
+    return os.path.join(MANIFEST_CACHE, hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + ".json")
+
+
+def _cached_documents(path):
+    """The parsed documents of a manifest from the cache (JSON parses ten times faster than YAML), or None."""
+    cache = _cache_key(path)
+    if not cache or not os.path.isfile(cache):
+        return None
+    try:
+        with open(cache) as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def _cache_documents(path, docs):
+    """Keep the parsed documents for the next call; a cache that cannot be written is skipped."""
+    cache = _cache_key(path)
+    if not cache:
+        return
+    try:
+        text = json.dumps(docs)
+    except (TypeError, ValueError):
+        return  # not JSON (a YAML timestamp, say): parsed again next time
+    try:
+        os.makedirs(MANIFEST_CACHE, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=MANIFEST_CACHE, suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
+        os.replace(temporary, cache)
+    except OSError:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+
+
+def apply_all(client, definitions, field_manager, force_conflicts, check_mode, dump, default_namespace=None,
+              live=None):
     """Apply every definition; return (changed, objects, diffs). ``dump`` renders an object as text.
 
     ``default_namespace``: where namespaced objects without one go (as ``kubectl apply -n``); set in place,
     so a later wait_ready() on the same definitions finds them.
+    ``live``: a dict that receives object ref -> the live object of every unchanged one (wait_ready()
+    takes it as its first look, so a converged call reads each object once).
     """
     for index, body in enumerate(definitions):
         validate_definition(body, index)
     objects = []
     diffs = []
-    crd_kinds = set()  # (group, kind) of the CRDs in this call: their objects may wait to be served
+    # (group, kind) of the CRDs in this call: their objects may wait to be served.
+    crd_kinds = set(_crd_kind(body) for body in definitions if body["kind"] == "CustomResourceDefinition")
+    resources = []
     for body in definitions:
-        if body["kind"] == "CustomResourceDefinition":
-            crd_kinds.add(((body.get("spec") or {}).get("group"), ((body.get("spec") or {}).get("names") or {}).get("kind")))
+        if (_group_of(body["apiVersion"]), body["kind"]) in crd_kinds:
+            resources.append(None)  # resolved in order below, after its CRD
+            continue
+        resource = client.resource(body["apiVersion"], body["kind"])
+        if resource.namespaced and not body["metadata"].get("namespace"):
+            if not default_namespace:
+                raise KubeError("%s: metadata.namespace is missing for a namespaced kind" % object_ref(body))
+            body["metadata"]["namespace"] = default_namespace
+        resources.append(resource)
+    predictions = _predict_all(client, [(i, r, b) for i, (r, b) in enumerate(zip(resources, definitions)) if r],
+                               field_manager, force_conflicts)
     created_crds = set()
-    for body in definitions:
+    written = False
+    for index, body in enumerate(definitions):
         ref = object_ref(body)
-        group = body["apiVersion"].rsplit("/", 1)[0] if "/" in body["apiVersion"] else ""
-        if (group, body["kind"]) in crd_kinds:
+        resource = resources[index]
+        if resource is None:
+            group = _group_of(body["apiVersion"])
             try:
                 resource = client.resource(body["apiVersion"], body["kind"],
                                            wait_seconds=60 if (group, body["kind"]) in created_crds else 0)
@@ -269,30 +405,37 @@ def apply_all(client, definitions, field_manager, force_conflicts, check_mode, d
                 diffs.append({"before_header": "%s (absent)" % ref, "after_header": "%s (created)" % ref,
                               "before": "", "after": dump(mask_secrets(body))})
                 continue
-        else:
-            resource = client.resource(body["apiVersion"], body["kind"])
-        if resource.namespaced and not body["metadata"].get("namespace"):
-            if not default_namespace:
-                raise KubeError("%s: metadata.namespace is missing for a namespaced kind" % ref)
-            body["metadata"]["namespace"] = default_namespace
-            ref = object_ref(body)
-        name, namespace = body["metadata"]["name"], body["metadata"].get("namespace")
+            if resource.namespaced and not body["metadata"].get("namespace"):
+                if not default_namespace:
+                    raise KubeError("%s: metadata.namespace is missing for a namespaced kind" % ref)
+                body["metadata"]["namespace"] = default_namespace
+                ref = object_ref(body)
+        prediction = predictions.get(index)
         try:
-            existing = client.get(resource, name, namespace if resource.namespaced else None)
-            try:
-                predicted = client.apply(resource, body, field_manager, force_conflicts, dry_run=True)
-            except NotFoundError:
-                # Check mode on a fresh cluster: the namespace this object goes to is itself only
-                # predicted, so the server cannot dry-run it. The prediction is the object as given.
-                if not check_mode or existing is not None:
-                    raise
-                predicted = body
+            if isinstance(prediction, tuple) and not written:
+                existing, predicted = prediction
+            else:
+                # Not predicted yet, or a write of this call came before it (a namespace it goes to,
+                # a CRD it is an object of): ask again now.
+                existing = client.get(resource, body["metadata"]["name"],
+                                      body["metadata"].get("namespace") if resource.namespaced else None)
+                try:
+                    predicted = client.apply(resource, body, field_manager, force_conflicts, dry_run=True)
+                except NotFoundError:
+                    # Check mode on a fresh cluster: the namespace this object goes to is itself only
+                    # predicted, so the server cannot dry-run it. The prediction is the object as given.
+                    if not check_mode or existing is not None:
+                        raise
+                    predicted = body
             before, after = normalize(existing), normalize(predicted)
             if before == after:
                 objects.append({"ref": ref, "action": "unchanged"})
+                if live is not None:
+                    live[ref] = existing
                 continue
             if not check_mode:
                 after = normalize(client.apply(resource, body, field_manager, force_conflicts, dry_run=False))
+                written = True
         except KubeError:
             raise
         except Exception as exc:  # pylint: disable=broad-except
@@ -303,7 +446,7 @@ def apply_all(client, definitions, field_manager, force_conflicts, check_mode, d
             raise KubeError("apply %s on %s: %s; %s" % (ref, client.api_url, _reason(exc), hint))
         action = "created" if existing is None else "updated"
         if body["kind"] == "CustomResourceDefinition":
-            created_crds.add(((body.get("spec") or {}).get("group"), ((body.get("spec") or {}).get("names") or {}).get("kind")))
+            created_crds.add(_crd_kind(body))
         objects.append({"ref": ref, "action": action})
         diffs.append({
             "before_header": "%s (live)" % ref if existing is not None else "%s (absent)" % ref,
@@ -399,19 +542,36 @@ def not_ready_reason(obj):
 READINESS_KINDS = ("CustomResourceDefinition", "Deployment", "StatefulSet", "DaemonSet", "Job")
 
 
-def wait_ready(client, definitions, timeout, poll=1.0):
-    """Wait until every CRD is Established and every workload is ready; KubeError names what is not."""
+def wait_ready(client, definitions, timeout, poll=1.0, live=None):
+    """Wait until every CRD is Established and every workload is ready; KubeError names what is not.
+
+    ``live`` (object ref -> live object, from apply_all) is the first look: an object read moments ago
+    is not read again in the first look. Every look reads the objects at once (PARALLEL_READS at a time)."""
+    from concurrent.futures import ThreadPoolExecutor  # pylint: disable=import-outside-toplevel
+
     watched = [body for body in definitions if body.get("kind") in READINESS_KINDS]
+    known = dict(live or {})
     deadline = time.monotonic() + timeout
-    while True:
-        pending = []
-        for body in watched:
+
+    def look(body):
+        ref = object_ref(body)
+        if ref in known:
+            current = known.pop(ref)
+        else:
             resource = client.resource(body["apiVersion"], body["kind"])
             namespace = body["metadata"].get("namespace") if resource.namespaced else None
-            live = client.get(resource, body["metadata"]["name"], namespace)
-            reason = "absent" if live is None else not_ready_reason(live)
-            if reason:
-                pending.append("%s: %s" % (object_ref(body), reason))
+            current = client.get(resource, body["metadata"]["name"], namespace)
+        reason = "absent" if current is None else not_ready_reason(current)
+        return "%s: %s" % (ref, reason) if reason else None
+
+    for body in watched:
+        client.resource(body["apiVersion"], body["kind"])  # discovery in order, before the threads
+    while True:
+        if len(watched) > 1:
+            with ThreadPoolExecutor(max_workers=min(PARALLEL_READS, len(watched))) as pool:
+                pending = [reason for reason in pool.map(look, watched) if reason]
+        else:
+            pending = [reason for reason in map(look, watched) if reason]
         if not pending:
             return
         if time.monotonic() >= deadline:

@@ -185,12 +185,13 @@ def main():
     try:
         definitions = module.params["definitions"] + _kube.load_manifests(module.params["src"], module.params["exclude"])
         client = _kube.KubeClient(module.params["kubeconfig"], module.params["context"], on_retry=on_retry)
+        live = {}
         changed, objects, diffs = _kube.apply_all(
             client, definitions, module.params["field_manager"],
             module.params["force_conflicts"], module.check_mode, dump=_kube.dump_yaml,
-            default_namespace=module.params["namespace"])
+            default_namespace=module.params["namespace"], live=live)
         if module.params["wait"] and not module.check_mode:
-            _kube.wait_ready(client, definitions, module.params["wait_timeout"])
+            _kube.wait_ready(client, definitions, module.params["wait_timeout"], live=live)
     except _kube.KubeError as exc:
         module.fail_json(msg=str(exc))
     summary = dict((action, sum(1 for o in objects if o["action"] == action))

@@ -134,3 +134,90 @@ def test_namespaced_objects_without_a_namespace_go_to_the_default_one_and_keep_t
     with pytest.raises(_kube.KubeError, match="ServiceAccount c: metadata.namespace is missing"):
         _kube.apply_all(client, [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "c"}}],
                         "m", False, True, str)
+
+
+def test_a_parsed_manifest_is_cached_and_parsed_again_when_it_changes(tmp_path, monkeypatch):
+    monkeypatch.setattr(_kube, "MANIFEST_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "install.yaml"
+    path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+    assert [o["metadata"]["name"] for o in _kube.load_manifests([str(path)])] == ["a"]
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+    # Served from the cache: the file's own parse is not needed any more.
+    cached = list((tmp_path / "cache").iterdir())[0]
+    cached.write_text('[{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "from-cache"}}]')
+    assert [o["metadata"]["name"] for o in _kube.load_manifests([str(path)])] == ["from-cache"]
+    # A changed file (size, mtime) is parsed again.
+    path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bb}\n")
+    assert [o["metadata"]["name"] for o in _kube.load_manifests([str(path)])] == ["bb"]
+
+
+def test_a_manifest_that_is_not_json_is_parsed_every_time(tmp_path, monkeypatch):
+    monkeypatch.setattr(_kube, "MANIFEST_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "install.yaml"
+    path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {when: 2026-12-02}\n")
+    assert str(_kube.load_manifests([str(path)])[0]["data"]["when"]) == "2026-12-02"
+    assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").iterdir())
+
+
+def test_normalize_leaves_the_live_object_untouched():
+    live = {"kind": "ConfigMap", "metadata": {"name": "a", "resourceVersion": "7",
+                                              "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"}},
+            "data": {"k": "v"}, "status": {}}
+    assert _kube.normalize(live) == {"kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "v"}}
+    assert live["metadata"]["resourceVersion"] == "7" and "status" in live
+    assert live["metadata"]["annotations"] == {"kubectl.kubernetes.io/last-applied-configuration": "{}"}
+
+
+class _CountingClient(_Client):
+    """A converged cluster that counts the reads and dry runs, from several threads at once."""
+
+    def __init__(self):
+        super().__init__()
+        self.gets = []
+
+    def get(self, resource, name, namespace):
+        self.gets.append(name)
+        return super().get(resource, name, namespace)
+
+
+def test_a_converged_call_reads_each_object_once_and_writes_nothing():
+    definitions = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c%d" % i, "namespace": "n"}}
+                   for i in range(20)]
+    client = _CountingClient()
+    changed, objects, _diffs = _kube.apply_all(client, definitions, "m", False, False, str)
+    assert not changed and [o["ref"] for o in objects] == ["ConfigMap n/c%d" % i for i in range(20)]
+    assert sorted(client.gets) == sorted("c%d" % i for i in range(20))
+    assert all(dry_run for _namespace, dry_run in client.applied) and len(client.applied) == 20
+
+
+class _FreshNamespaceClient(_CountingClient):
+    """The namespace is missing (so its objects cannot be dry-run yet); everything else exists."""
+
+    def __init__(self):
+        super().__init__()
+        self.created = False
+
+    def get(self, resource, name, namespace):
+        self.gets.append(name)
+        if resource.kind == "Namespace" and not self.created:
+            return None
+        return {"metadata": {"name": name, "namespace": namespace}}
+
+    def apply(self, resource, body, field_manager, force_conflicts, dry_run):
+        if resource.kind != "Namespace" and not self.created:
+            raise _kube.NotFoundError(type("E", (Exception,), {"status": 404, "reason": "NotFound", "body": "",
+                                                                "headers": {}})())
+        if resource.kind == "Namespace" and not dry_run:
+            self.created = True
+        return super().apply(resource, body, field_manager, force_conflicts, dry_run)
+
+
+def test_objects_after_a_write_of_the_same_call_are_predicted_again_in_order():
+    definitions = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}}] + [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c%d" % i, "namespace": "n"}} for i in range(3)]
+    client = _FreshNamespaceClient()
+    changed, objects, _diffs = _kube.apply_all(client, definitions, "m", False, False, str)
+    assert changed
+    assert [o["action"] for o in objects] == ["created", "unchanged", "unchanged", "unchanged"]
+    # Each ConfigMap: read once in the parallel look (its dry run failed: no namespace yet), once again after.
+    assert sorted(client.gets) == ["c0", "c0", "c1", "c1", "c2", "c2", "n"]
