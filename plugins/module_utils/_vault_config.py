@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.krci.platform.plugins.module_utils._vault import VaultError
+from ansible_collections.krci.platform.plugins.module_utils._vault_client import VaultError
 
 import uuid
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, krci.platform contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Where Vault's unseal keys and admin credential live, besides a controller file.
+"""Where Vault's unseal keys and admin credential live: a controller file, a Kubernetes Secret, AWS Secrets Manager.
 
 For internal collection use only. Every store keeps one JSON document (keys, root token or the
 scoped admin credential that replaced it) and offers exists/read/write/check_writable/describe.
@@ -13,10 +13,49 @@ __metaclass__ = type
 
 import base64
 import json
+import os
 
-from ansible_collections.krci.platform.plugins.module_utils._vault import VaultError
+from ansible_collections.krci.platform.plugins.module_utils._vault_client import VaultError
 
 DATA_KEY = "vault-init.json"
+
+
+class FileKeyStore:
+    """Keys and the initial root token as JSON in a file of mode 0600 on the controller."""
+
+    kind = "file"
+
+    def __init__(self, path):
+        self.path = os.path.expanduser(path)
+
+    def describe(self):
+        return "file %s" % self.path
+
+    def exists(self):
+        return os.path.exists(self.path) and os.path.getsize(self.path) > 0
+
+    def check_writable(self):
+        directory = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(directory):
+            raise VaultError("key file %s: directory %s does not exist; create it (mode 0700) first" % (self.path, directory))
+        if not os.access(directory, os.W_OK):
+            raise VaultError("key file %s: directory %s is not writable" % (self.path, directory))
+
+    def write(self, data):
+        tmp = self.path + ".tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle)
+        os.replace(tmp, self.path)
+
+    def read(self):
+        if not self.exists():
+            raise VaultError("key file %s does not exist; run vault_init first or give the keys" % self.path)
+        mode = os.stat(self.path).st_mode & 0o777
+        if mode & 0o077:
+            raise VaultError("key file %s has mode %o; it must be readable by its owner only (chmod 600)" % (self.path, mode))
+        with open(self.path) as handle:
+            return json.load(handle)
 
 
 class KubernetesSecretKeyStore:
@@ -140,3 +179,19 @@ class AwsSecretsManagerKeyStore:
         if not value:
             raise VaultError("%s holds no keys; run vault_init first or give the keys" % self.describe())
         return json.loads(value)
+
+
+def key_store(spec):
+    """The store a key_destination/key_source dict names (see KEY_STORE_OPTIONS in _vault_args)."""
+    kind = spec.get("type") or "file"
+    if kind == "file":
+        if not spec.get("path"):
+            raise VaultError("key_destination.path is required for type file")
+        return FileKeyStore(spec["path"])
+    if kind == "kubernetes":
+        return KubernetesSecretKeyStore(spec.get("kubeconfig"), spec.get("context"),
+                                        spec.get("namespace") or "vault-keys", spec.get("name") or "vault-init")
+    if kind == "aws_secrets_manager":
+        return AwsSecretsManagerKeyStore(spec.get("secret_name"), spec.get("region"), spec.get("endpoint_url"),
+                                         spec.get("profile"), spec.get("kms_key_id"))
+    raise VaultError("key_destination.type %r is not supported; use file, kubernetes or aws_secrets_manager" % kind)

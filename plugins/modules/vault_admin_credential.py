@@ -81,7 +81,9 @@ root_token_revoked:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.krci.platform.plugins.module_utils import _vault as vault
+from ansible_collections.krci.platform.plugins.module_utils import _vault_client
+from ansible_collections.krci.platform.plugins.module_utils import _vault_keys
+from ansible_collections.krci.platform.plugins.module_utils import _vault_lifecycle
 from ansible_collections.krci.platform.plugins.module_utils._vault_args import (KEY_STORE_OPTIONS, VAULT_CONNECTION_SPEC,
                                                                                 client_from_params)
 
@@ -98,18 +100,18 @@ def main():
     )
     argument_spec.update(VAULT_CONNECTION_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not vault.HAS_REQUESTS:
+    if not _vault_client.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"))
     params = module.params
     try:
-        store = vault.key_store(params["key_destination"])
+        store = _vault_keys.key_store(params["key_destination"])
         client = client_from_params(module, vault)
         if client.seal_status().get("sealed"):
-            raise vault.VaultError("%s is sealed; unseal it first (krci.platform.vault_unseal)" % client.url)
-        changed, info = vault.hand_over(client, store, params["approle_mount"].strip("/"), params["role_name"],
-                                        params["policy_name"], params["policy"] or vault.ADMIN_POLICY,
+            raise _vault_client.VaultError("%s is sealed; unseal it first (krci.platform.vault_unseal)" % client.url)
+        changed, info = _vault_lifecycle.hand_over(client, store, params["approle_mount"].strip("/"), params["role_name"],
+                                        params["policy_name"], params["policy"] or _vault_lifecycle.ADMIN_POLICY,
                                         params["token_ttl"], params["revoke_root"], module.check_mode)
-    except vault.VaultError as exc:
+    except _vault_client.VaultError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=changed, **info)
 

@@ -120,7 +120,9 @@ requests:
 """
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
-from ansible_collections.krci.platform.plugins.module_utils import _vault as vault
+from ansible_collections.krci.platform.plugins.module_utils import _vault_client
+from ansible_collections.krci.platform.plugins.module_utils import _vault_keys
+from ansible_collections.krci.platform.plugins.module_utils import _vault_lifecycle
 from ansible_collections.krci.platform.plugins.module_utils._vault_args import (KEY_STORE_OPTIONS, VAULT_CONNECTION_SPEC,
                                                                                 client_from_params)
 from ansible_collections.krci.platform.plugins.module_utils._vault_config import VaultConfigurator, WRITE_ONLY
@@ -147,7 +149,7 @@ def main():
     argument_spec.update(VAULT_CONNECTION_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_one_of=[("token", "credentials_from")])
-    if not vault.HAS_REQUESTS:
+    if not _vault_client.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"))
     params = module.params
     errors = []
@@ -167,23 +169,23 @@ def main():
     configurator = VaultConfigurator(client, module.check_mode, _dump)
     try:
         if client.seal_status().get("sealed"):
-            raise vault.VaultError("%s is sealed; unseal it first (krci.platform.vault_unseal); nothing was written"
+            raise _vault_client.VaultError("%s is sealed; unseal it first (krci.platform.vault_unseal); nothing was written"
                                    % client.url)
         if params["token"]:
             client.token = params["token"]
         else:
-            client.token = vault.token_from_store(client, vault.key_store(params["credentials_from"]))
+            client.token = _vault_lifecycle.token_from_store(client, _vault_keys.key_store(params["credentials_from"]))
             module.no_log_values.add(client.token)
         live_auth = client.call("GET", "sys/auth", "read auth methods")
         live_auth = set(k.strip("/") for k in live_auth.get("data", live_auth))
         missing = [i["mount"] for i in params["auth_configs"] if i["mount"].strip("/") not in known_auth | live_auth]
         if missing:
-            raise vault.VaultError("auth_configs: mount(s) %s are neither in auth_methods nor enabled; nothing was "
+            raise _vault_client.VaultError("auth_configs: mount(s) %s are neither in auth_methods nor enabled; nothing was "
                                    "written" % ", ".join(missing))
         problems = configurator.preflight(params["secrets_engines"], params["auth_methods"], params["policies"],
                                           params["plugin_types"])
         if problems:
-            raise vault.VaultError("invalid input, nothing changed: " + "; ".join(problems))
+            raise _vault_client.VaultError("invalid input, nothing changed: " + "; ".join(problems))
         configurator.policies(params["policies"])
         configurator.secrets_engines(params["secrets_engines"])
         configurator.auth_methods(params["auth_methods"])
@@ -191,7 +193,7 @@ def main():
         for item in params["auth_configs"]:
             configurator.auth_config(item["mount"], item.get("config"), item.get("roles"))
         configurator.prune(params["prune"], params["policies"], params["secrets_engines"], params["auth_methods"])
-    except vault.VaultError as exc:
+    except _vault_client.VaultError as exc:
         module.fail_json(msg=str(exc), objects=configurator.objects)
     summary = dict((a, sum(1 for o in configurator.objects if o["action"] == a))
                    for a in ("created", "updated", "deleted", "unchanged"))

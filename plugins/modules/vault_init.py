@@ -107,7 +107,9 @@ root_token:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.krci.platform.plugins.module_utils import _vault as vault
+from ansible_collections.krci.platform.plugins.module_utils import _vault_client
+from ansible_collections.krci.platform.plugins.module_utils import _vault_keys
+from ansible_collections.krci.platform.plugins.module_utils import _vault_lifecycle
 from ansible_collections.krci.platform.plugins.module_utils._vault_args import (KEY_STORE_OPTIONS, VAULT_CONNECTION_SPEC,
                                                                                 client_from_params)
 
@@ -123,7 +125,7 @@ def main():
     )
     argument_spec.update(VAULT_CONNECTION_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not vault.HAS_REQUESTS:
+    if not _vault_client.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"))
     params = module.params
     if params["key_threshold"] < 2 and not params["allow_single_key"]:
@@ -132,10 +134,10 @@ def main():
         module.fail_json(msg="key_threshold (%d) is greater than key_shares (%d); no Vault can be unsealed that way"
                          % (params["key_threshold"], params["key_shares"]))
     try:
-        store = vault.key_store(params["key_destination"])
-        changed, info = vault.initialize(client_from_params(module, vault), store, params["key_shares"],
+        store = _vault_keys.key_store(params["key_destination"])
+        changed, info = _vault_lifecycle.initialize(client_from_params(module, vault), store, params["key_shares"],
                                          params["key_threshold"], params["force"], module.check_mode)
-    except vault.VaultError as exc:
+    except _vault_client.VaultError as exc:
         module.fail_json(msg=str(exc))
     result = dict(changed=changed, initialized=info["initialized"], keys_written_to=info["keys_written_to"])
     secrets = info.get("secrets")

@@ -54,7 +54,9 @@ threshold:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.krci.platform.plugins.module_utils import _vault as vault
+from ansible_collections.krci.platform.plugins.module_utils import _vault_client
+from ansible_collections.krci.platform.plugins.module_utils import _vault_keys
+from ansible_collections.krci.platform.plugins.module_utils import _vault_lifecycle
 from ansible_collections.krci.platform.plugins.module_utils._vault_args import (KEY_STORE_OPTIONS, VAULT_CONNECTION_SPEC,
                                                                                 client_from_params)
 
@@ -67,19 +69,19 @@ def main():
     argument_spec.update(VAULT_CONNECTION_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_one_of=[("keys", "key_source")], mutually_exclusive=[("keys", "key_source")])
-    if not vault.HAS_REQUESTS:
+    if not _vault_client.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"))
     try:
         keys = module.params["keys"]
         if keys is None:
-            data = vault.key_store(module.params["key_source"]).read()
+            data = _vault_keys.key_store(module.params["key_source"]).read()
             keys = data.get("keys") or []
             for value in keys + (data.get("keys_base64") or []) + [data.get("root_token") or "",
                                                                    (data.get("admin") or {}).get("secret_id") or ""]:
                 if value:
                     module.no_log_values.add(value)
-        changed, status = vault.unseal(client_from_params(module, vault), keys, module.check_mode)
-    except vault.VaultError as exc:
+        changed, status = _vault_lifecycle.unseal(client_from_params(module, vault), keys, module.check_mode)
+    except _vault_client.VaultError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=changed, sealed=bool(status.get("sealed")), threshold=status.get("t"))
 

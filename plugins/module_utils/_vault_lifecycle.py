@@ -1,153 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, krci.platform contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Vault / OpenBao client, init and unseal, and where unseal keys live. For internal collection use only.
+"""Vault's lifecycle: initialize once, unseal, and hand the root token over to a scoped admin AppRole.
 
-Works against HashiCorp Vault and OpenBao alike (same /v1 API, X-Vault-Token header).
+For internal collection use only. Works against HashiCorp Vault and OpenBao alike.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 import time
 
-from ansible_collections.krci.platform.plugins.module_utils import _http
-from ansible_collections.krci.platform.plugins.module_utils._http import HAS_REQUESTS, HTTPStatus  # noqa: F401  pylint: disable=unused-import
-
-try:
-    import requests
-except ImportError:  # pragma: no cover
-    pass
-
-# 503 means "sealed" on most paths: a retry cannot help there, the caller decides.
-_RETRY_STATUSES = frozenset([412, 429, 500, 502, 504])
-
-
-class VaultError(Exception):
-    """A Vault call failed or was refused; the message names the action, the cause and the fix."""
-
-    def __init__(self, message, status=None):
-        super(VaultError, self).__init__(message)
-        self.status = status
-
-
-class VaultClient:
-    def __init__(self, url, verify=True, token=None, timeout=30, on_retry=None):
-        self.url = url.rstrip("/")
-        self.token = token
-        self.timeout = timeout
-        self.on_retry = on_retry
-        self.session = _http.new_session(verify)
-        self.requests_sent = {}
-
-    def _count(self, method):
-        self.requests_sent[method] = self.requests_sent.get(method, 0) + 1
-
-    def call(self, method, path, what, body=None, ok=(200, 204)):
-        headers = {"X-Vault-Token": self.token} if self.token else {}
-        try:
-            reply = _http.send(self.session, method, self.url + "/v1/" + path.lstrip("/"), what, _RETRY_STATUSES,
-                               on_retry=self.on_retry, on_attempt=lambda: self._count(method), ok=ok, json=body,
-                               headers=headers, timeout=self.timeout)
-        except HTTPStatus as exc:
-            raise VaultError("%s: HTTP %s: %s" % (what, exc.status, _errors(exc.body)), exc.status)
-        except requests.exceptions.SSLError as exc:
-            raise VaultError("%s: certificate verify failed (%s); set ca_cert to the CA of %s" % (what, exc, self.url))
-        except requests.exceptions.RequestException as exc:
-            raise VaultError("%s: %s; check that Vault runs at %s" % (what, exc, self.url))
-        return reply.json() if reply.content else {}
-
-    def seal_status(self):
-        return self.call("GET", "sys/seal-status", "read the seal status of %s" % self.url)
-
-    def init_status(self):
-        return self.call("GET", "sys/init", "read the init status of %s" % self.url)["initialized"]
-
-    def wait_active(self, timeout=30.0):
-        """After unseal, a raft node needs a moment to become leader before it accepts writes."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                leader = self.call("GET", "sys/leader", "read the leader of %s" % self.url)
-            except VaultError:
-                leader = {}
-            if leader.get("is_self") or leader.get("ha_enabled") is False:
-                return True
-            time.sleep(0.2)
-        raise VaultError("%s is unsealed but did not become active in %ds; see its log" % (self.url, timeout))
-
-
-def _errors(body):
-    try:
-        return "; ".join(json.loads(body).get("errors") or []) or body
-    except (TypeError, ValueError, AttributeError):
-        return (body or "").strip()[:300]
-
-
-# --- where the keys live ----------------------------------------------------------------------
-
-class FileKeyStore:
-    """Keys and the initial root token as JSON in a file of mode 0600 on the controller."""
-
-    kind = "file"
-
-    def __init__(self, path):
-        self.path = os.path.expanduser(path)
-
-    def describe(self):
-        return "file %s" % self.path
-
-    def exists(self):
-        return os.path.exists(self.path) and os.path.getsize(self.path) > 0
-
-    def check_writable(self):
-        directory = os.path.dirname(os.path.abspath(self.path))
-        if not os.path.isdir(directory):
-            raise VaultError("key file %s: directory %s does not exist; create it (mode 0700) first" % (self.path, directory))
-        if not os.access(directory, os.W_OK):
-            raise VaultError("key file %s: directory %s is not writable" % (self.path, directory))
-
-    def write(self, data):
-        tmp = self.path + ".tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle)
-        os.replace(tmp, self.path)
-
-    def read(self):
-        if not self.exists():
-            raise VaultError("key file %s does not exist; run vault_init first or give the keys" % self.path)
-        mode = os.stat(self.path).st_mode & 0o777
-        if mode & 0o077:
-            raise VaultError("key file %s has mode %o; it must be readable by its owner only (chmod 600)" % (self.path, mode))
-        with open(self.path) as handle:
-            return json.load(handle)
-
-
-def key_store(spec):
-    """The store a key_destination/key_source dict names (see KEY_STORE_OPTIONS in _vault_args)."""
-    kind = spec.get("type") or "file"
-    if kind == "file":
-        if not spec.get("path"):
-            raise VaultError("key_destination.path is required for type file")
-        return FileKeyStore(spec["path"])
-    from ansible_collections.krci.platform.plugins.module_utils import _vault_keys  # pylint: disable=import-outside-toplevel
-
-    if kind == "kubernetes":
-        return _vault_keys.KubernetesSecretKeyStore(spec.get("kubeconfig"), spec.get("context"),
-                                                    spec.get("namespace") or "vault-keys",
-                                                    spec.get("name") or "vault-init")
-    if kind == "aws_secrets_manager":
-        return _vault_keys.AwsSecretsManagerKeyStore(spec.get("secret_name"), spec.get("region"),
-                                                     spec.get("endpoint_url"), spec.get("profile"),
-                                                     spec.get("kms_key_id"))
-    raise VaultError("key_destination.type %r is not supported; use file, kubernetes or aws_secrets_manager" % kind)
-
-
-# --- init and unseal ---------------------------------------------------------------------------
+from ansible_collections.krci.platform.plugins.module_utils._vault_client import VaultError
+from ansible_collections.krci.platform.plugins.module_utils._vault_keys import FileKeyStore
 
 def initialize(client, store, shares, threshold, force=False, check_mode=False):
     """(changed, info). Never makes new keys for an initialized Vault."""
