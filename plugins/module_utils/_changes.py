@@ -41,3 +41,44 @@ def summarize(results):
 
     add(results)
     return total
+
+
+class ChangeSet:
+    """What one module call did to a server, object by object: the records, diffs and summary it returns.
+
+    Shared by k8s_apply, keycloak_realm and vault_config. ``dump`` renders an object as text for the
+    diff; ``mask`` hides its secret values first (each system knows its own secret fields).
+    """
+
+    def __init__(self, dump=repr, mask=None):
+        self.dump = dump
+        self.mask = mask or (lambda obj: obj)
+        self.objects = []
+        self.diffs = []
+
+    def record(self, ref, action, before=None, after=None):
+        """One object's outcome; a change also gets a before/after diff (absent before: created)."""
+        self.objects.append({"ref": ref, "action": action})
+        if action == "unchanged":
+            return
+        self.diffs.append({
+            "before_header": "%s (%s)" % (ref, "live" if before is not None else "absent"),
+            "after_header": "%s (%s)" % (ref, action),
+            "before": self.dump(self.mask(before)) if before is not None else "",
+            "after": self.dump(self.mask(after)) if after is not None else "",
+        })
+
+    def mark(self):
+        """A point to roll back to (rollback) when the records after it are to be redone."""
+        return len(self.objects), len(self.diffs)
+
+    def rollback(self, mark):
+        del self.objects[mark[0]:]
+        del self.diffs[mark[1]:]
+
+    @property
+    def changed(self):
+        return any(o["action"] != "unchanged" for o in self.objects)
+
+    def summary(self, actions=ACTIONS):
+        return dict((action, sum(1 for o in self.objects if o["action"] == action)) for action in actions)

@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover
     from urllib import quote  # noqa
     from urlparse import urlparse  # noqa
 
+from ansible_collections.krci.platform.plugins.module_utils._changes import ChangeSet
 from ansible_collections.krci.platform.plugins.module_utils._keycloak_client import KeycloakError
 
 MARKER = "krci.platform/managed"
@@ -171,8 +172,7 @@ class RealmReconciler:
         self.check_mode = check_mode
         self.prune = prune
         self.dump = dump
-        self.objects = []
-        self.diffs = []
+        self.changes = ChangeSet(dump, mask)
         self.realm_exists = True
         self.path = "/%s" % quote(realm, safe="")
         self.last_created_id = None
@@ -185,16 +185,16 @@ class RealmReconciler:
         self._after_batch = []
 
     # -- bookkeeping --
+    @property
+    def objects(self):
+        return self.changes.objects
+
+    @property
+    def diffs(self):
+        return self.changes.diffs
+
     def _record(self, ref, action, before=None, after=None):
-        self.objects.append({"ref": ref, "action": action})
-        if action == "unchanged":
-            return
-        self.diffs.append({
-            "before_header": "%s (%s)" % (ref, "live" if before is not None else "absent"),
-            "after_header": "%s (%s)" % (ref, action),
-            "before": self.dump(mask(before)) if before is not None else "",
-            "after": self.dump(mask(after)) if after is not None else "",
-        })
+        self.changes.record(ref, action, before, after)
 
     def _write(self):
         return not self.check_mode
@@ -207,14 +207,14 @@ class RealmReconciler:
         """
         self.last_created_id = None
         if current is None:
+            mark = self.changes.mark()
             self._record(ref, "created", None, desired)
             if self._write():
                 self.last_created_id = create()
                 if self.last_created_id is None and reread is not None:
                     found = reread()
                     if found is not None:
-                        self.objects.pop()
-                        self.diffs.pop()
+                        self.changes.rollback(mark)
                         return self._ensure(ref, found, desired, create, update, compare)
             return "created"
         if same(desired if compare is None else compare, current):
@@ -688,7 +688,7 @@ class RealmReconciler:
             raise KeycloakError("invalid input for realm %s, nothing changed: %s" % (self.realm, "; ".join(errors)))
         self.realm_settings(spec.get("settings"))
         self.client_scopes(spec.get("client_scopes"))
-        mark = len(self.objects), len(self.diffs)
+        mark = self.changes.mark()
         self._batch = {"ifResourceExists": "FAIL", "roles": {"realm": []}, "groups": [], "clients": []}
         self._after_batch = []
         self.roles(spec.get("roles"))
@@ -704,8 +704,7 @@ class RealmReconciler:
                 if exc.status != 409:
                     raise
                 # Another writer created one of them meanwhile: redo these kinds object by object.
-                del self.objects[mark[0]:]
-                del self.diffs[mark[1]:]
+                self.changes.rollback(mark)
                 self._client_cache = None
                 self._role_cache = {}
                 self._after_batch = []
@@ -720,7 +719,4 @@ class RealmReconciler:
         self.identity_providers(spec.get("identity_providers"))
         self.users(spec.get("users"))
         self.prune_unlisted(spec)
-        summary = dict((a, sum(1 for o in self.objects if o["action"] == a))
-                       for a in ("created", "updated", "deleted", "unchanged"))
-        changed = any(o["action"] != "unchanged" for o in self.objects)
-        return changed, summary
+        return self.changes.changed, self.changes.summary(("created", "updated", "deleted", "unchanged"))

@@ -21,6 +21,7 @@ import os
 import tempfile
 import time
 
+from ansible_collections.krci.platform.plugins.module_utils._changes import ChangeSet
 from ansible_collections.krci.platform.plugins.module_utils._retry import call_with_retry
 
 try:
@@ -370,8 +371,7 @@ def apply_all(client, definitions, field_manager, force_conflicts, check_mode, d
     """
     for index, body in enumerate(definitions):
         validate_definition(body, index)
-    objects = []
-    diffs = []
+    changes = ChangeSet(dump, mask_secrets)
     # (group, kind) of the CRDs in this call: their objects may wait to be served.
     crd_kinds = set(_crd_kind(body) for body in definitions if body["kind"] == "CustomResourceDefinition")
     resources = []
@@ -401,9 +401,7 @@ def apply_all(client, definitions, field_manager, force_conflicts, check_mode, d
                 if not check_mode:
                     raise
                 # Check mode: the CRD is only predicted, so its objects are predicted as given.
-                objects.append({"ref": ref, "action": "created"})
-                diffs.append({"before_header": "%s (absent)" % ref, "after_header": "%s (created)" % ref,
-                              "before": "", "after": dump(mask_secrets(body))})
+                changes.record(ref, "created", None, body)
                 continue
             if resource.namespaced and not body["metadata"].get("namespace"):
                 if not default_namespace:
@@ -429,7 +427,7 @@ def apply_all(client, definitions, field_manager, force_conflicts, check_mode, d
                     predicted = body
             before, after = normalize(existing), normalize(predicted)
             if before == after:
-                objects.append({"ref": ref, "action": "unchanged"})
+                changes.record(ref, "unchanged")
                 if live is not None:
                     live[ref] = existing
                 continue
@@ -447,15 +445,8 @@ def apply_all(client, definitions, field_manager, force_conflicts, check_mode, d
         action = "created" if existing is None else "updated"
         if body["kind"] == "CustomResourceDefinition":
             created_crds.add(_crd_kind(body))
-        objects.append({"ref": ref, "action": action})
-        diffs.append({
-            "before_header": "%s (live)" % ref if existing is not None else "%s (absent)" % ref,
-            "after_header": "%s (%s)" % (ref, action),
-            "before": dump(mask_secrets(before)) if before is not None else "",
-            "after": dump(mask_secrets(after)),
-        })
-    changed = any(o["action"] != "unchanged" for o in objects)
-    return changed, objects, diffs
+        changes.record(ref, action, before, after)
+    return changes.changed, changes.objects, changes.diffs
 
 
 def jwks_to_pem(jwks):

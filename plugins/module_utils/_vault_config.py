@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.krci.platform.plugins.module_utils._changes import ChangeSet
 from ansible_collections.krci.platform.plugins.module_utils._vault_client import VaultError
 
 import uuid
@@ -51,17 +52,19 @@ class VaultConfigurator:
         self.client = client
         self.check_mode = check_mode
         self.dump = dump
-        self.objects = []
-        self.diffs = []
+        self.changes = ChangeSet(dump, _mask)
         self._policy_cache = {}
 
+    @property
+    def objects(self):
+        return self.changes.objects
+
+    @property
+    def diffs(self):
+        return self.changes.diffs
+
     def _record(self, ref, action, before=None, after=None):
-        self.objects.append({"ref": ref, "action": action})
-        if action != "unchanged":
-            self.diffs.append({"before_header": "%s (%s)" % (ref, "live" if before is not None else "absent"),
-                               "after_header": "%s (%s)" % (ref, action),
-                               "before": self.dump(_mask(before)) if before is not None else "",
-                               "after": self.dump(_mask(after)) if after is not None else ""})
+        self.changes.record(ref, action, before, after)
 
     def _read(self, path, what):
         try:

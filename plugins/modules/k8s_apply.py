@@ -157,6 +157,7 @@ api_url:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _kube
+from ansible_collections.krci.platform.plugins.module_utils._changes import ACTIONS
 from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC
 
 
@@ -194,8 +195,7 @@ def main():
             _kube.wait_ready(client, definitions, module.params["wait_timeout"], live=live)
     except _kube.KubeError as exc:
         module.fail_json(msg=str(exc))
-    summary = dict((action, sum(1 for o in objects if o["action"] == action))
-                   for action in ("created", "updated", "unchanged"))
+    summary = dict((action, sum(1 for o in objects if o["action"] == action)) for action in ACTIONS)
     result = dict(changed=changed, objects=objects, summary=summary, api_url=client.api_url)
     if module._diff:
         result["diff"] = diffs

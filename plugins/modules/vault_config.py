@@ -195,10 +195,9 @@ def main():
         configurator.prune(params["prune"], params["policies"], params["secrets_engines"], params["auth_methods"])
     except _vault_client.VaultError as exc:
         module.fail_json(msg=str(exc), objects=configurator.objects)
-    summary = dict((a, sum(1 for o in configurator.objects if o["action"] == a))
-                   for a in ("created", "updated", "deleted", "unchanged"))
-    result = dict(changed=any(o["action"] != "unchanged" for o in configurator.objects), objects=configurator.objects,
-                  summary=summary, requests=client.requests_sent)
+    changes = configurator.changes
+    result = dict(changed=changes.changed, objects=changes.objects,
+                  summary=changes.summary(("created", "updated", "deleted", "unchanged")), requests=client.requests_sent)
     if module._diff:
         result["diff"] = configurator.diffs
     module.exit_json(**result)

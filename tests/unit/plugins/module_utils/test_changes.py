@@ -21,3 +21,18 @@ def test_summaries_loops_skips_and_plain_results_add_up():
 def test_nothing_counts_nothing():
     assert summarize([]) == {"created": 0, "updated": 0, "unchanged": 0}
     assert summarize({"skipped": True, "changed": False}) == {"created": 0, "updated": 0, "unchanged": 0}
+
+
+def test_a_change_set_records_diffs_for_changes_only_with_secrets_masked():
+    from ansible_collections.krci.platform.plugins.module_utils._changes import ChangeSet
+
+    changes = ChangeSet(dump=repr, mask=lambda obj: dict(obj, secret="********") if "secret" in obj else obj)
+    changes.record("Client a", "unchanged")
+    changes.record("Client b", "created", None, {"name": "b", "secret": "s3cr3t"})
+    assert changes.changed and changes.summary() == {"created": 1, "updated": 0, "unchanged": 1}
+    assert changes.diffs == [{"before_header": "Client b (absent)", "after_header": "Client b (created)",
+                              "before": "", "after": repr({"name": "b", "secret": "********"})}]
+    mark = changes.mark()
+    changes.record("Client c", "updated", {"name": "c"}, {"name": "c", "x": 1})
+    changes.rollback(mark)
+    assert [o["ref"] for o in changes.objects] == ["Client a", "Client b"] and len(changes.diffs) == 1
