@@ -37,7 +37,7 @@ def reconcile_clients(ctx, clients):
                 ctx.after_batch.append(lambda c=client, r=ref: client_extras(ctx, c, r, None))
                 continue
             ctx.ensure(ref, None, want, lambda b=body: ctx.client.create(ctx.path + "/clients", b, "create " + ref),
-                         None)
+                       None)
             for mapper in mappers:
                 ctx.record("%s mapper %s" % (ref, mapper["name"]), "created", None, mapper)
             uuid = ctx.last_created_id
@@ -49,10 +49,10 @@ def reconcile_clients(ctx, clients):
         else:
             have = dict((k, v) for k, v in have.items() if k != "protocolMappers")  # reconciled below, by name
             ctx.ensure(ref, have, want, None,
-                         lambda body, h=have: ctx.client.put(ctx.path + "/clients/" + h["id"], body, "update " + ref))
+                       lambda body, h=have: ctx.client.put(ctx.path + "/clients/" + h["id"], body, "update " + ref))
             uuid = have["id"]
             ctx.mappers(ref, "/clients/%s" % uuid, mappers, True,
-                          listing=existing[client_id].get("protocolMappers") or [])
+                        listing=existing[client_id].get("protocolMappers") or [])
         client_extras(ctx, client, ref, have, uuid)
 
 
@@ -71,7 +71,7 @@ def client_extras(ctx, client, ref, have, uuid=None):
             if uuid is not None else None
         suffix = "/users/%s/role-mappings/realm" % (user["id"] if user else "-")
         ctx.role_set(ref + " service account realm roles", suffix, client["serviceAccountRealmRoles"],
-                       user is not None)
+                     user is not None)
 
 
 def _client_scopes_of(ctx, ref, base, kind, names, exists, known=None):
@@ -88,7 +88,7 @@ def _client_scopes_of(ctx, ref, base, kind, names, exists, known=None):
         ctx.record(sref, "unchanged")
         return
     ctx.record(sref, "updated" if exists else "created", {"scopes": sorted(current)},
-                 {"scopes": sorted(set(current) | set(names))})
+               {"scopes": sorted(set(current) | set(names))})
     if ctx.write():
         for name in missing:
             scope_id = ctx.scope_id(name)

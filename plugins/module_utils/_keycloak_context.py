@@ -49,7 +49,6 @@ class RealmContext:
         self.batch = None
         self.after_batch = []
 
-
     @property
     def objects(self):
         return self.changes.objects
@@ -106,10 +105,10 @@ class RealmContext:
             ref = "%s mapper %s" % (owner_ref, want["name"])
             have = current.get(want["name"])
             self.ensure(ref, have, want,
-                         lambda w=want: self.client.create(self.path + base + "/protocol-mappers/models", w, "create " + ref),
-                         lambda body: self.client.put(self.path + base + "/protocol-mappers/models/" + body["id"],
-                                                      body, "update " + ref),
-                         reread=lambda n=want["name"]: self.mapper_named(base, n))
+                        lambda w=want: self.client.create(self.path + base + "/protocol-mappers/models", w, "create " + ref),
+                        lambda body: self.client.put(self.path + base + "/protocol-mappers/models/" + body["id"],
+                                                     body, "update " + ref),
+                        reread=lambda n=want["name"]: self.mapper_named(base, n))
 
     def mapper_named(self, base, name):
         listing = self.list(base + "/protocol-mappers/models", "read mappers of " + base)
@@ -133,7 +132,7 @@ class RealmContext:
         for name in names:
             if name not in self.role_cache:
                 self.role_cache[name] = self.client.get_or_none(self.path + "/roles/" + quote(name, safe=""),
-                                                                 "read realm role " + name)
+                                                                "read realm role " + name)
             if self.role_cache[name] is None:
                 raise KeycloakError("realm role %s does not exist in realm %s" % (name, self.realm))
             reps.append(self.role_cache[name])

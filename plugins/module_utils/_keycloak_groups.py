@@ -27,8 +27,8 @@ def reconcile_groups(ctx, groups, parent_id=None, parent_path=""):
             want["attributes"] = dict(want.get("attributes") or {}, **{MARKER: ["true"]})
         create_path = "/groups" if parent_id is None else "/groups/%s/children" % parent_id
         ctx.ensure(ref, have, want,
-                     lambda w=want, p=create_path: ctx.client.create(ctx.path + p, w, "create " + ref),
-                     lambda body, h=have: ctx.client.put(ctx.path + "/groups/" + h["id"], body, "update " + ref))
+                   lambda w=want, p=create_path: ctx.client.create(ctx.path + p, w, "create " + ref),
+                   lambda body, h=have: ctx.client.put(ctx.path + "/groups/" + h["id"], body, "update " + ref))
         group_id = have["id"] if have else ctx.last_created_id
         if group_id is None and have is None and ctx.write():
             group_id = ctx.group_id(parent_id, group["name"])  # created by a concurrent run (409)
@@ -39,7 +39,7 @@ def reconcile_groups(ctx, groups, parent_id=None, parent_path=""):
             elif have is None:
                 known = []
             ctx.role_set(ref + " realm roles", "/groups/%s/role-mappings/realm" % group_id,
-                           group["realmRoles"], have is not None and group_id is not None, current=known)
+                         group["realmRoles"], have is not None and group_id is not None, current=known)
         if group.get("subGroups"):
             if group_id is None:  # check mode: the parent is only predicted
                 for sub_path, sub_group in group_paths(group["subGroups"], path):

@@ -35,9 +35,9 @@ def reconcile_identity_providers(ctx, providers):
             compare = dict(want, config=dict((k, v) for k, v in (want.get("config") or {}).items()
                                              if k != "clientSecret"))
         ctx.ensure(ref, have, want,
-                     lambda w=want: ctx.client.create(ctx.path + "/identity-provider/instances", w, "create " + ref),
-                     lambda body: ctx.client.put(ctx.path + "/identity-provider/instances/" + alias, body,
-                                                  "update " + ref), compare=compare)
+                   lambda w=want: ctx.client.create(ctx.path + "/identity-provider/instances", w, "create " + ref),
+                   lambda body: ctx.client.put(ctx.path + "/identity-provider/instances/" + alias, body,
+                                               "update " + ref), compare=compare)
         listing = ctx.list("/identity-provider/instances/%s/mappers" % alias, "read mappers of " + ref) \
             if have else []
         existing = dict((m["name"], m) for m in listing)
@@ -46,8 +46,8 @@ def reconcile_identity_providers(ctx, providers):
             mref = "%s mapper %s" % (ref, mapper["name"])
             mhave = existing.get(mapper["name"])
             ctx.ensure(mref, mhave, mwant,
-                         lambda w=mwant: ctx.client.create(
-                             ctx.path + "/identity-provider/instances/%s/mappers" % alias, w, "create " + mref),
-                         lambda body, h=mhave: ctx.client.put(
-                             ctx.path + "/identity-provider/instances/%s/mappers/%s" % (alias, h["id"]), body,
-                             "update " + mref))
+                       lambda w=mwant: ctx.client.create(
+                           ctx.path + "/identity-provider/instances/%s/mappers" % alias, w, "create " + mref),
+                       lambda body, h=mhave: ctx.client.put(
+                           ctx.path + "/identity-provider/instances/%s/mappers/%s" % (alias, h["id"]), body,
+                           "update " + mref))

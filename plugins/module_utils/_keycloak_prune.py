@@ -39,7 +39,7 @@ def prune_unlisted(ctx, spec):
     for provider in ctx.list("/identity-provider/instances", "read identity providers"):
         if (provider.get("config") or {}).get(MARKER) == "true" and provider["alias"] not in listed:
             ctx.delete("identity provider %s" % provider["alias"],
-                         "/identity-provider/instances/" + quote(provider["alias"], safe=""), provider)
+                       "/identity-provider/instances/" + quote(provider["alias"], safe=""), provider)
 
 
 def _prune_groups(ctx, parent_id, parent_path, listed):

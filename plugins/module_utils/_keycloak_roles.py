@@ -34,9 +34,9 @@ def reconcile_roles(ctx, roles):
                         r + " composites", "/roles/%s/composites" % quote(n, safe=""), c, False, current=[]))
                 continue
         ctx.ensure(ref, have, want,
-                     lambda w=want: ctx.client.create(ctx.path + "/roles", w, "create " + ref),
-                     lambda body: ctx.client.put(ctx.path + "/roles/" + quote(want["name"], safe=""), body,
-                                                  "update " + ref))
+                   lambda w=want: ctx.client.create(ctx.path + "/roles", w, "create " + ref),
+                   lambda body: ctx.client.put(ctx.path + "/roles/" + quote(want["name"], safe=""), body,
+                                               "update " + ref))
         if "composites" in role:
             ctx.role_set(ref + " composites", "/roles/%s/composites" % quote(want["name"], safe=""),
-                           role["composites"], have is not None)
+                         role["composites"], have is not None)

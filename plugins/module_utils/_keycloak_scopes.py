@@ -26,8 +26,8 @@ def reconcile_client_scopes(ctx, scopes):
             if not want["attributes"]:
                 want.pop("attributes")
         ctx.ensure(ref, have, want,
-                     lambda w=want: ctx.client.create(ctx.path + "/client-scopes", w, "create " + ref),
-                     lambda body, h=have: ctx.client.put(ctx.path + "/client-scopes/" + h["id"], body, "update " + ref))
+                   lambda w=want: ctx.client.create(ctx.path + "/client-scopes", w, "create " + ref),
+                   lambda body, h=have: ctx.client.put(ctx.path + "/client-scopes/" + h["id"], body, "update " + ref))
         scope_id = have["id"] if have else ctx.last_created_id
         if scope_id is not None:
             ctx.scope_ids()[want["name"]] = scope_id

@@ -11,8 +11,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-
-
 def reconcile_users(ctx, users):
     for user in users or []:
         username = user["username"]
@@ -24,8 +22,8 @@ def reconcile_users(ctx, users):
         if have is None and user.get("password"):
             want["credentials"] = [{"type": "password", "value": user["password"], "temporary": False}]
         ctx.ensure(ref, have, want,
-                     lambda w=want: ctx.client.create(ctx.path + "/users", w, "create " + ref),
-                     lambda body, h=have: ctx.client.put(ctx.path + "/users/" + h["id"], body, "update " + ref))
+                   lambda w=want: ctx.client.create(ctx.path + "/users", w, "create " + ref),
+                   lambda body, h=have: ctx.client.put(ctx.path + "/users/" + h["id"], body, "update " + ref))
         user_id = have["id"] if have else ctx.last_created_id
         if user_id is None and ctx.write():
             found = ctx.list("/users", "read " + ref, {"username": username, "exact": "true"})
@@ -38,11 +36,11 @@ def reconcile_users(ctx, users):
         gref = ref + " groups"
         if missing:
             ctx.record(gref, "updated" if have else "created", {"groups": sorted(current)},
-                         {"groups": sorted(set(current) | set(missing))})
+                       {"groups": sorted(set(current) | set(missing))})
             if ctx.write():
                 for path in missing:
                     group_id = ctx.group_id_by_path(path)
                     ctx.client.put(ctx.path + "/users/%s/groups/%s" % (user_id, group_id), None,
-                                    "add %s to group %s" % (ref, path))
+                                   "add %s to group %s" % (ref, path))
         elif groups:
             ctx.record(gref, "unchanged")

@@ -157,8 +157,8 @@ class KubeClient:
         def get(path):
             reply = self._retry("read %s of %s" % (path, self.api_url),
                                 lambda: self.api_client.call_api(path, "GET", response_type="object",
-                                                                    auth_settings=["BearerToken"],
-                                                                    _return_http_data_only=True))
+                                                                 auth_settings=["BearerToken"],
+                                                                 _return_http_data_only=True))
             return reply
         try:
             discovery = get("/.well-known/openid-configuration")

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.module_utils.basic import env_fallback
+from ansible_collections.krci.platform.plugins.module_utils._vault_client import VaultClient
 
 VAULT_CONNECTION_SPEC = dict(
     url=dict(type="str", required=True, fallback=(env_fallback, ["VAULT_ADDR", "BAO_ADDR"])),
@@ -32,9 +33,10 @@ KEY_STORE_OPTIONS = dict(
 )
 
 
-def client_from_params(module, vault):
+def client_from_params(module):
+    """The Vault client of a module's connection options (url, ca_cert, validate_certs, timeout)."""
     params = module.params
     verify = (params["ca_cert"] or True) if params["validate_certs"] else False
-    return vault.VaultClient(params["url"], verify=verify, timeout=params["timeout"],
-                             on_retry=lambda what, attempt, exc, delay: module.warn(
-                                 "%s: attempt %d failed (%s); retrying in %.1fs" % (what, attempt, exc, delay)))
+    return VaultClient(params["url"], verify=verify, timeout=params["timeout"],
+                       on_retry=lambda what, attempt, exc, delay: module.warn(
+                           "%s: attempt %d failed (%s); retrying in %.1fs" % (what, attempt, exc, delay)))

@@ -16,6 +16,7 @@ import time
 from ansible_collections.krci.platform.plugins.module_utils._vault_client import VaultError
 from ansible_collections.krci.platform.plugins.module_utils._vault_keys import FileKeyStore
 
+
 def initialize(client, store, shares, threshold, force=False, check_mode=False):
     """(changed, info). Never makes new keys for an initialized Vault."""
     if threshold > shares:

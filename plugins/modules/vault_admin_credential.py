@@ -105,12 +105,12 @@ def main():
     params = module.params
     try:
         store = _vault_keys.key_store(params["key_destination"])
-        client = client_from_params(module, vault)
+        client = client_from_params(module)
         if client.seal_status().get("sealed"):
             raise _vault_client.VaultError("%s is sealed; unseal it first (krci.platform.vault_unseal)" % client.url)
         changed, info = _vault_lifecycle.hand_over(client, store, params["approle_mount"].strip("/"), params["role_name"],
-                                        params["policy_name"], params["policy"] or _vault_lifecycle.ADMIN_POLICY,
-                                        params["token_ttl"], params["revoke_root"], module.check_mode)
+                                                   params["policy_name"], params["policy"] or _vault_lifecycle.ADMIN_POLICY,
+                                                   params["token_ttl"], params["revoke_root"], module.check_mode)
     except _vault_client.VaultError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=changed, **info)

@@ -165,12 +165,12 @@ def main():
             errors.append("auth_configs[%d]: unknown key(s) %s; use mount, config, roles" % (index, ", ".join(unknown)))
     if errors:
         module.fail_json(msg="invalid input, nothing changed: " + "; ".join(errors))
-    client = client_from_params(module, vault)
+    client = client_from_params(module)
     configurator = VaultConfigurator(client, module.check_mode, _dump)
     try:
         if client.seal_status().get("sealed"):
             raise _vault_client.VaultError("%s is sealed; unseal it first (krci.platform.vault_unseal); nothing was written"
-                                   % client.url)
+                                           % client.url)
         if params["token"]:
             client.token = params["token"]
         else:
@@ -181,7 +181,7 @@ def main():
         missing = [i["mount"] for i in params["auth_configs"] if i["mount"].strip("/") not in known_auth | live_auth]
         if missing:
             raise _vault_client.VaultError("auth_configs: mount(s) %s are neither in auth_methods nor enabled; nothing was "
-                                   "written" % ", ".join(missing))
+                                           "written" % ", ".join(missing))
         problems = configurator.preflight(params["secrets_engines"], params["auth_methods"], params["policies"],
                                           params["plugin_types"])
         if problems:

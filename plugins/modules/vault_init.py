@@ -135,8 +135,8 @@ def main():
                          % (params["key_threshold"], params["key_shares"]))
     try:
         store = _vault_keys.key_store(params["key_destination"])
-        changed, info = _vault_lifecycle.initialize(client_from_params(module, vault), store, params["key_shares"],
-                                         params["key_threshold"], params["force"], module.check_mode)
+        changed, info = _vault_lifecycle.initialize(client_from_params(module), store, params["key_shares"],
+                                                    params["key_threshold"], params["force"], module.check_mode)
     except _vault_client.VaultError as exc:
         module.fail_json(msg=str(exc))
     result = dict(changed=changed, initialized=info["initialized"], keys_written_to=info["keys_written_to"])

@@ -80,7 +80,7 @@ def main():
                                                                    (data.get("admin") or {}).get("secret_id") or ""]:
                 if value:
                     module.no_log_values.add(value)
-        changed, status = _vault_lifecycle.unseal(client_from_params(module, vault), keys, module.check_mode)
+        changed, status = _vault_lifecycle.unseal(client_from_params(module), keys, module.check_mode)
     except _vault_client.VaultError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=changed, sealed=bool(status.get("sealed")), threshold=status.get("t"))

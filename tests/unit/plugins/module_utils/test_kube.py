@@ -206,7 +206,7 @@ class _FreshNamespaceClient(_CountingClient):
     def apply(self, resource, body, field_manager, force_conflicts, dry_run):
         if resource.kind != "Namespace" and not self.created:
             raise _kube.NotFoundError(type("E", (Exception,), {"status": 404, "reason": "NotFound", "body": "",
-                                                                "headers": {}})())
+                                                               "headers": {}})())
         if resource.kind == "Namespace" and not dry_run:
             self.created = True
         return super().apply(resource, body, field_manager, force_conflicts, dry_run)

@@ -58,7 +58,7 @@ def test_aws_secrets_manager_store_round_trip(monkeypatch):
         monkeypatch.setenv(name, value)
     with moto.mock_aws():
         store = _vault_keys.key_store({"type": "aws_secrets_manager", "secret_name": "krci/vault-init",
-                                 "region": "eu-central-1"})
+                                       "region": "eu-central-1"})
         assert not store.exists()
         with pytest.raises(_vault_client.VaultError, match="holds no keys"):
             store.read()
