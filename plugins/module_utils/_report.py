@@ -36,53 +36,110 @@ def topology_graph(clusters):
     return graph
 
 
-def _positions(graph, clusters):
-    pull = [c["name"] for c in clusters if c["gitops"] == "pull"]
-    others = [c["name"] for c in clusters if c["gitops"] != "pull"]
-    pos = {GIT: (0.0, 2.0), HUB: (-1.2, 1.0)}
-    for index, name in enumerate(others):
-        pos[name] = (-2.4 + index * 1.3, 0.0)
-    for index, name in enumerate(pull):
-        pos[name] = (1.4 + index * 1.4, 0.6)
-    return pos
+def layout(clusters, services=None):
+    """Where each shape goes: one box per cluster holding its environments and what runs in it.
+
+    Returns a dict: ``clusters`` (name -> x, y, width, height, header, environments, services), ``git``
+    (the repository's box) and ``external`` (services given by URL that run outside every cluster).
+    Services: the hub Argo CD on the platform cluster, a dedicated Argo CD in each pull cluster, and
+    Keycloak and Vault on the platform cluster when installed there (``services[name]["where"] ==
+    "platform"``), else outside (given by URL).
+    """
+    services = services or {}
+    order = [c for c in clusters if c["gitops"] != "pull"] + [c for c in clusters if c["gitops"] == "pull"]
+    width, height, gap = 2.4, 2.0, 0.5
+    shapes = {}
+    for index, cluster in enumerate(order):
+        inside = []
+        if cluster["role"] == "platform":
+            inside.append(HUB)
+            inside.extend(name.capitalize() for name in ("keycloak", "vault")
+                          if (services.get(name) or {}).get("where") == "platform")
+        if cluster["gitops"] == "pull":
+            inside.append("dedicated Argo CD")
+        shapes[cluster["name"]] = {
+            "x": index * (width + gap), "y": 0.0, "width": width, "height": height,
+            "header": "%s\n%s, %s" % (cluster["name"], cluster["role"], cluster["gitops"]),
+            "environments": list(cluster.get("environments") or []), "services": inside}
+    span = len(order) * (width + gap) - gap
+    external = [name.capitalize() for name in ("keycloak", "vault")
+                if name in services and (services[name] or {}).get("where") != "platform"]
+    top = height + 0.35 * len(order) + 0.6
+    return {"clusters": shapes, "git": {"x": span / 2 - 0.8, "y": top, "width": 1.6, "height": 0.6},
+            "external": {"x": 0.0, "y": top, "width": 2.0, "height": 0.6, "services": external}}
 
 
-def draw(graph, clusters, title, paths):
-    """Write the picture to every path (format from the extension: .svg, .png)."""
+def draw(graph, clusters, title, paths, services=None):
+    """Write the picture to every path (format from the extension: .svg, .png).
+
+    Each cluster is one shape with its name, role and GitOps model, its environments and the services
+    that run in it, labels inside; arrows: Git to the hub (source), the hub to each push target (push),
+    Git to each pull cluster's own Argo CD (pull).
+    """
     import matplotlib  # pylint: disable=import-outside-toplevel
 
     matplotlib.use("Agg")
     matplotlib.rcParams["svg.hashsalt"] = "krci.platform"  # stable element ids: same topology, same file
     import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
-    import networkx as nx  # pylint: disable=import-outside-toplevel
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # pylint: disable=import-outside-toplevel
 
-    pos = _positions(graph, clusters)
-    fig, axis = plt.subplots(figsize=(11, 5.5))
-    colors = {"git": "#f2c14e", "argocd": "#ef7b45", "platform": "#5d9cec", "workloads": "#8cc152",
-              "staging": "#ac92ec", "production": "#da4453"}
-    node_colors = [colors.get(graph.nodes[n].get("role") or graph.nodes[n]["kind"], "#cccccc") for n in graph]
-    labels = {}
-    for node, data in graph.nodes(data=True):
-        if data["kind"] == "cluster":
-            envs = ", ".join(data["environments"]) or "no environments"
-            extra = "\n+ dedicated Argo CD" if data["gitops"] == "pull" else ""
-            labels[node] = "%s\n(%s)\n%s%s" % (node, data["role"], envs, extra)
-        else:
-            labels[node] = node
-    nx.draw_networkx_nodes(graph, pos, ax=axis, node_color=node_colors, node_size=5200, edgecolors="#333333")
-    nx.draw_networkx_labels(graph, pos, labels=labels, ax=axis, font_size=8)
-    styles = {"push": ("solid", "#ef7b45"), "pull": ("dashed", "#da4453"), "source": ("dotted", "#999999"),
-              "hosts": ("dotted", "#5d9cec")}
-    for model, (style, color) in styles.items():
-        edges = [(u, v) for u, v, d in graph.edges(data=True) if d["model"] == model]
-        if edges:
-            nx.draw_networkx_edges(graph, pos, edgelist=edges, ax=axis, style=style, edge_color=color, width=2,
-                                   arrows=True, arrowsize=18, node_size=5200)
-    edge_labels = {(u, v): d["model"] for u, v, d in graph.edges(data=True) if d["model"] in ("push", "pull")}
-    nx.draw_networkx_edge_labels(graph, pos, edge_labels=edge_labels, ax=axis, font_size=8)
+    colors = {"platform": "#5d9cec", "workloads": "#8cc152", "staging": "#ac92ec", "production": "#da4453"}
+    plan = layout(clusters, services)
+    fig, axis = plt.subplots(figsize=(3.0 * max(len(clusters), 3), 5.0))
+
+    def box(x, y, w, h, face, text=None, size=8, weight="normal", edge="#333333", style="round,pad=0.02"):
+        axis.add_patch(FancyBboxPatch((x, y), w, h, boxstyle=style, facecolor=face, edgecolor=edge, linewidth=1.2))
+        if text:
+            axis.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=size, weight=weight)
+
+    anchors = {}
+    for cluster in clusters:
+        shape = plan["clusters"][cluster["name"]]
+        x, y, w, h = shape["x"], shape["y"], shape["width"], shape["height"]
+        box(x, y, w, h, colors.get(cluster["role"], "#cccccc") + "33", edge=colors.get(cluster["role"], "#333333"))
+        # The services at the top (arrows reach them from above), the environments, the name at the bottom.
+        for index, service in enumerate(shape["services"]):
+            sx, sy = x + 0.1, y + h - 0.44 - index * 0.4
+            box(sx, sy, w - 0.2, 0.32, "#ef7b45" if "Argo CD" in service else "#f5f5f5", service, size=7)
+            if "Argo CD" in service:
+                anchors[(cluster["name"], "argocd")] = (sx + (w - 0.2) / 2, sy + 0.32)
+        envs = shape["environments"] or ["no environments"]
+        chip = (w - 0.2) / max(len(envs), 1)
+        for index, env in enumerate(envs):
+            box(x + 0.1 + index * chip + 0.03, y + 0.5, chip - 0.06, 0.36, "#ffffff", env, size=7)
+        axis.text(x + w / 2, y + 0.2, shape["header"], ha="center", va="center", fontsize=8, weight="bold")
+        anchors[(cluster["name"], "box")] = (x + w / 2, y + h)
+    git = plan["git"]
+    box(git["x"], git["y"], git["width"], git["height"], "#f2c14e", "Git", size=9, weight="bold")
+    external = plan["external"]
+    if external["services"]:
+        box(external["x"], external["y"], external["width"], external["height"], "#f5f5f5",
+            "outside the clusters:\n" + ", ".join(external["services"]), size=7)
+
+    def arrow(start, end, style, color, label=None, bend=0.12):
+        axis.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, linestyle=style,
+                                       color=color, linewidth=1.6, connectionstyle="arc3,rad=%s" % bend))
+        if label:
+            lift = abs(end[0] - start[0]) * bend / -2 if bend < 0 else 0
+            axis.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + lift, label, fontsize=7, color=color,
+                      ha="center", va="center", bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+
+    git_bottom = (git["x"] + git["width"] / 2, git["y"])
+    for u, v, data in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1])):
+        if data["model"] == "source" and (graph.nodes[HUB].get("cluster"), "argocd") in anchors:
+            arrow(git_bottom, anchors[(graph.nodes[HUB]["cluster"], "argocd")], "dotted", "#999999", "source")
+        elif data["model"] == "pull" and (v, "argocd") in anchors:
+            arrow(git_bottom, anchors[(v, "argocd")], "dashed", "#da4453", "pull")
+        elif data["model"] == "push" and v != graph.nodes[HUB].get("cluster") and \
+                (graph.nodes[HUB].get("cluster"), "argocd") in anchors:
+            arrow(anchors[(graph.nodes[HUB]["cluster"], "argocd")], anchors[(v, "box")], "solid", "#ef7b45", "push",
+                  bend=-0.35)
+    right = max(s["x"] + s["width"] for s in plan["clusters"].values()) if plan["clusters"] else 3.0
+    axis.set_xlim(-0.3, right + 0.3)
+    axis.set_ylim(-0.3, git["y"] + git["height"] + 0.3)
     axis.set_title(title)
+    axis.set_aspect("equal")
     axis.axis("off")
-    axis.margins(0.15)
     for path in paths:
         fig.savefig(path, bbox_inches="tight", metadata={"Date": None} if path.endswith(".svg") else None)
     plt.close(fig)

@@ -41,6 +41,8 @@ options:
     description:
       - Per platform service (for example C(keycloak), C(vault)), settings the other roles consume
         (issuer URL, client IDs, mounts), listed in a section of C(report.md). Never pass secrets.
+      - C(where) of a service, C(platform) (installed on the platform cluster) or C(external) (given by
+        URL), places it in the picture inside the platform cluster's shape or outside every cluster.
     type: dict
     default: {}
   dest:
@@ -129,7 +131,7 @@ def main():
             with open(staged[0], "w") as handle:
                 handle.write(text)
             graph = _report.topology_graph(params["topology"])
-            _report.draw(graph, params["topology"], "%s option" % params["option"], staged[1:])
+            _report.draw(graph, params["topology"], "%s option" % params["option"], staged[1:], params["services"])
             changed = [_replace_if_different(f, s) for f, s in zip(files, staged)]
     except OSError as exc:
         module.fail_json(msg="write the report to %s: %s; check that the directory is writable" % (dest, exc))

@@ -48,3 +48,28 @@ def test_markdown_lists_the_platform_services_when_given():
     assert "| keycloak | issuer | https://kc/realms/krci |" in text
     assert "| keycloak | clients | kubernetes: kubernetes, vault: vault |" in text
     assert "Platform services" not in _report.markdown("shared", clusters, {}, "topology.svg")
+
+
+def test_each_cluster_is_one_shape_with_its_environments_and_services():
+    clusters = _topology.clusters("separated")
+    plan = _report.layout(clusters, {"keycloak": {"where": "external"}, "vault": {"where": "platform"}})
+    shapes = plan["clusters"]
+    assert shapes["workloads"]["environments"] == ["dev", "test", "uat"]
+    assert shapes["platform"]["services"] == [_report.HUB, "Vault"]
+    assert shapes["production"]["services"] == ["dedicated Argo CD"] == shapes["staging"]["services"]
+    assert shapes["workloads"]["services"] == []
+    assert plan["external"]["services"] == ["Keycloak"]
+    # Side by side, never overlapping, pull clusters last.
+    boxes = sorted(shapes.values(), key=lambda s: s["x"])
+    assert all(a["x"] + a["width"] < b["x"] for a, b in zip(boxes, boxes[1:]))
+    assert [name for name, s in sorted(shapes.items(), key=lambda i: i[1]["x"])][-2:] == ["staging", "production"]
+
+
+def test_the_picture_labels_every_cluster_environment_and_service_inside(tmp_path):
+    clusters = _topology.clusters("shared")
+    path = str(tmp_path / "t.svg")
+    _report.draw(_report.topology_graph(clusters), clusters, "shared", [path], {"keycloak": {"where": "platform"}})
+    text = open(path).read()
+    for label in ("platform", "platform, push", "staging, push", "production, pull",
+                  "dev", "test", "hub Argo CD", "dedicated Argo CD", "Keycloak", "Git"):
+        assert "<!-- %s -->" % label in text or label in text, label
