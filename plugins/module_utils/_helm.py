@@ -79,3 +79,36 @@ def release_objects(release, load_all):
 _CLUSTER_KINDS = ("CustomResourceDefinition", "Namespace", "ClusterRole", "ClusterRoleBinding",
                   "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "PriorityClass",
                   "StorageClass", "IngressClass", "APIService", "PersistentVolume")
+
+
+def _bare_version(version):
+    return str(version or "").lstrip("v")
+
+
+def _plain(values):
+    """Values as JSON has them (what Helm stored), None and {} alike."""
+    return json.loads(json.dumps(values or {}, sort_keys=True))
+
+
+def release_state(release, version=None, values=None):
+    """What the latest revision of a release is, against what is wanted.
+
+    ``chart_current``: the chart is at ``version`` (a leading v ignored); ``current``: that, the
+    revision is ``deployed``, and its user-supplied values (``config``, what ``helm get values``
+    shows) equal ``values``. ``reason`` says why not, for the log.
+    """
+    meta = (release.get("chart") or {}).get("metadata") or {}
+    status = (release.get("info") or {}).get("status")
+    state = {"found": True, "revision": release.get("version"), "status": status,
+             "chart": "%s-%s" % (meta.get("name"), meta.get("version"))}
+    state["chart_current"] = version is None or _bare_version(meta.get("version")) == _bare_version(version)
+    reasons = []
+    if not state["chart_current"]:
+        reasons.append("chart %s, wanted %s" % (meta.get("version"), version))
+    if status != "deployed":
+        reasons.append("status %s" % status)
+    if values is not None and _plain(release.get("config")) != _plain(values):
+        reasons.append("its values differ")
+    state["current"] = not reasons
+    state["reason"] = "; ".join(reasons) or "current"
+    return state

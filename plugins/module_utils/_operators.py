@@ -121,7 +121,10 @@ def resolve(catalog, enabled, overrides, chart_dir="", oci_mirror="", load_yaml=
             errors.append("%s: must be a mapping of chart values" % field("values"))
         item = {"name": name, "source": source, "version": version, "release": release, "namespace": namespace,
                 "clusters": clusters, "helm_values": values, "chart_ref": None, "chart_repo_url": None,
-                "chart_version": None, "manifest": None}
+                "chart_version": None, "manifest": None, "release_key": "%s/%s" % (namespace, release),
+                # What helm_release_ready compares the installed release with (chart sources only).
+                "release_wanted": None if source == "manifest" else
+                {"name": release, "namespace": namespace, "version": version, "values": values}}
         chart = spec.get("chart") or ""
         if source in ("repo", "oci", "path") and not chart and source != "path":
             errors.append("%s: a chart name is needed for source %s" % (field("chart"), source))

@@ -21,19 +21,42 @@ description:
   - Use it after M(kubernetes.core.helm) with C(wait=false), whose own wait reports only a deadline.
   - Reads only, so C(changed) is always false. In check mode, a release that does not exist yet
     (it would be installed) is reported with RV(found=false) instead of failing.
+  - With O(releases), every release of a cluster in one call - each is compared with the chart version
+    and values wanted (RV(releases)), and those that are current (chart at the version, C(deployed),
+    values equal, as M(kubernetes.core.helm) decides) are waited for at once. A role can then skip the
+    install and the wait of each current release, so a converged cluster costs one call.
 author:
   - krci.platform contributors (@krci-platform)
 extends_documentation_fragment:
   - krci.platform.kube_connection
 options:
   name:
-    description: Release name.
+    description: Release name (one release; or use O(releases)).
     type: str
-    required: true
   namespace:
-    description: Release namespace.
+    description: Release namespace (with O(name)).
     type: str
-    required: true
+  releases:
+    description:
+      - Several releases at once, each compared with what is wanted; missing ones are reported, never
+        an error, in any mode.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Release name.
+        type: str
+        required: true
+      namespace:
+        description: Release namespace.
+        type: str
+        required: true
+      version:
+        description: The chart version wanted (a leading C(v) is ignored); unset, any.
+        type: str
+      values:
+        description: The values wanted (as given to M(kubernetes.core.helm) C(release_values)); unset, any.
+        type: raw
   timeout:
     description: Seconds to wait for every object to be ready.
     type: int
@@ -63,6 +86,17 @@ EXAMPLES = r"""
     name: cert-manager
     namespace: cert-manager
     timeout: 600
+
+- name: Which releases of this cluster are current (and wait for those)
+  krci.platform.helm_release_ready:
+    releases:
+      - {name: cert-manager, namespace: cert-manager, version: v1.21.1, values: {crds: {enabled: true}}}
+      - {name: external-secrets, namespace: external-secrets, version: 2.9.0, values: {}}
+  register: releases
+
+- name: Install only what is not current
+  ansible.builtin.debug:
+    msg: "{{ releases.releases | dict2items | rejectattr('value.current') | map(attribute='key') }}"
 """
 
 RETURN = r"""
@@ -86,6 +120,20 @@ checked:
   type: list
   elements: str
   sample: [CustomResourceDefinition certificates.cert-manager.io, Deployment cert-manager/cert-manager]
+current:
+  description: With O(releases), the C(<namespace>/<name>) of the releases that are current (and were checked ready).
+  returned: with O(releases)
+  type: list
+  elements: str
+  sample: [cert-manager/cert-manager]
+releases:
+  description:
+    - With O(releases), C(<namespace>/<name>) to its state - C(found), C(current) (chart at the version,
+      C(deployed), values equal), C(chart_current), C(revision), C(chart), C(status) and C(reason) (why not current).
+  returned: with O(releases)
+  type: dict
+  sample: {cert-manager/cert-manager: {found: true, current: true, chart_current: true, revision: 1,
+           chart: cert-manager-v1.21.1, status: deployed, reason: current}}
 api_url:
   description: API server that was asked.
   returned: always
@@ -95,21 +143,64 @@ api_url:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _kube
 from ansible_collections.krci.platform.plugins.module_utils._helm import (
-    HelmReleaseError, decode_release, latest_revision, release_objects)
+    HelmReleaseError, decode_release, latest_revision, release_objects, release_state)
 from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC
+
+
+def _latest(client, secret_kind, name, namespace):
+    """The decoded latest revision of a release, or None."""
+    # Names and labels of every revision first (each record holds the whole chart), then the latest one.
+    latest = latest_revision(client.list_metadata(secret_kind, namespace, "owner=helm,name=%s" % name))
+    record = client.get(secret_kind, latest["metadata"]["name"], namespace) if latest else None
+    return decode_release(record["data"]["release"]) if record is not None else None
+
+
+def _load_all(text):
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    # The C parser when PyYAML has it: a release's CRDs are megabytes of YAML.
+    return yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _many(module, client, secret_kind):
+    states, objects = {}, []
+    for wanted in module.params["releases"]:
+        key = "%s/%s" % (wanted["namespace"], wanted["name"])
+        try:
+            release = _latest(client, secret_kind, wanted["name"], wanted["namespace"])
+        except (HelmReleaseError, _kube.KubeError) as exc:
+            module.fail_json(msg="Helm release %s: %s" % (key, exc), api_url=client.api_url)
+        if release is None:
+            states[key] = {"found": False, "current": False, "chart_current": False, "reason": "not installed"}
+            continue
+        states[key] = release_state(release, wanted.get("version"), wanted.get("values"))
+        if states[key]["current"]:
+            objects.extend(release_objects(release, _load_all))
+    try:
+        _kube.wait_ready(client, objects, module.params["timeout"])
+    except _kube.KubeError as exc:
+        module.fail_json(msg="Helm releases %s: %s" % (", ".join(k for k, v in states.items() if v["current"]), exc),
+                         releases=states, api_url=client.api_url)
+    module.exit_json(changed=False, releases=states, current=sorted(k for k, v in states.items() if v["current"]),
+                     api_url=client.api_url,
+                     checked=[_kube.object_ref(o) for o in objects if o.get("kind") in _kube.READINESS_KINDS])
 
 
 def main():
     argument_spec = dict(
-        name=dict(type="str", required=True),
-        namespace=dict(type="str", required=True),
+        name=dict(type="str"),
+        namespace=dict(type="str"),
+        releases=dict(type="list", elements="dict", options=dict(
+            name=dict(type="str", required=True), namespace=dict(type="str", required=True),
+            version=dict(type="str"), values=dict(type="raw"))),
         timeout=dict(type="int", default=300),
     )
     argument_spec.update(KUBE_CONNECTION_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           required_one_of=[("name", "releases")], mutually_exclusive=[("name", "releases")],
+                           required_together=[("name", "namespace")])
     if not _kube.HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_kube.KUBERNETES_IMPORT_ERROR))
-    import yaml  # pylint: disable=import-outside-toplevel
 
     def on_retry(what, attempt, exc, delay):
         module.warn("%s: attempt %d failed (%s); retrying in %.1fs" % (what, attempt, exc, delay))
@@ -118,18 +209,15 @@ def main():
     try:
         client = _kube.KubeClient(module.params["kubeconfig"], module.params["context"], on_retry=on_retry)
         secret_kind = client.resource("v1", "Secret")
-        # Names and labels of every revision first (each record holds the whole chart), then the latest one.
-        latest = latest_revision(client.list_metadata(secret_kind, namespace, "owner=helm,name=%s" % name))
-        record = client.get(secret_kind, latest["metadata"]["name"], namespace) if latest else None
-        if record is None:
+        if module.params["releases"] is not None:
+            _many(module, client, secret_kind)
+        release = _latest(client, secret_kind, name, namespace)
+        if release is None:
             if module.check_mode:
                 module.exit_json(changed=False, found=False, api_url=client.api_url)
             module.fail_json(msg="Helm release %s is not installed in namespace %s on %s; install it first"
                              % (name, namespace, client.api_url))
-        release = decode_release(record["data"]["release"])
-        # The C parser when PyYAML has it: a release's CRDs are megabytes of YAML.
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        objects = release_objects(release, lambda text: yaml.load_all(text, Loader=loader))
+        objects = release_objects(release, _load_all)
         _kube.wait_ready(client, objects, module.params["timeout"])
     except (_kube.KubeError, HelmReleaseError) as exc:
         module.fail_json(msg="Helm release %s/%s: %s" % (namespace, name, exc))

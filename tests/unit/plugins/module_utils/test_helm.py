@@ -63,3 +63,31 @@ def test_the_latest_revision_wins():
     secrets = [{"metadata": {"name": "v%d" % n, "labels": {"version": str(n)}}} for n in (1, 10, 9)]
     assert _helm.latest_revision(secrets)["metadata"]["name"] == "v10"
     assert _helm.latest_revision([]) is None
+
+
+def recorded_release(version="v1.21.1", status="deployed", config=None):
+    return {"version": 3, "info": {"status": status}, "config": config,
+            "chart": {"metadata": {"name": "cert-manager", "version": version}}}
+
+
+def test_a_release_is_current_at_its_version_deployed_with_the_same_values():
+    from ansible_collections.krci.platform.plugins.module_utils._helm import release_state
+
+    wanted = {"crds": {"enabled": True}, "replicas": 2}
+    state = release_state(recorded_release(config={"replicas": 2, "crds": {"enabled": True}}), "1.21.1", wanted)
+    assert state["current"] and state["chart_current"] and state["reason"] == "current"
+    assert state["chart"] == "cert-manager-v1.21.1" and state["revision"] == 3
+    assert release_state(recorded_release(config=None), "v1.21.1", {})["current"]  # no values given: Helm stores null
+
+
+@pytest.mark.parametrize("got,version,values,reason", [
+    (recorded_release(version="v1.20.0"), "v1.21.1", None, "chart v1.20.0, wanted v1.21.1"),
+    (recorded_release(status="failed"), "v1.21.1", None, "status failed"),
+    (recorded_release(config={"replicas": 1}), "v1.21.1", {"replicas": 2}, "its values differ"),
+])
+def test_anything_else_is_not_current_and_says_why(got, version, values, reason):
+    from ansible_collections.krci.platform.plugins.module_utils._helm import release_state
+
+    state = release_state(got, version, values)
+    assert not state["current"] and state["reason"] == reason
+    assert state["chart_current"] is (not reason.startswith("chart"))
