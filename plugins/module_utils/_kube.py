@@ -18,6 +18,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import tempfile
 import time
 
@@ -283,10 +284,65 @@ def _group_of(api_version):
     return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
 
 
+# Every object this collection applies (but Secrets: their hash would be a hash of their values) carries, per
+# field manager, the hash of the body that manager last applied. A live object that has that hash and every
+# field of the body as given is already what a server-side apply of the body would leave: no dry run needed.
+APPLIED = "krci.platform/applied"
+
+
+def applied_key(field_manager):
+    """The annotation of one field manager's stamp (objects several roles apply get one per role)."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "-", field_manager or "")
+    if len(name) > 50:
+        name = name[:41] + "-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    return "%s-%s" % (APPLIED, name) if name else APPLIED
+
+
+def stamped(body, field_manager=None):
+    """The body to send: with the field manager's stamp, the hash of the body without it."""
+    if body.get("kind") == "Secret":
+        return body
+    key = applied_key(field_manager)
+    meta = dict(body.get("metadata") or {})
+    annotations = dict(meta.get("annotations") or {})
+    annotations.pop(key, None)
+    meta["annotations"] = annotations
+    plain = dict(body, metadata=dict(meta, annotations=annotations) if annotations else
+                 dict((k, v) for k, v in meta.items() if k != "annotations"))
+    digest = hashlib.sha256(json.dumps(plain, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8"))
+    meta["annotations"] = dict(annotations, **{key: digest.hexdigest()[:24]})
+    return dict(body, metadata=meta)
+
+
+def contains(live, wanted):
+    """Whether every field given in ``wanted`` has that value in ``live`` (lists item by item, same length;
+    a null given matches an absent field)."""
+    if isinstance(wanted, dict):
+        return isinstance(live, dict) and all(
+            (live.get(key) is None) if value is None else (key in live and contains(live[key], value))
+            for key, value in wanted.items())
+    if isinstance(wanted, list):
+        return isinstance(live, list) and len(live) == len(wanted) and all(
+            contains(have, want) for have, want in zip(live, wanted))
+    return live == wanted and type(live) is type(wanted) or (
+        isinstance(live, (int, float)) and isinstance(wanted, (int, float)) and not isinstance(live, bool)
+        and not isinstance(wanted, bool) and live == wanted)
+
+
+def already_applied(live, body, field_manager=None):
+    """The field manager last applied this very body to the live object, and nobody changed a field of it."""
+    key = applied_key(field_manager)
+    annotation = ((body.get("metadata") or {}).get("annotations") or {}).get(key)
+    return bool(annotation) and live is not None and \
+        ((live.get("metadata") or {}).get("annotations") or {}).get(key) == annotation and contains(live, body)
+
+
 def _predict(client, resource, body, field_manager, force_conflicts):
-    """(live, predicted) of one object: a GET and a server-side dry-run apply, no write."""
+    """(live, predicted) of one object: a GET, and a server-side dry-run apply unless already_applied; no write."""
     meta = body["metadata"]
     existing = client.get(resource, meta["name"], meta.get("namespace") if resource.namespaced else None)
+    if already_applied(existing, body, field_manager):
+        return existing, existing
     return existing, client.apply(resource, body, field_manager, force_conflicts, dry_run=True)
 
 
@@ -385,7 +441,8 @@ def apply_all(client, definitions, field_manager, force_conflicts, check_mode, d
                 raise KubeError("%s: metadata.namespace is missing for a namespaced kind" % object_ref(body))
             body["metadata"]["namespace"] = default_namespace
         resources.append(resource)
-    predictions = _predict_all(client, [(i, r, b) for i, (r, b) in enumerate(zip(resources, definitions)) if r],
+    sent = [stamped(body, field_manager) if resource else None for resource, body in zip(resources, definitions)]
+    predictions = _predict_all(client, [(i, r, sent[i]) for i, r in enumerate(resources) if r],
                                field_manager, force_conflicts)
     created_crds = set()
     written = False
@@ -408,6 +465,7 @@ def apply_all(client, definitions, field_manager, force_conflicts, check_mode, d
                     raise KubeError("%s: metadata.namespace is missing for a namespaced kind" % ref)
                 body["metadata"]["namespace"] = default_namespace
                 ref = object_ref(body)
+        body = sent[index] or stamped(body, field_manager)
         prediction = predictions.get(index)
         try:
             if isinstance(prediction, tuple) and not written:
@@ -418,7 +476,8 @@ def apply_all(client, definitions, field_manager, force_conflicts, check_mode, d
                 existing = client.get(resource, body["metadata"]["name"],
                                       body["metadata"].get("namespace") if resource.namespaced else None)
                 try:
-                    predicted = client.apply(resource, body, field_manager, force_conflicts, dry_run=True)
+                    predicted = existing if already_applied(existing, body, field_manager) else \
+                        client.apply(resource, body, field_manager, force_conflicts, dry_run=True)
                 except NotFoundError:
                     # Check mode on a fresh cluster: the namespace this object goes to is itself only
                     # predicted, so the server cannot dry-run it. The prediction is the object as given.

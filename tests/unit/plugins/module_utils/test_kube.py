@@ -221,3 +221,56 @@ def test_objects_after_a_write_of_the_same_call_are_predicted_again_in_order():
     assert [o["action"] for o in objects] == ["created", "unchanged", "unchanged", "unchanged"]
     # Each ConfigMap: read once in the parallel look (its dry run failed: no namespace yet), once again after.
     assert sorted(client.gets) == ["c0", "c0", "c1", "c1", "c2", "c2", "n"]
+
+
+def test_the_applied_stamp_is_the_hash_of_the_body_and_secrets_get_none():
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "n"}, "data": {"k": "v"}}
+    key = _kube.applied_key("krci-platform")
+    assert key == "krci.platform/applied-krci-platform"
+    first = _kube.stamped(body, "krci-platform")
+    assert first["metadata"]["annotations"][key] == _kube.stamped(first, "krci-platform")["metadata"]["annotations"][key]
+    assert "annotations" not in body["metadata"]  # the definition itself is left alone
+    changed = _kube.stamped(dict(body, data={"k": "w"}), "krci-platform")
+    assert changed["metadata"]["annotations"][key] != first["metadata"]["annotations"][key]
+    # Another role's field manager stamps its own annotation: two roles never fight over one field.
+    other = _kube.stamped(first, "krci-platform-argocd")["metadata"]["annotations"]
+    assert other[key] == first["metadata"]["annotations"][key] and _kube.applied_key("krci-platform-argocd") in other
+    assert len(_kube.applied_key("m" * 80).split("/")[1]) <= 63
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": {"p": "x"}}
+    assert _kube.stamped(secret) == secret
+
+
+@pytest.mark.parametrize("live,wanted,expected", [
+    ({"a": 1, "b": 2}, {"a": 1}, True),                                   # fields not given: anyone's
+    ({"a": "1"}, {"a": 1}, False),                                        # no guessing: the dry run decides
+    ({"l": [{"n": "x", "default": 1}]}, {"l": [{"n": "x"}]}, True),        # defaulted fields in list items
+    ({"l": [1, 2]}, {"l": [1]}, False),                                   # a list is the list given
+    ({"m": {}}, {"m": {"creationTimestamp": None}}, True),                # null given: absent is fine
+    ({"flag": 1}, {"flag": True}, False),
+])
+def test_contains_compares_only_what_is_given(live, wanted, expected):
+    assert _kube.contains(live, wanted) is expected
+
+
+class _StampedClient(_CountingClient):
+    """A converged cluster whose objects carry the stamp of the body they were applied with."""
+
+    def __init__(self, definitions):
+        super().__init__()
+        self.live = dict((d["metadata"]["name"], dict(_kube.stamped(d, "m"), status={"ready": True})) for d in definitions)
+
+    def get(self, resource, name, namespace):
+        self.gets.append(name)
+        return self.live.get(name)
+
+
+def test_an_object_applied_with_this_very_body_and_untouched_needs_no_dry_run():
+    definitions = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c%d" % i, "namespace": "n"},
+                    "data": {"k": str(i)}} for i in range(5)]
+    client = _StampedClient(definitions)
+    changed, _objects, _diffs = _kube.apply_all(client, definitions, "m", False, False, str)
+    assert not changed and client.applied == [] and len(client.gets) == 5
+    # A hand edit of a field the body sets: the dry run is asked again (and finds the drift).
+    client.live["c3"]["data"] = {"k": "edited"}
+    _kube.apply_all(client, definitions, "m", False, True, str)
+    assert client.applied == [("n", True)]
