@@ -15,7 +15,11 @@ options:
     description:
       - Path of the kubeconfig file of the cluster.
       - Set once for a play with C(module_defaults) and C(group/krci.platform.kubernetes).
-      - Defaults to E(K8S_AUTH_KUBECONFIG), then E(KUBECONFIG), as with kubernetes.core.
+      - Defaults to E(K8S_AUTH_KUBECONFIG), then E(KUBECONFIG), then C(~/.kube/config); inside a Pod
+        without a kubeconfig, its ServiceAccount.
+      - Certificates, tokens, token files and basic auth are read by the collection itself. A user that
+        authenticates through an C(exec) plugin or an C(auth-provider) (EKS, GKE), or a cluster with a
+        C(proxy-url), is loaded through the C(kubernetes) Python library.
     type: path
   context:
     description:
@@ -23,5 +27,7 @@ options:
       - Defaults to E(K8S_AUTH_CONTEXT).
     type: str
 requirements:
-  - kubernetes >= 24.2.0 (Python library)
+  - urllib3 and PyYAML (Python libraries)
+  - kubernetes >= 24.2.0 (Python library), only for exec plugins, auth providers and proxies
+
 """

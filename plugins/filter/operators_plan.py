@@ -59,7 +59,7 @@ _value:
 
 import yaml
 
-from ansible_collections.krci.platform.plugins.module_utils._operators import resolve
+from ansible_collections.krci.platform.plugins.module_utils._operators import for_cluster, lookup_errors, resolve
 
 
 def operators_plan(catalog, enabled, overrides=None, chart_dir="", oci_mirror=""):
@@ -68,6 +68,17 @@ def operators_plan(catalog, enabled, overrides=None, chart_dir="", oci_mirror=""
     return {"components": components, "errors": errors}
 
 
+def operators_for_cluster(plan, cluster_role, pod_security_level="restricted"):
+    """The components of one cluster and the Namespace objects of their namespaces."""
+    return for_cluster((plan or {}).get("components") or [], cluster_role, pod_security_level)
+
+
+def operators_lookup_errors(chart_lookups, manifest_lookups=None):
+    """Every pinned chart version or manifest that was not found, from the registered lookup results."""
+    return lookup_errors(chart_lookups or [], manifest_lookups or [])
+
+
 class FilterModule:
     def filters(self):
-        return {"operators_plan": operators_plan}
+        return {"operators_plan": operators_plan, "operators_for_cluster": operators_for_cluster,
+                "operators_lookup_errors": operators_lookup_errors}

@@ -84,7 +84,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.krci.platform.plugins.module_utils._platform import plan
+from ansible_collections.krci.platform.plugins.module_utils._platform import people_auth, plan
 
 
 def platform_plan(topology, settings=None):
@@ -96,6 +96,13 @@ def platform_plan(topology, settings=None):
     return plan([dict(c) for c in topology], dict(settings or {}))
 
 
+def vault_people_auth(group_policies, issuer, ca_pem="", client_id="vault", vault_url="", redirect_uris=None,
+                      client_secret=""):
+    """Vault's JWT and OIDC auth mounts for Keycloak groups (see the vault_people_auth documentation)."""
+    return people_auth(dict(group_policies or {}), issuer, ca_pem or "", client_id, vault_url or "",
+                       list(redirect_uris or []), client_secret or "")
+
+
 class FilterModule:
     def filters(self):
-        return {"platform_plan": platform_plan}
+        return {"platform_plan": platform_plan, "vault_people_auth": vault_people_auth}

@@ -214,3 +214,23 @@ class KeycloakClient:
 
     def writes(self):
         return sum(count for method, count in self.requests_sent.items() if method not in ("GET", "TOKEN"))
+
+
+def client_secrets(client, realm, client_ids):
+    """clientId -> current secret of each existing confidential client of ``realm`` in ``client_ids``."""
+    from urllib.parse import quote  # pylint: disable=import-outside-toplevel
+
+    path = "/" + quote(realm, safe="")
+    result = {}
+    for client_id in client_ids:
+        # None when the realm does not exist (yet: check mode before its first run).
+        found = client.get_or_none(path + "/clients", "read client %s of realm %s" % (client_id, realm),
+                                   params={"clientId": client_id}) or []
+        found = [c for c in found if c.get("clientId") == client_id]
+        if not found or found[0].get("publicClient"):
+            continue
+        secret = client.get(path + "/clients/%s/client-secret" % found[0]["id"],
+                            "read the secret of client %s of realm %s" % (client_id, realm))
+        if (secret or {}).get("value"):
+            result[client_id] = secret["value"]
+    return result

@@ -25,17 +25,13 @@ import time
 from ansible_collections.krci.platform.plugins.module_utils._changes import ChangeSet
 from ansible_collections.krci.platform.plugins.module_utils._retry import call_with_retry
 
-try:
-    from kubernetes import config as kube_config
-    from kubernetes.dynamic import DynamicClient
-    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
-    import urllib3
+from ansible_collections.krci.platform.plugins.module_utils._kube_client import (  # noqa: F401  pylint: disable=unused-import
+    HAS_DEPS, IMPORT_ERROR, ApiClient, KubeConfigError, NotFoundError, ResourceNotFoundError, load_connection)
 
-    HAS_KUBERNETES = True
-    KUBERNETES_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - reported by the module
-    HAS_KUBERNETES = False
-    KUBERNETES_IMPORT_ERROR = exc
+try:
+    import urllib3
+except ImportError:  # pragma: no cover - reported by the module through HAS_DEPS
+    pass
 
 # Fields the server owns: never part of what we compare.
 _SERVER_METADATA = ("managedFields", "resourceVersion", "generation", "creationTimestamp", "uid", "selfLink")
@@ -46,51 +42,38 @@ class KubeError(Exception):
     """A Kubernetes operation failed; the message names the action, the object, the cause and the fix."""
 
 
+class KindNotServed(KubeError):
+    """The API server does not serve a kind (its CustomResourceDefinition is not installed)."""
+
+
 def _status_of(exc):
     return getattr(exc, "status", None)
 
 
 def _is_connection_error(exc):
-    if not HAS_KUBERNETES:
+    if not HAS_DEPS:
         return False
     return isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, OSError))
 
 
 class KubeClient:
-    """A dynamic client for one kubeconfig/context, with one retry policy for every call."""
+    """The API client of one kubeconfig/context, with one retry policy for every call."""
 
     def __init__(self, kubeconfig, context=None, on_retry=None):
         self.kubeconfig = kubeconfig
         self.context = context or None
         self.on_retry = on_retry
         try:
-            api_client = kube_config.new_client_from_config(config_file=kubeconfig, context=self.context)
-        except Exception as exc:  # pylint: disable=broad-except
+            self.api = ApiClient(load_connection(kubeconfig, self.context), max_connections=PARALLEL_READS)
+        except (KubeConfigError, ValueError, OSError, ssl_error()) as exc:
             raise KubeError("load kubeconfig %s (context %s): %s; check the path and the context name"
                             % (kubeconfig, self.context or "current", exc))
-        self.api_url = api_client.configuration.host
-        self.api_client = api_client
-        self._dynamic = None
-
-    @property
-    def client(self):
-        """The dynamic client, made on first use: a call that needs no kind pays no discovery."""
-        if self._dynamic is None:
-            try:
-                self._dynamic = self._retry("discover the API of %s" % self.api_url,
-                                            lambda: DynamicClient(self.api_client))
-            except Exception as exc:  # pylint: disable=broad-except
-                raise KubeError("connect to %s: %s; check that the API server runs and the kubeconfig's credentials"
-                                % (self.api_url, _reason(exc)))
-        return self._dynamic
+        self.api_url = self.api.api_url
 
     def server_version(self):
         """The API server's /version document (gitVersion, major, minor, platform, ...); no discovery."""
         try:
-            return self._retry("read the version of %s" % self.api_url,
-                               lambda: self.api_client.call_api("/version", "GET", response_type="object",
-                                                                auth_settings=["BearerToken"],
-                                                                _return_http_data_only=True))
+            return self._retry("read the version of %s" % self.api_url, lambda: self.api.request("GET", "/version"))
         except Exception as exc:  # pylint: disable=broad-except
             raise KubeError("connect to %s: %s; check that the API server runs and the kubeconfig's credentials"
                             % (self.api_url, _reason(exc)))
@@ -103,38 +86,44 @@ class KubeClient:
         deadline = time.monotonic() + wait_seconds
         while True:
             try:
-                return self.client.resources.get(api_version=api_version, kind=kind)
+                return self._retry("discover %s on %s" % (api_version, self.api_url),
+                                   lambda: self.api.resource(api_version, kind))
             except ResourceNotFoundError:
                 if time.monotonic() >= deadline:
-                    raise KubeError("%s %s is not served by %s; install its CustomResourceDefinition first"
-                                    % (api_version, kind, self.api_url))
+                    raise KindNotServed("%s %s is not served by %s; install its CustomResourceDefinition first"
+                                        % (api_version, kind, self.api_url))
                 time.sleep(1)
-                self.client.resources.invalidate_cache()
+                self.api.forget(api_version)
+            except KubeError:
+                raise
+            except Exception as exc:  # pylint: disable=broad-except
+                raise KubeError("connect to %s: %s; check that the API server runs and the kubeconfig's credentials"
+                                % (self.api_url, _reason(exc)))
 
-    # Replies are parsed as plain JSON (serialize=False): the dynamic client's ResourceInstance wraps
-    # every nested field in an object, which costs as much as the request for a big CRD.
     def get(self, resource, name, namespace):
+        """The object as a dict, or None when it does not exist."""
         try:
             return self._retry("read %s/%s" % (resource.kind, name),
-                               lambda: _json(resource.get(name=name, namespace=namespace, serialize=False)))
+                               lambda: self.api.request("GET", resource.path(name, namespace)))
         except NotFoundError:
             return None
 
     def list(self, resource, namespace, label_selector):
         """The items (dicts) of a list call."""
         reply = self._retry("list %s in %s" % (resource.kind, namespace),
-                            lambda: _json(resource.get(namespace=namespace, label_selector=label_selector,
-                                                       serialize=False)))
-        return reply.get("items") or []
+                            lambda: self.api.request("GET", resource.path(None, namespace),
+                                                     query={"labelSelector": label_selector or None}))
+        return (reply or {}).get("items") or []
 
     def list_metadata(self, resource, namespace, label_selector):
         """The items of a list call as metadata only (PartialObjectMetadataList): names and labels of
         objects whose bodies are big (Helm's release Secrets), without transferring the bodies."""
         accept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
         reply = self._retry("list %s in %s" % (resource.kind, namespace),
-                            lambda: _json(resource.get(namespace=namespace, label_selector=label_selector,
-                                                       header_params={"Accept": accept}, serialize=False)))
-        return reply.get("items") or []
+                            lambda: self.api.request("GET", resource.path(None, namespace),
+                                                     query={"labelSelector": label_selector or None},
+                                                     headers={"Accept": accept}))
+        return (reply or {}).get("items") or []
 
     def request_token(self, namespace, name, audiences, expiration_seconds):
         """(token, expirationTimestamp) from the TokenRequest API; nothing is stored in the cluster."""
@@ -144,46 +133,43 @@ class KubeClient:
         path = accounts.path(name=name, namespace=namespace) + "/token"
         try:
             reply = self._retry("request a token for ServiceAccount %s/%s" % (namespace, name),
-                                lambda: self.client.request("post", path, body=body))
+                                lambda: self.api.request("POST", path, body=body))
         except NotFoundError:
             raise KubeError("ServiceAccount %s/%s does not exist on %s; create it first" % (namespace, name, self.api_url))
         except Exception as exc:  # pylint: disable=broad-except
             raise KubeError("request a token for ServiceAccount %s/%s on %s: %s"
                             % (namespace, name, self.api_url, _reason(exc)))
-        status = reply.to_dict().get("status") or {}
+        status = (reply or {}).get("status") or {}
         return status.get("token"), status.get("expirationTimestamp")
 
     def service_account_issuer(self):
         """(issuer, jwks) of the cluster's ServiceAccount tokens, from its OIDC discovery endpoints."""
-        def get(path):
-            reply = self._retry("read %s of %s" % (path, self.api_url),
-                                lambda: self.api_client.call_api(path, "GET", response_type="object",
-                                                                 auth_settings=["BearerToken"],
-                                                                 _return_http_data_only=True))
-            return reply
+        def get(path, accept):
+            return self._retry("read %s of %s" % (path, self.api_url),
+                               lambda: self.api.request("GET", path, headers={"Accept": accept}))
         try:
-            discovery = get("/.well-known/openid-configuration")
-            jwks = get("/openid/v1/jwks")
+            discovery = get("/.well-known/openid-configuration", "application/json") or {}
+            jwks = get("/openid/v1/jwks", "application/jwk-set+json, application/json")
         except Exception as exc:  # pylint: disable=broad-except
             raise KubeError("read the ServiceAccount issuer of %s: %s; the kubeconfig's user needs "
                             "system:service-account-issuer-discovery" % (self.api_url, _reason(exc)))
         return discovery.get("issuer"), jwks
 
     def apply(self, resource, body, field_manager, force_conflicts, dry_run):
+        """Server-side apply of one object (a dry run with ``dry_run``); the object the server answers."""
         meta = body["metadata"]
-        kwargs = {"body": body, "name": meta["name"], "field_manager": field_manager,
-                  "force_conflicts": force_conflicts}
-        if resource.namespaced:
-            kwargs["namespace"] = meta.get("namespace")
-        if dry_run:
-            kwargs["dry_run"] = "All"
+        query = {"fieldManager": field_manager, "force": "true" if force_conflicts else None,
+                 "dryRun": "All" if dry_run else None}
+        path = resource.path(meta["name"], meta.get("namespace") if resource.namespaced else None)
         return self._retry("apply %s/%s" % (resource.kind, meta["name"]),
-                           lambda: _json(resource.server_side_apply(serialize=False, **kwargs)))
+                           lambda: self.api.request("PATCH", path, body=body, query=query,
+                                                    content_type="application/apply-patch+yaml"))
 
 
-def _json(response):
-    """The JSON body of a raw (serialize=False) reply of the dynamic client."""
-    return json.loads(response.data.decode("utf-8"))
+def ssl_error():
+    import ssl  # pylint: disable=import-outside-toplevel
+
+    return ssl.SSLError
 
 
 def _reason(exc):
@@ -627,6 +613,57 @@ def wait_ready(client, definitions, timeout, poll=1.0, live=None):
         if time.monotonic() >= deadline:
             raise KubeError("not ready after %ss on %s: %s" % (timeout, client.api_url, "; ".join(pending)))
         time.sleep(poll)
+
+
+def _field(obj, dotted):
+    for part in dotted.split("."):
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(part)
+    return obj
+
+
+def read_objects(client, wanted, wait_timeout, poll=1.0):
+    """The objects of ``wanted`` (dicts of api_version, kind, name, namespace, wait_for) in order, each
+    a dict or None (absent, or its kind not served); all read at once. Those with ``wait_for`` are read
+    again until that dotted field is not empty, at most ``wait_timeout`` seconds (0: no wait)."""
+    from concurrent.futures import ThreadPoolExecutor  # pylint: disable=import-outside-toplevel
+
+    resources = []
+    for item in wanted:
+        try:
+            resources.append(client.resource(item.get("api_version") or "v1", item["kind"]))
+        except KindNotServed:
+            resources.append(None)  # not served (its CRD is not installed): nothing of it exists
+
+    def read(index):
+        resource, item = resources[index], wanted[index]
+        if resource is None:
+            return None
+        return client.get(resource, item["name"], item.get("namespace") if resource.namespaced else None)
+
+    def pending(objects):
+        return [i for i, item in enumerate(wanted)
+                if item.get("wait_for") and not _field(objects[i], item["wait_for"])]
+
+    def read_all(indexes, objects):
+        with ThreadPoolExecutor(max_workers=max(1, min(PARALLEL_READS, len(indexes)))) as pool:
+            for index, obj in zip(indexes, pool.map(read, indexes)):
+                objects[index] = obj
+
+    objects = [None] * len(wanted)
+    read_all(list(range(len(wanted))), objects)
+    deadline = time.monotonic() + wait_timeout
+    waiting = pending(objects) if wait_timeout > 0 else []
+    while waiting:
+        if time.monotonic() >= deadline:
+            raise KubeError("waited %ss on %s for %s" % (wait_timeout, client.api_url, "; ".join(
+                "%s %s/%s to have %s" % (wanted[i]["kind"], wanted[i].get("namespace") or "", wanted[i]["name"],
+                                         wanted[i]["wait_for"]) for i in waiting)))
+        time.sleep(poll)
+        read_all(waiting, objects)
+        waiting = pending(objects)
+    return objects
 
 
 def dump_yaml(obj):

@@ -173,3 +173,43 @@ def resolve(catalog, enabled, overrides, chart_dir="", oci_mirror="", load_yaml=
             item.update(manifest=manifest)
         plan.append(item)
     return plan, errors
+
+
+def for_cluster(components, cluster_role, pod_security_level):
+    """What runs on one cluster: every component on the platform cluster, the ``clusters: all`` ones
+    elsewhere; with the Namespace objects (Pod Security labels) of their namespaces, sorted."""
+    here = list(components) if (cluster_role or "platform") == "platform" else \
+        [c for c in components if c.get("clusters") == "all"]
+    namespaces = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {
+        "app.kubernetes.io/part-of": "krci-platform",
+        "pod-security.kubernetes.io/enforce": pod_security_level,
+        "pod-security.kubernetes.io/audit": pod_security_level,
+        "pod-security.kubernetes.io/warn": pod_security_level}}}
+        for name in sorted(set(c["namespace"] for c in here))]
+    return {"components": here, "namespaces": namespaces}
+
+
+def lookup_errors(chart_lookups, manifest_lookups):
+    """The pinned versions that were not found: from the results of ``helm show chart`` (rc, stderr_lines)
+    per chart and of an HTTP HEAD (status) per manifest URL, each with its component as ``item``."""
+    errors = []
+    for lookup in chart_lookups or []:
+        if lookup.get("rc") == 0:
+            continue
+        item = lookup["item"]
+        cause = (lookup.get("stderr_lines") or [None])[-1] or lookup.get("msg") or "no answer"
+        errors.append("operator %s: version %s of chart %s%s not found or not readable: %s" % (
+            item["name"], item["version"], item["chart_ref"],
+            " in %s" % item["chart_repo_url"] if item.get("chart_repo_url") else "", cause))
+    for lookup in manifest_lookups or []:
+        status = lookup.get("status", -1)
+        if status == 200:
+            continue
+        item = lookup["item"]
+        if status > 0:
+            errors.append("operator %s: unknown version %s: %s answered %s" % (
+                item["name"], item["version"], item["manifest"], status))
+        else:
+            errors.append("operator %s: cannot read %s: %s (mirror it and set operators_overrides.%s.manifest)" % (
+                item["name"], item["manifest"], lookup.get("msg") or "no answer", item["name"]))
+    return errors

@@ -361,3 +361,27 @@ def _auth_role(settings, pull, policy):
             "bound_service_account_namespaces": [settings["vault_eso_namespace"]],
             "audience": settings["vault_kubernetes_audience"],
             "token_policies": [policy], "token_ttl": settings["vault_kubernetes_token_ttl"]}
+
+
+def people_auth(group_policies, issuer, ca_pem, client_id, vault_url, redirect_uris, client_secret):
+    """Vault's auth mounts for people, from Keycloak groups: ``keycloak`` (JWT, programmatic) always and,
+    with the client's secret, ``oidc`` (browser login). One role per group, bound to that group and
+    given its policy. Returns ``auth_methods`` to add and the ``configs`` of vault_config."""
+    common = {"oidc_discovery_url": issuer, "bound_issuer": issuer}
+    if ca_pem:
+        common["oidc_discovery_ca_pem"] = ca_pem
+    roles_jwt, roles_oidc = {}, {}
+    for group in sorted(group_policies or {}):
+        base = {"user_claim": "preferred_username", "groups_claim": "groups", "bound_claims": {"groups": [group]},
+                "token_policies": [group_policies[group]], "token_ttl": 3600}
+        roles_jwt[group] = dict(base, role_type="jwt", bound_audiences=[client_id])
+        roles_oidc[group] = dict(base, role_type="oidc", oidc_scopes=["openid", "profile"],
+                                 allowed_redirect_uris=["%s/ui/vault/auth/oidc/oidc/callback" % vault_url.rstrip("/")]
+                                 + list(redirect_uris or []))
+    configs = [{"mount": "keycloak", "config": common, "roles": roles_jwt}]
+    methods = {}
+    if client_secret:
+        methods["oidc"] = {"type": "oidc", "description": "Keycloak browser login"}
+        configs.append({"mount": "oidc", "roles": roles_oidc,
+                        "config": dict(common, oidc_client_id=client_id, oidc_client_secret=client_secret)})
+    return {"auth_methods": methods, "configs": configs}

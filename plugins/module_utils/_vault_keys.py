@@ -66,9 +66,9 @@ class KubernetesSecretKeyStore:
     def __init__(self, kubeconfig, context, namespace, name):
         from ansible_collections.krci.platform.plugins.module_utils import _kube  # pylint: disable=import-outside-toplevel
 
-        if not _kube.HAS_KUBERNETES:
-            raise VaultError("key_destination type kubernetes needs the kubernetes Python library: %s"
-                             % _kube.KUBERNETES_IMPORT_ERROR)
+        if not _kube.HAS_DEPS:
+            raise VaultError("key_destination type kubernetes needs the urllib3 and PyYAML Python libraries: %s"
+                             % _kube.IMPORT_ERROR)
         import os  # pylint: disable=import-outside-toplevel
 
         kubeconfig = kubeconfig or os.environ.get("K8S_AUTH_KUBECONFIG") or os.environ.get("KUBECONFIG")

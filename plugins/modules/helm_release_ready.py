@@ -186,7 +186,7 @@ def _many(module, client, secret_kind):
                      checked=[_kube.object_ref(o) for o in objects if o.get("kind") in _kube.READINESS_KINDS])
 
 
-def main():
+def main(module_class=AnsibleModule):
     argument_spec = dict(
         name=dict(type="str"),
         namespace=dict(type="str"),
@@ -196,11 +196,11 @@ def main():
         timeout=dict(type="int", default=300),
     )
     argument_spec.update(KUBE_CONNECTION_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_one_of=[("name", "releases")], mutually_exclusive=[("name", "releases")],
-                           required_together=[("name", "namespace")])
-    if not _kube.HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_kube.KUBERNETES_IMPORT_ERROR))
+    module = module_class(argument_spec=argument_spec, supports_check_mode=True,
+                          required_one_of=[("name", "releases")], mutually_exclusive=[("name", "releases")],
+                          required_together=[("name", "namespace")])
+    if not _kube.HAS_DEPS:
+        module.fail_json(msg=missing_required_lib("urllib3 and PyYAML"), exception=str(_kube.IMPORT_ERROR))
 
     def on_retry(what, attempt, exc, delay):
         module.warn("%s: attempt %d failed (%s); retrying in %.1fs" % (what, attempt, exc, delay))

@@ -161,7 +161,7 @@ from ansible_collections.krci.platform.plugins.module_utils._changes import ACTI
 from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC
 
 
-def main():
+def main(module_class=AnsibleModule):
     argument_spec = dict(
         definitions=dict(type="list", elements="dict", default=[]),
         src=dict(type="list", elements="path", default=[]),
@@ -174,9 +174,9 @@ def main():
         wait_timeout=dict(type="int", default=300),
     )
     argument_spec.update(KUBE_CONNECTION_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not _kube.HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_kube.KUBERNETES_IMPORT_ERROR))
+    module = module_class(argument_spec=argument_spec, supports_check_mode=True)
+    if not _kube.HAS_DEPS:
+        module.fail_json(msg=missing_required_lib("urllib3 and PyYAML"), exception=str(_kube.IMPORT_ERROR))
     if not module.params["definitions"] and not module.params["src"]:
         module.fail_json(msg="nothing to apply: give definitions, src or both")
 

@@ -64,10 +64,10 @@ from ansible_collections.krci.platform.plugins.module_utils import _kube
 from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC
 
 
-def main():
-    module = AnsibleModule(argument_spec=dict(KUBE_CONNECTION_SPEC), supports_check_mode=True)
-    if not _kube.HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_kube.KUBERNETES_IMPORT_ERROR))
+def main(module_class=AnsibleModule):
+    module = module_class(argument_spec=dict(KUBE_CONNECTION_SPEC), supports_check_mode=True)
+    if not _kube.HAS_DEPS:
+        module.fail_json(msg=missing_required_lib("urllib3 and PyYAML"), exception=str(_kube.IMPORT_ERROR))
     try:
         client = _kube.KubeClient(module.params["kubeconfig"], module.params["context"])
         issuer, jwks = client.service_account_issuer()

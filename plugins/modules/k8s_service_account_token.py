@@ -75,7 +75,7 @@ from ansible_collections.krci.platform.plugins.module_utils import _kube
 from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC
 
 
-def main():
+def main(module_class=AnsibleModule):
     argument_spec = dict(
         namespace=dict(type="str", required=True),
         name=dict(type="str", required=True),
@@ -83,9 +83,9 @@ def main():
         expiration_seconds=dict(type="int", default=3600),
     )
     argument_spec.update(KUBE_CONNECTION_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not _kube.HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(_kube.KUBERNETES_IMPORT_ERROR))
+    module = module_class(argument_spec=argument_spec, supports_check_mode=True)
+    if not _kube.HAS_DEPS:
+        module.fail_json(msg=missing_required_lib("urllib3 and PyYAML"), exception=str(_kube.IMPORT_ERROR))
     params = module.params
     if not 600 <= params["expiration_seconds"] <= 86400:
         module.fail_json(msg="expiration_seconds must be between 600 and 86400 (a bounded token), got %d"

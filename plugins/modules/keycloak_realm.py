@@ -40,45 +40,9 @@ description:
     import falls back to one-by-one creation.
 author:
   - krci.platform contributors (@krci-platform)
+extends_documentation_fragment:
+  - krci.platform.keycloak_connection
 options:
-  auth_keycloak_url:
-    description: Keycloak's base URL, without C(/admin). Defaults to E(KEYCLOAK_URL).
-    type: str
-    required: true
-  auth_realm:
-    description: Realm of the admin account.
-    type: str
-    default: master
-  auth_client_id:
-    description: Client used to authenticate.
-    type: str
-    default: admin-cli
-  auth_username:
-    description: Admin user (password grant). Defaults to E(KEYCLOAK_ADMIN_USERNAME). Omit for client credentials.
-    type: str
-  auth_password:
-    description: Admin password. Defaults to E(KEYCLOAK_ADMIN_PASSWORD).
-    type: str
-  auth_client_secret:
-    description: Secret of O(auth_client_id), for the client credentials grant.
-    type: str
-  ca_path:
-    description: CA bundle that signed Keycloak's certificate. Defaults to E(KEYCLOAK_CA_PATH).
-    type: path
-  validate_certs:
-    description: Verify Keycloak's certificate. Turning it off is for throw-away test servers only.
-    type: bool
-    default: true
-  timeout:
-    description: Seconds per HTTP request.
-    type: int
-    default: 30
-  retry_timeout:
-    description:
-      - Seconds one request keeps being retried while Keycloak does not answer or answers with a
-        transient error (for example while it restarts), before the module fails naming the server.
-    type: int
-    default: 180
   realm:
     description: The realm to reconcile; created if missing.
     type: str
@@ -132,6 +96,14 @@ options:
     description: Return RV(client_secrets) for the tasks that follow; set C(no_log) on the task then.
     type: bool
     default: false
+  client_secrets_of:
+    description:
+      - With O(return_client_secrets=true), return the secrets of these client IDs only (the clients whose
+        consumers run where this task runs); all confidential clients of the input when not set.
+      - A client whose consumer is another cluster reads its own secret there with
+        M(krci.platform.keycloak_client_secret_info), so it never passes through this host.
+    type: list
+    elements: str
 attributes:
   check_mode:
     description: Reports what would change; writes nothing.
@@ -196,8 +168,10 @@ client_secrets:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _keycloak_client as kc
+from ansible_collections.krci.platform.plugins.module_utils._keycloak_args import (
+    KEYCLOAK_CONNECTION_RULES, KEYCLOAK_CONNECTION_SPEC, client_from_params)
 from ansible_collections.krci.platform.plugins.module_utils._keycloak_realm import RealmReconciler
 
 
@@ -207,18 +181,8 @@ def _dump(obj):
     return yaml.safe_dump(obj, default_flow_style=False, sort_keys=True)
 
 
-def main():
-    module = AnsibleModule(argument_spec=dict(
-        auth_keycloak_url=dict(type="str", required=True, no_log=False, fallback=(env_fallback, ["KEYCLOAK_URL"])),
-        auth_realm=dict(type="str", default="master"),
-        auth_client_id=dict(type="str", default="admin-cli"),
-        auth_username=dict(type="str", fallback=(env_fallback, ["KEYCLOAK_ADMIN_USERNAME"])),
-        auth_password=dict(type="str", no_log=True, fallback=(env_fallback, ["KEYCLOAK_ADMIN_PASSWORD"])),
-        auth_client_secret=dict(type="str", no_log=True),
-        ca_path=dict(type="path", fallback=(env_fallback, ["KEYCLOAK_CA_PATH"])),
-        validate_certs=dict(type="bool", default=True),
-        timeout=dict(type="int", default=30),
-        retry_timeout=dict(type="int", default=180),
+def main(module_class=AnsibleModule):
+    argument_spec = dict(
         realm=dict(type="str", required=True),
         settings=dict(type="dict", default={}),
         client_scopes=dict(type="list", elements="dict", default=[]),
@@ -229,8 +193,10 @@ def main():
         users=dict(type="list", elements="dict", default=[]),
         prune=dict(type="bool", default=False),
         return_client_secrets=dict(type="bool", default=False),
-    ), supports_check_mode=True, required_one_of=[("auth_username", "auth_client_secret")],
-        required_together=[("auth_username", "auth_password")])
+        client_secrets_of=dict(type="list", elements="str", no_log=False),
+    )
+    argument_spec.update(KEYCLOAK_CONNECTION_SPEC)
+    module = module_class(argument_spec=argument_spec, supports_check_mode=True, **KEYCLOAK_CONNECTION_RULES)
     if not kc.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"))
     params = module.params
@@ -245,13 +211,7 @@ def main():
         if (provider.get("config") or {}).get("clientSecret"):
             module.no_log_values.add(provider["config"]["clientSecret"])
 
-    verify = params["ca_path"] or True if params["validate_certs"] else False
-    client = kc.KeycloakClient(
-        params["auth_keycloak_url"], params["auth_realm"], params["auth_client_id"], params["auth_username"],
-        params["auth_password"], params["auth_client_secret"], verify=verify, timeout=params["timeout"],
-        retry_timeout=params["retry_timeout"],
-        on_retry=lambda what, attempt, exc, delay: module.warn("%s: attempt %d failed (%s); retrying in %.1fs"
-                                                               % (what, attempt, exc, delay)))
+    client = client_from_params(module)
     reconciler = RealmReconciler(client, params["realm"], module.check_mode, params["prune"], _dump)
     kinds = ("settings", "client_scopes", "roles", "groups", "clients", "identity_providers", "users")
     spec = dict((k, params[k]) for k in kinds)
@@ -262,8 +222,9 @@ def main():
                       issuer="%s/realms/%s" % (client.base_url, params["realm"]))
         if params["return_client_secrets"]:
             secrets = {}
+            wanted = params["client_secrets_of"]
             for item in params["clients"]:
-                if not item.get("publicClient"):
+                if not item.get("publicClient") and (wanted is None or item["clientId"] in wanted):
                     value = reconciler.client_secret(item["clientId"])
                     if value:
                         secrets[item["clientId"]] = value

@@ -107,8 +107,8 @@ def _replace_if_different(path, new_path):
     return True
 
 
-def main():
-    module = AnsibleModule(argument_spec=dict(
+def main(module_class=AnsibleModule):
+    module = module_class(argument_spec=dict(
         option=dict(type="str", required=True),
         topology=dict(type="list", elements="dict", required=True),
         changes=dict(type="dict", default={}),

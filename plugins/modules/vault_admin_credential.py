@@ -88,7 +88,7 @@ from ansible_collections.krci.platform.plugins.module_utils._vault_args import (
                                                                                 client_from_params)
 
 
-def main():
+def main(module_class=AnsibleModule):
     argument_spec = dict(
         key_destination=dict(type="dict", required=True, no_log=False, options=KEY_STORE_OPTIONS),
         approle_mount=dict(type="str", default="approle"),
@@ -99,7 +99,7 @@ def main():
         revoke_root=dict(type="bool", default=True),
     )
     argument_spec.update(VAULT_CONNECTION_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = module_class(argument_spec=argument_spec, supports_check_mode=True)
     if not _vault_client.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"))
     params = module.params

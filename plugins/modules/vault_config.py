@@ -134,7 +134,7 @@ def _dump(obj):
     return yaml.safe_dump(obj, default_flow_style=False, sort_keys=True)
 
 
-def main():
+def main(module_class=AnsibleModule):
     argument_spec = dict(
         token=dict(type="str", no_log=True, fallback=(env_fallback, ["VAULT_TOKEN", "BAO_TOKEN"])),
         credentials_from=dict(type="dict", no_log=False, options=KEY_STORE_OPTIONS),
@@ -147,8 +147,8 @@ def main():
         prune=dict(type="list", elements="str", default=[]),
     )
     argument_spec.update(VAULT_CONNECTION_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_one_of=[("token", "credentials_from")])
+    module = module_class(argument_spec=argument_spec, supports_check_mode=True,
+                          required_one_of=[("token", "credentials_from")])
     if not _vault_client.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"))
     params = module.params

@@ -114,7 +114,7 @@ from ansible_collections.krci.platform.plugins.module_utils._vault_args import (
                                                                                 client_from_params)
 
 
-def main():
+def main(module_class=AnsibleModule):
     argument_spec = dict(
         key_shares=dict(type="int", default=5, no_log=False),
         key_threshold=dict(type="int", default=3, no_log=False),
@@ -124,7 +124,7 @@ def main():
         return_keys=dict(type="bool", default=False),
     )
     argument_spec.update(VAULT_CONNECTION_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = module_class(argument_spec=argument_spec, supports_check_mode=True)
     if not _vault_client.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"))
     params = module.params

@@ -61,14 +61,14 @@ from ansible_collections.krci.platform.plugins.module_utils._vault_args import (
                                                                                 client_from_params)
 
 
-def main():
+def main(module_class=AnsibleModule):
     argument_spec = dict(
         keys=dict(type="list", elements="str", no_log=True),
         key_source=dict(type="dict", no_log=False, options=KEY_STORE_OPTIONS),
     )
     argument_spec.update(VAULT_CONNECTION_SPEC)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_one_of=[("keys", "key_source")], mutually_exclusive=[("keys", "key_source")])
+    module = module_class(argument_spec=argument_spec, supports_check_mode=True,
+                          required_one_of=[("keys", "key_source")], mutually_exclusive=[("keys", "key_source")])
     if not _vault_client.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"))
     try:

@@ -189,3 +189,18 @@ def test_the_whole_realm_converges_in_one_partial_import_then_reruns_without_a_w
     changed, summary = RealmReconciler(keycloak, "whole").run(spec)
     assert not changed and keycloak.writes() == before
     assert summary["unchanged"] > 10 and summary["created"] == summary["updated"] == 0
+
+
+def test_a_cluster_reads_only_the_secrets_of_its_own_clients(keycloak):
+    from ansible_collections.krci.platform.plugins.module_utils._keycloak_client import client_secrets
+
+    public = {"clientId": "portal-ui", "publicClient": True, "redirectUris": ["https://portal.example/*"]}
+    _keycloak_scopes.reconcile_client_scopes(context(keycloak), [{"name": "groups"}])
+    keycloak.realms["r"].roles["dev"] = {"name": "dev", "id": "role-dev", "composites": []}
+    _keycloak_clients.reconcile_clients(context(keycloak), [CLIENT, public])
+    before = keycloak.writes()
+    assert client_secrets(keycloak, "r", ["argocd-hub", "portal-ui", "argocd-production"]) == {
+        "argocd-hub": "secret-of-argocd-hub"}
+    assert keycloak.writes() == before
+    # A realm that does not exist yet (check mode before the first run) has no secrets, and no error.
+    assert client_secrets(keycloak, "missing", ["argocd-hub"]) == {}

@@ -205,8 +205,7 @@ class _FreshNamespaceClient(_CountingClient):
 
     def apply(self, resource, body, field_manager, force_conflicts, dry_run):
         if resource.kind != "Namespace" and not self.created:
-            raise _kube.NotFoundError(type("E", (Exception,), {"status": 404, "reason": "NotFound", "body": "",
-                                                               "headers": {}})())
+            raise _kube.NotFoundError(404, "Not Found", "")
         if resource.kind == "Namespace" and not dry_run:
             self.created = True
         return super().apply(resource, body, field_manager, force_conflicts, dry_run)
@@ -274,3 +273,47 @@ def test_an_object_applied_with_this_very_body_and_untouched_needs_no_dry_run():
     client.live["c3"]["data"] = {"k": "edited"}
     _kube.apply_all(client, definitions, "m", False, True, str)
     assert client.applied == [("n", True)]
+
+
+class _FillingClient(_Client):
+    """The token Secret is empty for the first two reads (the token controller has not filled it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.reads = {}
+
+    def resource(self, api_version, kind, wait_seconds=0):
+        if kind == "ClusterIssuer":
+            raise _kube.KindNotServed("cert-manager.io/v1 ClusterIssuer is not served")
+        return super().resource(api_version, kind, wait_seconds)
+
+    def get(self, resource, name, namespace):
+        self.reads[name] = self.reads.get(name, 0) + 1
+        if name == "absent":
+            return None
+        obj = super().get(resource, name, namespace)
+        if name == "token" and self.reads[name] > 2:
+            obj["data"] = {"token": "dG9rZW4="}
+        return obj
+
+
+def test_objects_are_read_in_order_absent_ones_are_none_and_a_field_is_waited_for():
+    client = _FillingClient()
+    wanted = [{"kind": "ConfigMap", "namespace": "kube-system", "name": "ca"},
+              {"kind": "Secret", "namespace": "ns", "name": "token", "wait_for": "data.token"},
+              {"kind": "Secret", "namespace": "ns", "name": "absent"},
+              {"api_version": "cert-manager.io/v1", "kind": "ClusterIssuer", "name": "ca"}]
+    objects = _kube.read_objects(client, wanted, wait_timeout=10, poll=0.01)
+    assert objects[0]["metadata"]["name"] == "ca"
+    assert objects[1]["data"]["token"] == "dG9rZW4="
+    assert objects[2] is None and objects[3] is None
+    assert client.reads == {"ca": 1, "token": 3, "absent": 1}
+
+
+def test_a_field_that_never_fills_fails_naming_the_object_and_the_field():
+    client = _FillingClient()
+    with pytest.raises(_kube.KubeError, match=r"Secret ns/absent to have data.token"):
+        _kube.read_objects(client, [{"kind": "Secret", "namespace": "ns", "name": "absent", "wait_for": "data.token"}],
+                           wait_timeout=0.05, poll=0.01)
+    assert _kube.read_objects(client, [{"kind": "Secret", "namespace": "ns", "name": "absent",
+                                        "wait_for": "data.token"}], wait_timeout=0) == [None]

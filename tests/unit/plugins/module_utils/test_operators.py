@@ -123,3 +123,43 @@ def test_a_missing_chart_in_the_chart_dir_says_what_to_pull(tmp_path):
     assert errors[0].startswith("operators_chart_dir: %s/cert-manager-v1.21.1 nor %s/cert-manager-v1.21.1.tgz "
                                 "does not exist" % (tmp_path, tmp_path))
     assert "helm pull cert-manager --version v1.21.1" in errors[0]
+
+
+def test_the_platform_cluster_runs_every_operator_and_the_others_only_the_clusters_all_ones():
+    from ansible_collections.krci.platform.plugins.module_utils._operators import for_cluster
+
+    plan, errors = resolve(CATALOG, ALL, {})
+    assert not errors
+    platform = for_cluster(plan, "platform", "restricted")
+    assert [c["name"] for c in platform["components"]] == ALL
+    names = [n["metadata"]["name"] for n in platform["namespaces"]]
+    assert names == ["cert-manager", "external-secrets", "tekton-pipelines"]
+    assert platform["namespaces"][0]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    production = for_cluster(plan, "production", "baseline")
+    assert [c["name"] for c in production["components"]] == ["external_secrets"]
+    assert production["namespaces"] == [{"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        "name": "external-secrets", "labels": {"app.kubernetes.io/part-of": "krci-platform",
+                                               "pod-security.kubernetes.io/enforce": "baseline",
+                                               "pod-security.kubernetes.io/audit": "baseline",
+                                               "pod-security.kubernetes.io/warn": "baseline"}}}]
+
+
+def test_missing_pinned_versions_are_named_with_their_cause():
+    from ansible_collections.krci.platform.plugins.module_utils._operators import lookup_errors
+
+    plan, _errors = resolve(CATALOG, ALL, {})
+    chart = {c["name"]: c for c in plan}
+    charts = [{"rc": 0, "item": chart["cert_manager"]},
+              {"rc": 1, "item": chart["external_secrets"], "stderr_lines": ["x", "Error: chart not found"]}]
+    manifests = [{"status": 404, "item": chart["tekton_pipelines"]},
+                 {"status": -1, "msg": "Connection refused", "item": chart["tekton_pipelines"]},
+                 {"status": 200, "item": chart["tekton_pipelines"]}]
+    errors = lookup_errors(charts, manifests)
+    assert errors == [
+        "operator external_secrets: version 2.9.0 of chart external-secrets in https://charts.external-secrets.io "
+        "not found or not readable: Error: chart not found",
+        "operator tekton_pipelines: unknown version v1.15.0: https://infra.tekton.dev/tekton-releases/pipeline/"
+        "previous/v1.15.0/release.yaml answered 404",
+        "operator tekton_pipelines: cannot read https://infra.tekton.dev/tekton-releases/pipeline/previous/v1.15.0/"
+        "release.yaml: Connection refused (mirror it and set operators_overrides.tekton_pipelines.manifest)"]
+    assert lookup_errors([], []) == []

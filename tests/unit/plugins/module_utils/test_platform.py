@@ -193,3 +193,28 @@ def test_nothing_about_a_pull_cluster_is_in_the_platform_clusters_part():
     for pull in ("staging", "production"):
         assert url_of("separated", pull) not in platform
         assert "argocd-" + pull not in platform
+
+
+def test_people_auth_binds_one_role_per_group_and_adds_oidc_only_with_a_client_secret():
+    policies = {"krci-viewers": "krci-viewers", "krci-administrators": "krci-administrators"}
+    issuer = "https://keycloak.example/realms/krci"
+    jwt_only = _platform.people_auth(policies, issuer, "", "vault", "https://vault.example/", [], "")
+    assert jwt_only["auth_methods"] == {}
+    [keycloak] = jwt_only["configs"]
+    assert keycloak["mount"] == "keycloak"
+    assert keycloak["config"] == {"oidc_discovery_url": issuer, "bound_issuer": issuer}
+    assert sorted(keycloak["roles"]) == ["krci-administrators", "krci-viewers"]
+    assert keycloak["roles"]["krci-viewers"] == {
+        "role_type": "jwt", "user_claim": "preferred_username", "groups_claim": "groups",
+        "bound_claims": {"groups": ["krci-viewers"]}, "bound_audiences": ["vault"],
+        "token_policies": ["krci-viewers"], "token_ttl": 3600}
+
+    both = _platform.people_auth(policies, issuer, "PEM", "vault", "https://vault.example/",
+                                 ["http://localhost:8250/oidc/callback"], "s3cret")
+    assert both["auth_methods"] == {"oidc": {"type": "oidc", "description": "Keycloak browser login"}}
+    keycloak, oidc = both["configs"]
+    assert keycloak["config"]["oidc_discovery_ca_pem"] == "PEM"
+    assert oidc["config"]["oidc_client_secret"] == "s3cret" and oidc["config"]["oidc_client_id"] == "vault"
+    assert oidc["roles"]["krci-administrators"]["allowed_redirect_uris"] == [
+        "https://vault.example/ui/vault/auth/oidc/oidc/callback", "http://localhost:8250/oidc/callback"]
+    assert oidc["roles"]["krci-administrators"]["token_policies"] == ["krci-administrators"]
