@@ -97,18 +97,97 @@ def release_state(release, version=None, values=None):
     revision is ``deployed``, and its user-supplied values (``config``, what ``helm get values``
     shows) equal ``values``. ``reason`` says why not, for the log.
     """
+    return summary_state(release_summary(release), version, values)
+
+
+# Readiness is read from these kinds only (as _kube.READINESS_KINDS).
+_READINESS_KINDS = ("CustomResourceDefinition", "Deployment", "StatefulSet", "DaemonSet", "Job")
+
+
+def skeleton(obj):
+    """What readiness needs of an object: its kind, name and namespace; for a CRD its group, kind and versions."""
+    meta = obj.get("metadata") or {}
+    result = {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"),
+              "metadata": dict((k, meta[k]) for k in ("name", "namespace") if meta.get(k))}
+    if obj.get("kind") == "CustomResourceDefinition":
+        spec = obj.get("spec") or {}
+        result["spec"] = {"group": spec.get("group"), "names": {"kind": (spec.get("names") or {}).get("kind")},
+                          "versions": [{"name": v.get("name"), "served": v.get("served", True)}
+                                       for v in spec.get("versions") or []]}
+    return result
+
+
+def config_digest(values):
+    """A digest of user-supplied values (a release record's ``config``), so that no value is kept on disk."""
+    import hashlib  # pylint: disable=import-outside-toplevel
+
+    return hashlib.sha256(json.dumps(values or {}, sort_keys=True, separators=(",", ":"),
+                                     default=str).encode("utf-8")).hexdigest()
+
+
+def release_summary(release, load_all=None):
+    """What the readiness check needs of a release record: chart, status, a digest of its values and (with
+    ``load_all``) the skeletons of the objects whose readiness is read. Holds no value of the release."""
     meta = (release.get("chart") or {}).get("metadata") or {}
-    status = (release.get("info") or {}).get("status")
-    state = {"found": True, "revision": release.get("version"), "status": status,
-             "chart": "%s-%s" % (meta.get("name"), meta.get("version"))}
-    state["chart_current"] = version is None or _bare_version(meta.get("version")) == _bare_version(version)
+    return {"revision": release.get("version"), "status": (release.get("info") or {}).get("status"),
+            "chart_name": meta.get("name"), "chart_version": meta.get("version"),
+            "config_digest": config_digest(release.get("config")),
+            "objects": [skeleton(o) for o in release_objects(release, load_all) if o.get("kind") in _READINESS_KINDS]
+            if load_all else []}
+
+
+def summary_state(summary, version=None, values=None):
+    """The state of a release_summary() against the chart version and values wanted (see release_state)."""
+    state = {"found": True, "revision": summary.get("revision"), "status": summary.get("status"),
+             "chart": "%s-%s" % (summary.get("chart_name"), summary.get("chart_version"))}
+    state["chart_current"] = version is None or _bare_version(summary.get("chart_version")) == _bare_version(version)
     reasons = []
     if not state["chart_current"]:
-        reasons.append("chart %s, wanted %s" % (meta.get("version"), version))
-    if status != "deployed":
-        reasons.append("status %s" % status)
-    if values is not None and _plain(release.get("config")) != _plain(values):
+        reasons.append("chart %s, wanted %s" % (summary.get("chart_version"), version))
+    if state["status"] != "deployed":
+        reasons.append("status %s" % state["status"])
+    if values is not None and summary.get("config_digest") != config_digest(_plain(values)):
         reasons.append("its values differ")
     state["current"] = not reasons
     state["reason"] = "; ".join(reasons) or "current"
     return state
+
+
+class SummaryCache:
+    """Release summaries on the controller, by the release Secret's uid and resourceVersion: a revision's
+    record never changes without a new resourceVersion, so a cached summary is that record's. Files are
+    private (0600); a cache that cannot be read or written is skipped."""
+
+    def __init__(self, directory):
+        self.directory = directory
+
+    def _path(self, secret_meta):
+        import hashlib  # pylint: disable=import-outside-toplevel
+        import os  # pylint: disable=import-outside-toplevel
+
+        key = "%s\0%s\0%s" % (secret_meta.get("uid"), secret_meta.get("name"), secret_meta.get("resourceVersion"))
+        return os.path.join(self.directory, hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + ".json")
+
+    def get(self, secret_meta):
+        if not secret_meta.get("uid") or not secret_meta.get("resourceVersion"):
+            return None
+        try:
+            with open(self._path(secret_meta)) as handle:
+                return json.load(handle)
+        except (OSError, IOError, ValueError):
+            return None
+
+    def put(self, secret_meta, summary):
+        import os  # pylint: disable=import-outside-toplevel
+        import tempfile  # pylint: disable=import-outside-toplevel
+
+        if not secret_meta.get("uid") or not secret_meta.get("resourceVersion"):
+            return
+        try:
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            with os.fdopen(handle, "w") as out:
+                json.dump(summary, out)
+            os.replace(temporary, self._path(secret_meta))
+        except (OSError, IOError, TypeError, ValueError):
+            pass

@@ -25,6 +25,11 @@ description:
     and values wanted (RV(releases)), and those that are current (chart at the version, C(deployed),
     values equal, as M(kubernetes.core.helm) decides) are waited for at once. A role can then skip the
     install and the wait of each current release, so a converged cluster costs one call.
+  - A CustomResourceDefinition is ready when the API server serves its kind (discovery of its group and
+    version, one small request per group), which it does once the CRD is C(Established).
+  - What it needs of a release record (chart, status, a digest of the values, the objects to check) is kept
+    on the controller under C(~/.cache/krci-platform/helm-releases), by the record Secret's uid and
+    resourceVersion, files mode 0600, no values; a record is read and decoded again only when it changed.
 author:
   - krci.platform contributors (@krci-platform)
 extends_documentation_fragment:
@@ -140,19 +145,17 @@ api_url:
   type: str
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _kube
 from ansible_collections.krci.platform.plugins.module_utils._helm import (
-    HelmReleaseError, decode_release, latest_revision, release_objects, release_state)
+    HelmReleaseError, SummaryCache, decode_release, latest_revision, release_summary, summary_state)
 from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC
 
-
-def _latest(client, secret_kind, name, namespace):
-    """The decoded latest revision of a release, or None."""
-    # Names and labels of every revision first (each record holds the whole chart), then the latest one.
-    latest = latest_revision(client.list_metadata(secret_kind, namespace, "owner=helm,name=%s" % name))
-    record = client.get(secret_kind, latest["metadata"]["name"], namespace) if latest else None
-    return decode_release(record["data"]["release"]) if record is not None else None
+# Summaries of release records (chart, status, a digest of the values, what to check), by the record
+# Secret's uid and resourceVersion: a converged cluster's records are not read and decoded again.
+SUMMARY_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "krci-platform", "helm-releases")
 
 
 def _load_all(text):
@@ -162,20 +165,51 @@ def _load_all(text):
     return yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
-def _many(module, client, secret_kind):
-    states, objects = {}, []
-    for wanted in module.params["releases"]:
+def _summary(client, secret_kind, name, namespace, cache):
+    """The summary of the latest revision of a release, or None when it is not installed."""
+    # Names and labels of every revision first (each record holds the whole chart), then the latest one.
+    latest = latest_revision(client.list_metadata(secret_kind, namespace, "owner=helm,name=%s" % name))
+    if latest is None:
+        return None
+    summary = cache.get(latest.get("metadata") or {})
+    if summary is None:
+        record = client.get(secret_kind, latest["metadata"]["name"], namespace)
+        if record is None:
+            return None
+        summary = release_summary(decode_release(record["data"]["release"]), _load_all)
+        cache.put(record.get("metadata") or {}, summary)
+    return summary
+
+
+def _summaries(client, secret_kind, releases, cache):
+    """Key -> summary (or the exception) of every release, read at once."""
+    from concurrent.futures import ThreadPoolExecutor  # pylint: disable=import-outside-toplevel
+
+    def one(wanted):
         key = "%s/%s" % (wanted["namespace"], wanted["name"])
         try:
-            release = _latest(client, secret_kind, wanted["name"], wanted["namespace"])
+            return key, _summary(client, secret_kind, wanted["name"], wanted["namespace"], cache)
         except (HelmReleaseError, _kube.KubeError) as exc:
-            module.fail_json(msg="Helm release %s: %s" % (key, exc), api_url=client.api_url)
-        if release is None:
+            return key, exc
+
+    with ThreadPoolExecutor(max_workers=max(1, min(_kube.PARALLEL_READS, len(releases)))) as pool:
+        return dict(pool.map(one, releases))
+
+
+def _many(module, client, secret_kind, cache):
+    states, objects = {}, []
+    summaries = _summaries(client, secret_kind, module.params["releases"], cache)
+    for wanted in module.params["releases"]:
+        key = "%s/%s" % (wanted["namespace"], wanted["name"])
+        summary = summaries[key]
+        if isinstance(summary, Exception):
+            module.fail_json(msg="Helm release %s: %s" % (key, summary), api_url=client.api_url)
+        if summary is None:
             states[key] = {"found": False, "current": False, "chart_current": False, "reason": "not installed"}
             continue
-        states[key] = release_state(release, wanted.get("version"), wanted.get("values"))
+        states[key] = summary_state(summary, wanted.get("version"), wanted.get("values"))
         if states[key]["current"]:
-            objects.extend(release_objects(release, _load_all))
+            objects.extend(summary["objects"])
     try:
         _kube.wait_ready(client, objects, module.params["timeout"])
     except _kube.KubeError as exc:
@@ -206,24 +240,24 @@ def main(module_class=AnsibleModule):
         module.warn("%s: attempt %d failed (%s); retrying in %.1fs" % (what, attempt, exc, delay))
 
     name, namespace = module.params["name"], module.params["namespace"]
+    cache = SummaryCache(SUMMARY_CACHE)
     try:
         client = _kube.KubeClient(module.params["kubeconfig"], module.params["context"], on_retry=on_retry)
         secret_kind = client.resource("v1", "Secret")
         if module.params["releases"] is not None:
-            _many(module, client, secret_kind)
-        release = _latest(client, secret_kind, name, namespace)
-        if release is None:
+            _many(module, client, secret_kind, cache)
+        summary = _summary(client, secret_kind, name, namespace, cache)
+        if summary is None:
             if module.check_mode:
                 module.exit_json(changed=False, found=False, api_url=client.api_url)
             module.fail_json(msg="Helm release %s is not installed in namespace %s on %s; install it first"
                              % (name, namespace, client.api_url))
-        objects = release_objects(release, _load_all)
+        objects = summary["objects"]
         _kube.wait_ready(client, objects, module.params["timeout"])
     except (_kube.KubeError, HelmReleaseError) as exc:
         module.fail_json(msg="Helm release %s/%s: %s" % (namespace, name, exc))
-    chart_meta = (release.get("chart") or {}).get("metadata") or {}
-    module.exit_json(changed=False, found=True, revision=release.get("version"),
-                     chart="%s-%s" % (chart_meta.get("name"), chart_meta.get("version")),
+    module.exit_json(changed=False, found=True, revision=summary.get("revision"),
+                     chart="%s-%s" % (summary.get("chart_name"), summary.get("chart_version")),
                      checked=[_kube.object_ref(o) for o in objects if o.get("kind") in _kube.READINESS_KINDS],
                      api_url=client.api_url)
 

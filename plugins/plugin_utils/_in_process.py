@@ -22,8 +22,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import functools
+import json
 
 from ansible.module_utils.common.arg_spec import ModuleArgumentSpecValidator
+from ansible.module_utils.common.json import Direction, get_module_encoder
 from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
@@ -107,12 +109,17 @@ class InProcessModuleAction(ActionBase):
                                                module_args=self._task.args, task_vars=task_vars,
                                                wrap_async=self._task.async_val))
             return result
-        module_class = functools.partial(InProcessModule, self._task.action, dict(self._task.args),
+        # The arguments and the result cross as JSON, as they would to and from a module process: the
+        # module sees plain values (not the controller's tagged strings), Ansible gets what a module returns.
+        to_module = get_module_encoder("legacy", Direction.CONTROLLER_TO_MODULE)
+        to_controller = get_module_encoder("legacy", Direction.MODULE_TO_CONTROLLER)
+        module_class = functools.partial(InProcessModule, self._task.action,
+                                         json.loads(json.dumps(dict(self._task.args), cls=to_module)),
                                          bool(self._task.check_mode), bool(self._task.diff))
         try:
             self.MODULE.main(module_class=module_class)
         except ModuleExit as done:
-            result.update(done.result)
+            result.update(json.loads(json.dumps(done.result, cls=to_controller)))
         else:
             result.update(failed=True, msg="%s returned no result" % self._task.action)
         return result

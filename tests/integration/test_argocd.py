@@ -11,7 +11,7 @@ import json
 import pytest
 import yaml
 
-from conftest import changed_tasks, kube_client, play, playbook, recap
+from conftest import REPO, changed_tasks, kube_client, play, playbook, recap, run
 
 IN_CLUSTER = "https://kubernetes.default.svc"
 
@@ -241,3 +241,35 @@ def test_credentials_move_to_vault_and_every_instance_gets_its_app_of_apps(conve
     assert again.returncode == 0, again.stdout[-4000:]
     assert {r["changed"] for r in recap(again.stdout).values()} == {0}, changed_tasks(again.stdout)
 
+
+
+def test_no_variable_or_fact_of_the_platform_host_holds_a_pull_clusters_secret(converged, tools_env, tmp_path):
+    """The plays that pass facts between hosts leave the platform host holding no credential of a pull
+    cluster: not its Argo CD client secret (each pull host reads its own from Keycloak), not a ServiceAccount
+    token, not its kubeconfig's keys."""
+    state, _ = converged
+    dump = tmp_path / "platform-facts.json"
+    result = run(["ansible-playbook", "-i", state["inventory"], REPO / "tests/integration/playbooks/platform_facts.yml",
+                  "-e", "krci_facts_dump=%s" % dump], tools_env)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert recap(result.stdout)["platform"]["changed"] == 0, changed_tasks(result.stdout)
+    held = dump.read_text()
+    assert "keycloak_realm_result" in held and "vault_platform" in held  # the dump has the facts
+    secrets = {}
+    for name in ("staging", "production"):
+        client, api_client = api(state, name)
+        core = client.CoreV1Api(api_client)
+        oidc = core.read_namespaced_secret("keycloak-oidc-client", "argocd").data
+        secrets["%s Argo CD client secret" % name] = base64.b64decode(oidc["clientSecret"]).decode()
+        for secret in core.list_secret_for_all_namespaces(field_selector="type=kubernetes.io/service-account-token").items:
+            secrets["%s token %s/%s" % (name, secret.metadata.namespace, secret.metadata.name)] = \
+                base64.b64decode(secret.data["token"]).decode()
+        kubeconfig = yaml.safe_load(open(state["clusters"][name]["kubeconfig"]))
+        for user in kubeconfig["users"]:
+            for key, value in user["user"].items():
+                secrets["%s kubeconfig %s" % (name, key)] = value
+    assert len(secrets) > 2 and all(secrets.values())
+    assert [what for what, value in secrets.items() if value in held] == []
+    # The hub's own client secret is there (its realm call returned it): the dump is not vacuous.
+    hub = api(state, "platform")[0].CoreV1Api(api(state, "platform")[1]).read_namespaced_secret("keycloak-oidc-client", "argocd")
+    assert base64.b64decode(hub.data["clientSecret"]).decode() in held

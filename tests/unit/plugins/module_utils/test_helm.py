@@ -91,3 +91,26 @@ def test_anything_else_is_not_current_and_says_why(got, version, values, reason)
     state = release_state(got, version, values)
     assert not state["current"] and state["reason"] == reason
     assert state["chart_current"] is (not reason.startswith("chart"))
+
+
+def test_a_summary_keeps_what_readiness_needs_and_no_value(tmp_path):
+    got = dict(release(), info={"status": "deployed"}, config={"password": "s3cret", "replicas": 2})
+    summary = _helm.release_summary(got, yaml.safe_load_all)
+    assert "s3cret" not in json.dumps(summary)
+    assert summary["objects"] == [
+        {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+         "metadata": {"name": "certificates.cert-manager.io"},
+         "spec": {"group": None, "names": {"kind": None}, "versions": []}},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "cert-manager", "namespace": "cert-manager"}}]
+    state = _helm.summary_state(summary, "v1.21.1", {"replicas": 2, "password": "s3cret"})
+    assert state == dict(_helm.release_state(got, "v1.21.1", {"replicas": 2, "password": "s3cret"}))
+    assert _helm.summary_state(summary, "v1.21.1", {"replicas": 3})["reason"] == "its values differ"
+
+    cache = _helm.SummaryCache(str(tmp_path / "cache"))
+    meta = {"uid": "u1", "name": "sh.helm.release.v1.cm.v1", "resourceVersion": "7"}
+    assert cache.get(meta) is None
+    cache.put(meta, summary)
+    assert cache.get(meta) == summary
+    assert cache.get(dict(meta, resourceVersion="8")) is None  # a changed record is read again
+    [path] = list((tmp_path / "cache").iterdir())
+    assert oct(path.stat().st_mode & 0o777) == "0o600"

@@ -317,3 +317,39 @@ def test_a_field_that_never_fills_fails_naming_the_object_and_the_field():
                            wait_timeout=0.05, poll=0.01)
     assert _kube.read_objects(client, [{"kind": "Secret", "namespace": "ns", "name": "absent",
                                         "wait_for": "data.token"}], wait_timeout=0) == [None]
+
+
+class _ServingClient(_Client):
+    """Serves the kinds of ``served``; counts the CRD reads (there should be none) and discovery questions."""
+
+    def __init__(self, served):
+        super().__init__()
+        self.served, self.asked, self.crd_reads = set(served), [], 0
+
+    def serves(self, api_version, kind):
+        self.asked.append((api_version, kind))
+        return (api_version, kind) in self.served
+
+    def get(self, resource, name, namespace):
+        if resource.kind == "CustomResourceDefinition":
+            self.crd_reads += 1
+        return super().get(resource, name, namespace)
+
+
+CRD = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+       "metadata": {"name": "certificates.cert-manager.io"},
+       "spec": {"group": "cert-manager.io", "names": {"kind": "Certificate"},
+                "versions": [{"name": "v1", "served": True}, {"name": "v1alpha2", "served": False}]}}
+
+
+def test_a_crd_is_ready_when_its_kind_is_served_and_is_never_read():
+    client = _ServingClient([("cert-manager.io/v1", "Certificate")])
+    _kube.wait_ready(client, [CRD], timeout=1, poll=0.01)
+    assert client.asked == [("cert-manager.io/v1", "Certificate")] and client.crd_reads == 0
+
+
+def test_a_crd_whose_kind_is_not_served_times_out_naming_it():
+    client = _ServingClient([])
+    with pytest.raises(_kube.KubeError, match="certificates.cert-manager.io: not Established"):
+        _kube.wait_ready(client, [CRD], timeout=0.05, poll=0.01)
+    assert client.crd_reads == 0 and len(client.asked) >= 2  # asked again at every look
