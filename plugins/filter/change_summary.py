@@ -44,10 +44,20 @@ _value:
 from ansible_collections.krci.platform.plugins.module_utils._changes import summarize
 
 
+# The facts in which each role publishes what it changed on a cluster (see the roles' "Publish" tasks).
+ROLE_CHANGE_FACTS = ("cluster_baseline_changes", "operators_changes", "keycloak_changes", "vault_auth_changes",
+                     "vault_stores_changes", "argocd_changes")
+
+
 def change_summary(results):
     return summarize(results)
 
 
+def host_changes(host_vars):
+    """Every role's changes on one cluster, from that host's variables (hostvars[host])."""
+    return summarize([host_vars[name] for name in ROLE_CHANGE_FACTS if name in host_vars])
+
+
 class FilterModule:
     def filters(self):
-        return {"change_summary": change_summary}
+        return {"change_summary": change_summary, "host_changes": host_changes}

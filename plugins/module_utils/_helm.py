@@ -17,6 +17,7 @@ __metaclass__ = type
 import base64
 import gzip
 import json
+import os
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 
@@ -153,6 +154,11 @@ def summary_state(summary, version=None, values=None):
     return state
 
 
+# Summaries of release records (chart, status, a digest of the values, what to check), by the record
+# Secret's uid and resourceVersion: a converged cluster's records are not read and decoded again.
+SUMMARY_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "krci-platform", "helm-releases")
+
+
 class SummaryCache:
     """Release summaries on the controller, by the release Secret's uid and resourceVersion: a revision's
     record never changes without a new resourceVersion, so a cached summary is that record's. Files are
@@ -163,7 +169,6 @@ class SummaryCache:
 
     def _path(self, secret_meta):
         import hashlib  # pylint: disable=import-outside-toplevel
-        import os  # pylint: disable=import-outside-toplevel
 
         key = "%s\0%s\0%s" % (secret_meta.get("uid"), secret_meta.get("name"), secret_meta.get("resourceVersion"))
         return os.path.join(self.directory, hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + ".json")
@@ -178,7 +183,6 @@ class SummaryCache:
             return None
 
     def put(self, secret_meta, summary):
-        import os  # pylint: disable=import-outside-toplevel
         import tempfile  # pylint: disable=import-outside-toplevel
 
         if not secret_meta.get("uid") or not secret_meta.get("resourceVersion"):

@@ -145,17 +145,11 @@ api_url:
   type: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _kube
 from ansible_collections.krci.platform.plugins.module_utils._helm import (
-    HelmReleaseError, SummaryCache, decode_release, latest_revision, release_summary, summary_state)
+    SUMMARY_CACHE, HelmReleaseError, SummaryCache, decode_release, latest_revision, release_summary, summary_state)
 from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC
-
-# Summaries of release records (chart, status, a digest of the values, what to check), by the record
-# Secret's uid and resourceVersion: a converged cluster's records are not read and decoded again.
-SUMMARY_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "krci-platform", "helm-releases")
 
 
 def _load_all(text):

@@ -18,6 +18,8 @@ description:
     It is drawn with networkx and matplotlib.
   - The summary lists per cluster its role, environments, GitOps model, API server and what changed.
   - Files are rewritten only when their content differs; C(changed) says so.
+  - The picture is drawn again only when what it shows (the topology, the services) changed since it was
+    drawn (a digest in C(.topology.digest) beside it) or a picture file is missing.
 author:
   - krci.platform contributors (@krci-platform)
 requirements:
@@ -79,18 +81,17 @@ files:
   elements: str
 """
 
+import hashlib
+import importlib.util
+import json
 import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-try:
-    import matplotlib  # noqa: F401  pylint: disable=unused-import
-    import networkx  # noqa: F401  pylint: disable=unused-import
-
-    HAS_LIBS = True
-except ImportError:
-    HAS_LIBS = False
+# Found, not imported: drawing imports them, and a picture whose inputs did not change is not drawn again.
+HAS_LIBS = all(importlib.util.find_spec(name) is not None for name in ("matplotlib", "networkx"))
+PICTURE_DIGEST = ".topology.digest"
 
 from ansible_collections.krci.platform.plugins.module_utils import _report
 
@@ -105,6 +106,14 @@ def _replace_if_different(path, new_path):
                 return False
     os.replace(new_path, path)
     return True
+
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read().strip()
+    except (IOError, OSError):
+        return None
 
 
 def main(module_class=AnsibleModule):
@@ -124,15 +133,24 @@ def main(module_class=AnsibleModule):
     files = [os.path.join(dest, name) for name in ("report.md", "topology.svg", "topology.png")]
     if module.check_mode:
         module.exit_json(changed=False, markdown=text, files=files)
+    title = "%s option" % params["option"]
+    # The picture shows the topology and the services only: the same inputs draw the same files.
+    digest = hashlib.sha256(json.dumps([title, params["topology"], params["services"]], sort_keys=True,
+                                       default=str).encode("utf-8")).hexdigest()
+    digest_path = os.path.join(dest, PICTURE_DIGEST)
     try:
         os.makedirs(dest, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=dest) as scratch:
             staged = [os.path.join(scratch, os.path.basename(f)) for f in files]
             with open(staged[0], "w") as handle:
                 handle.write(text)
-            graph = _report.topology_graph(params["topology"])
-            _report.draw(graph, params["topology"], "%s option" % params["option"], staged[1:], params["services"])
-            changed = [_replace_if_different(f, s) for f, s in zip(files, staged)]
+            changed = [_replace_if_different(files[0], staged[0])]
+            if not (all(os.path.exists(f) for f in files[1:]) and _read(digest_path) == digest):
+                graph = _report.topology_graph(params["topology"])
+                _report.draw(graph, params["topology"], title, staged[1:], params["services"])
+                changed.extend(_replace_if_different(f, s) for f, s in zip(files[1:], staged[1:]))
+                with open(digest_path, "w") as handle:
+                    handle.write(digest)
     except OSError as exc:
         module.fail_json(msg="write the report to %s: %s; check that the directory is writable" % (dest, exc))
     module.exit_json(changed=any(changed), markdown=text, files=files)
