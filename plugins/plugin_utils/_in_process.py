@@ -14,7 +14,8 @@ in the worker process that Ansible forked for the task, with ``InProcessModule``
 required together/one of), check mode, diff, warnings and ``no_log`` masking of the result.
 
 A task that does not run on the controller (another connection, ``delegate_to`` a remote host,
-``become``, ``async``, or an ``environment``) runs the module the ordinary way.
+``become``, ``async``, or an ``environment``), or whose host names another Python in
+``ansible_python_interpreter``, runs the module the ordinary way.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,6 +24,9 @@ __metaclass__ = type
 
 import functools
 import json
+import os
+import shutil
+import sys
 
 from ansible.module_utils.common.arg_spec import ModuleArgumentSpecValidator
 from ansible.module_utils.common.json import Direction, get_module_encoder
@@ -94,17 +98,30 @@ class InProcessModuleAction(ActionBase):
     _supports_check_mode = True
     _supports_async = True
 
-    def _on_controller(self):
+    def _on_controller(self, task_vars):
         connection = getattr(self._connection, "ansible_name", None) or getattr(self._connection, "_load_name", "")
         environment = self._task.environment
         environment = environment if isinstance(environment, list) else [environment]
         return (connection in LOCAL_CONNECTIONS and not any(environment) and not self._task.async_val
-                and not self._play_context.become)
+                and not self._play_context.become and self._same_python(task_vars))
+
+    def _same_python(self, task_vars):
+        """The module would run with the controller's own Python (the krci.platform inventory sets it), or
+        with whatever interpreter discovery finds; an explicitly chosen other Python keeps its module process."""
+        interpreter = (task_vars or {}).get("ansible_python_interpreter")
+        if not interpreter:
+            return True
+        interpreter = str(self._templar.template(interpreter))
+        if interpreter.startswith("auto"):
+            return True
+        path = interpreter if os.path.isabs(interpreter) else shutil.which(interpreter)
+        # The same bin directory is the same Python environment (python, python3, python3.11 alike).
+        return path is None or os.path.dirname(os.path.abspath(path)) == os.path.dirname(os.path.abspath(sys.executable))
 
     def run(self, tmp=None, task_vars=None):
         result = super(InProcessModuleAction, self).run(tmp, task_vars)
         del tmp  # no temporary directory is needed
-        if not self._on_controller():
+        if not self._on_controller(task_vars):
             result.update(self._execute_module(module_name=self._task.resolved_action or self._task.action,
                                                module_args=self._task.args, task_vars=task_vars,
                                                wrap_async=self._task.async_val))

@@ -59,3 +59,32 @@ def test_fail_json_carries_its_fields():
     result = run({"url": "u"}, body=lambda m: m.fail_json(msg="apply X on Y: 403", api_url="Y"))
     assert result == {"failed": True, "msg": "apply X on Y: 403", "api_url": "Y", "changed": False,
                       "invocation": {"module_args": {"url": "u", "password": None, "user": None, "count": 3}}}
+
+
+class _Templar:
+    def template(self, value):
+        return value
+
+
+def action():
+    from ansible_collections.krci.platform.plugins.plugin_utils._in_process import InProcessModuleAction
+
+    plugin = object.__new__(InProcessModuleAction)
+    plugin._templar = _Templar()
+    return plugin
+
+
+def test_the_module_runs_in_process_only_with_the_controllers_own_python(tmp_path):
+    import os
+    import sys
+
+    plugin = action()
+    assert plugin._same_python({})
+    assert plugin._same_python({"ansible_python_interpreter": "auto_silent"})
+    assert plugin._same_python({"ansible_python_interpreter": sys.executable})
+    # Another file name in the same environment's bin directory is the same Python environment.
+    assert plugin._same_python({"ansible_python_interpreter": os.path.join(os.path.dirname(sys.executable), "python3")})
+    other = tmp_path / "bin" / "python3"
+    other.parent.mkdir()
+    other.write_text("")
+    assert not plugin._same_python({"ansible_python_interpreter": str(other)})
