@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 # Environments in promotion order. QA is the same tier as test.
 ENVIRONMENTS = ("dev", "test", "uat", "staging", "production")
@@ -138,6 +139,32 @@ KUBECONFIG_FROM = ("file", "environment")
 KUBECONFIG_ENV = "K8S_AUTH_KUBECONFIG"
 
 
+# A cluster's name becomes an Ansible host, a DNS label (argocd-<name>.<domain>), Kubernetes object names
+# (Secret cluster-<name>), a Vault auth mount (kubernetes-<name>) and a Keycloak client ID (argocd-<name>):
+# a DNS-1123 label short enough for the longest of them.
+CLUSTER_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+CLUSTER_NAME_MAX = 63 - len("argocd-")
+
+
+def cluster_name_errors(declared):
+    """Errors of the cluster names: each a DNS-1123 label of at most CLUSTER_NAME_MAX characters, unique
+    without regard to case (what they become is compared in lower case by DNS and Keycloak)."""
+    errors = []
+    seen = {}
+    for name in declared if isinstance(declared, dict) else []:
+        text = str(name)
+        if not CLUSTER_NAME.match(text) or len(text) > CLUSTER_NAME_MAX:
+            errors.append("clusters.%s: the name becomes the DNS label argocd-%s, the Secret cluster-%s, the Vault "
+                          "mount kubernetes-%s and the Keycloak client argocd-%s, so it must be lower-case letters, "
+                          "digits and '-' (starting and ending with a letter or digit), at most %d characters"
+                          % (text, text, text, text, text, CLUSTER_NAME_MAX))
+        twin = seen.setdefault(text.lower(), text)
+        if twin != text:
+            errors.append("clusters.%s: differs from clusters.%s only in case; their DNS names, Secrets, Vault "
+                          "mounts and Keycloak clients would collide: rename one" % (text, twin))
+    return errors
+
+
 def resolve(option, declared, push_targets=None, kubeconfig_reader=read_kubeconfig, kubeconfig_from="file",
             environ=None):
     """Validate a declared inventory against the option; return the resolved clusters.
@@ -165,6 +192,7 @@ def resolve(option, declared, push_targets=None, kubeconfig_reader=read_kubeconf
     by_role = {c["role"]: c for c in defaults.values() if role_counts[c["role"]] == 1}
     errors = []
     resolved = []
+    errors.extend(cluster_name_errors(declared))
     for name, spec in declared.items():
         spec = spec or {}
         if not isinstance(spec, dict):

@@ -55,6 +55,11 @@ def test_unreachable_cluster_is_named_with_its_url(sandbox_pool, tools_env):
         flat = " ".join(result.stdout.split())
         assert "cluster workloads (%s) is unreachable" % url in flat
         assert recap(result.stdout)["workloads"]["failed"] == 1
+        # Only the cluster that did not answer is named unreachable; the others are said to have answered.
+        for healthy in ("platform", "staging", "production"):
+            assert "cluster %s (" % healthy not in flat
+        assert "workloads did not answer (named above with the cause); platform, production, staging answered" in flat
+        assert "Nothing was changed" in flat and "TASK [krci.platform.keycloak" not in result.stdout
     finally:
         core.start_process(state["option"], "workloads/kube-apiserver")
 

@@ -206,3 +206,27 @@ def test_kubeconfig_from_environment_checks_contexts_when_the_variable_is_set(tm
 def test_unknown_kubeconfig_source_is_named():
     with pytest.raises(topology.TopologyError, match="kubeconfig_from: 'vault'; use file"):
         topology.resolve("separated", {"platform": {}}, kubeconfig_from="vault")
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("Apps", "clusters.Apps: the name becomes the DNS label argocd-Apps"),
+    ("apps_1", "clusters.apps_1: the name becomes the DNS label argocd-apps_1"),
+    ("-apps", "clusters.-apps: the name becomes"),
+    ("a" * 57, "at most 56 characters"),
+])
+def test_cluster_names_are_validated_as_what_they_become(separated, tmp_path, bad, message):
+    declared = dict(separated)
+    declared[bad] = {"role": "workloads", "environments": ["dev"],
+                     "kubeconfig": kubeconfig(tmp_path, "extra", "https://127.0.0.1:7000")}
+    assert any(message in error for error in errors_of("separated", declared))
+
+
+def test_names_that_differ_only_in_case_are_refused_naming_both(separated, tmp_path):
+    declared = dict(separated)
+    declared["Workloads"] = dict(declared["workloads"])
+    errors = errors_of("separated", declared)
+    assert any("clusters.Workloads: differs from clusters.workloads only in case" in error for error in errors)
+
+
+def test_a_name_of_56_characters_is_fine():
+    assert topology.cluster_name_errors({"a" * 56: {}, "apps-2": {}}) == []
