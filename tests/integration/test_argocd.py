@@ -273,3 +273,24 @@ def test_no_variable_or_fact_of_the_platform_host_holds_a_pull_clusters_secret(c
     # The hub's own client secret is there (its realm call returned it): the dump is not vacuous.
     hub = api(state, "platform")[0].CoreV1Api(api(state, "platform")[1]).read_namespaced_secret("keycloak-oidc-client", "argocd")
     assert base64.b64decode(hub.data["clientSecret"]).decode() in held
+
+
+def test_every_instance_trusts_the_issuer_with_exactly_the_ca_it_was_given(converged, tmp_path):
+    """Keycloak is served with the sandbox's private CA: each instance's oidc.config carries it as rootCA, and
+    with exactly that configuration the issuer's discovery document is fetched (the system CAs alone fail)."""
+    import requests
+
+    state, _ = converged
+    session = requests.Session()
+    session.trust_env = False
+    for cluster in ("platform", "staging", "production"):
+        client, api_client = api(state, cluster)
+        oidc = yaml.safe_load(client.CoreV1Api(api_client).read_namespaced_config_map("argocd-cm", "argocd")
+                              .data["oidc.config"])
+        assert "BEGIN CERTIFICATE" in oidc["rootCA"], cluster
+        ca = tmp_path / ("%s-root-ca.pem" % cluster)
+        ca.write_text(oidc["rootCA"])
+        reply = session.get(oidc["issuer"] + "/.well-known/openid-configuration", verify=str(ca), timeout=10)
+        assert reply.status_code == 200 and reply.json()["issuer"] == oidc["issuer"], cluster
+        with pytest.raises(requests.exceptions.SSLError):
+            session.get(oidc["issuer"] + "/.well-known/openid-configuration", verify=True, timeout=10)
