@@ -84,7 +84,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.krci.platform.plugins.module_utils._platform import people_auth, plan
+from ansible_collections.krci.platform.plugins.module_utils._platform import access_table, people_auth, plan
 
 
 def platform_plan(topology, settings=None):
@@ -103,6 +103,11 @@ def vault_people_auth(group_policies, issuer, ca_pem="", client_id="vault", vaul
                        list(redirect_uris or []), client_secret or "")
 
 
+def access(table=None):
+    """The access table of the platform (group x environment: edit, view or none); the default one for None."""
+    return access_table(table)[0]
+
+
 class FilterModule:
     def filters(self):
-        return {"platform_plan": platform_plan, "vault_people_auth": vault_people_auth}
+        return {"platform_plan": platform_plan, "vault_people_auth": vault_people_auth, "access": access}

@@ -36,6 +36,20 @@ RELEASE_TAG = re.compile(r"^v\d+\.\d+\.\d+$")
 GIT_URL = re.compile(r"^(https://|ssh://|git@)")
 REPO_CREDENTIALS_FROM = ("environment", "vault")
 
+# Who may do what in each environment, for the Keycloak groups (administrators may do everything):
+# edit, view or none. The one table both the clusters' RoleBindings (cluster_baseline) and the Argo CD
+# instances' policies are derived from; production grants people nothing (it changes through Git only).
+ACCESS = {
+    "dev": {"developers": "edit", "viewers": "view"},
+    "test": {"developers": "edit", "viewers": "view"},
+    "uat": {"developers": "view", "viewers": "view"},
+    "staging": {"developers": "view", "viewers": "view"},
+    "production": {"developers": "none", "viewers": "none"},
+}
+ACCESS_LEVELS = ("edit", "view", "none")
+AUDIENCES = ("developers", "viewers")
+GROUPS = {"administrators": "krci-administrators", "developers": "krci-developers", "viewers": "krci-viewers"}
+
 DEFAULTS = {
     # One prefix for every environment namespace: <prefix><environment>, for example krci-dev.
     "namespace_prefix": "krci-",
@@ -49,6 +63,8 @@ DEFAULTS = {
     "argocd_repo_credentials_key": "repo-creds",
     "argocd_root_repo": "",
     "argocd_source_repos": [],
+    "access": None,                       # None: ACCESS
+    "groups": None,                       # None: GROUPS
     # Vault
     "vault": False,                        # a Vault is configured by this inventory
     "vault_kubernetes_clusters": None,     # None: every cluster
@@ -88,6 +104,9 @@ def plan(topology, settings=None, file_exists=os.path.isfile):
                                                settings["argocd_extra_destinations"])
     errors.extend(extra_errors)
     errors.extend(_check_argocd_inputs(settings, file_exists))
+    access, access_errors = access_table(settings["access"])
+    errors.extend(access_errors)
+    groups = dict(GROUPS, **(settings["groups"] or {}))
 
     # The Argo CD instances: the hub on the platform cluster, a dedicated one in every pull cluster.
     instances = {}
@@ -145,6 +164,7 @@ def plan(topology, settings=None, file_exists=os.path.isfile):
         }
         if name in instances:
             entry["argocd"]["projects"] = _projects(name, name == hub_cluster, clusters, push_targets, extras, prefix)
+            entry["argocd"]["policy"] = argocd_policy(access, [p["name"] for p in entry["argocd"]["projects"]], groups)
         result_clusters[name] = entry
 
     return {
@@ -154,6 +174,7 @@ def plan(topology, settings=None, file_exists=os.path.isfile):
         "hub_cluster": hub_cluster,
         "push_targets": push_targets,
         "pull_clusters": pulls,
+        "access": access,
         "argocd": {
             "instances": instances,
             "clients": dict((instance, "argocd-" + instance) for instance in sorted(instances.values())),
@@ -385,3 +406,58 @@ def people_auth(group_policies, issuer, ca_pem, client_id, vault_url, redirect_u
         configs.append({"mount": "oidc", "roles": roles_oidc,
                         "config": dict(common, oidc_client_id=client_id, oidc_client_secret=client_secret)})
     return {"auth_methods": methods, "configs": configs}
+
+
+def access_table(access=None, field="krci_access"):
+    """(table, errors): the access table (ACCESS when None), checked: a mapping of environment to the level
+    (edit, view, none) of each audience; production grants nothing."""
+    table = ACCESS if access is None else access
+    if not isinstance(table, dict):
+        return dict(ACCESS), ["%s: must be a mapping of environment to {developers, viewers} access" % field]
+    errors = []
+    result = {}
+    for env in _env_order(e for e in table if e in ENVIRONMENTS):
+        levels = table[env]
+        if not isinstance(levels, dict):
+            errors.append("%s.%s: must be a mapping of developers and viewers to one of %s"
+                          % (field, env, ", ".join(ACCESS_LEVELS)))
+            continue
+        for audience in AUDIENCES:
+            if levels.get(audience) not in ACCESS_LEVELS:
+                errors.append("%s.%s.%s: %r; use one of %s" % (field, env, audience, levels.get(audience),
+                                                                 ", ".join(ACCESS_LEVELS)))
+        result[env] = dict((a, levels.get(a, "none")) for a in AUDIENCES)
+    for env in sorted(e for e in table if e not in ENVIRONMENTS):
+        errors.append("%s.%s: not an environment (%s)" % (field, env, ", ".join(ENVIRONMENTS)))
+    for env in ENVIRONMENTS:
+        if env not in table:
+            errors.append("%s: no entry for environment %s; give developers and viewers one of %s"
+                          % (field, env, ", ".join(ACCESS_LEVELS)))
+    production = result.get("production") or {}
+    if any(production.get(a, "none") != "none" for a in AUDIENCES):
+        errors.append("%s.production: developers and viewers must be none (production changes through Git only)"
+                      % field)
+    return result, errors
+
+
+def argocd_policy(access, environments, groups=None):
+    """The policy.csv lines of an Argo CD instance whose projects are ``environments``: administrators are
+    role:admin; developers and viewers get, per project, what the access table grants them there (view:
+    see the project and its applications; edit: and sync them); nothing where it says none."""
+    groups = dict(GROUPS, **(groups or {}))
+    lines = ["g, %s, role:admin" % groups["administrators"]]
+    for audience in AUDIENCES:
+        role = "role:krci-%s" % audience[:-1]
+        granted = []
+        for env in _env_order(environments):
+            level = (access.get(env) or {}).get(audience, "none")
+            if level == "none":
+                continue
+            granted.append("p, %s, projects, get, %s, allow" % (role, env))
+            granted.append("p, %s, applications, get, %s/*, allow" % (role, env))
+            if level == "edit":
+                granted.append("p, %s, applications, sync, %s/*, allow" % (role, env))
+        if granted:
+            lines.extend(granted)
+            lines.append("g, %s, %s" % (groups[audience], role))
+    return lines

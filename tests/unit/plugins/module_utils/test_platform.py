@@ -218,3 +218,56 @@ def test_people_auth_binds_one_role_per_group_and_adds_oidc_only_with_a_client_s
     assert oidc["roles"]["krci-administrators"]["allowed_redirect_uris"] == [
         "https://vault.example/ui/vault/auth/oidc/oidc/callback", "http://localhost:8250/oidc/callback"]
     assert oidc["roles"]["krci-administrators"]["token_policies"] == ["krci-administrators"]
+
+
+def _granted(policy, role):
+    """env -> set of actions a role has in that project, from policy.csv lines."""
+    result = {}
+    for line in policy:
+        parts = [p.strip() for p in line.split(",")]
+        if parts[0] == "p" and parts[1] == role:
+            env = parts[4].split("/")[0]
+            result.setdefault(env, set()).add("%s:%s" % (parts[2], parts[3]))
+    return result
+
+
+@pytest.mark.parametrize("option", _topology.OPTIONS)
+def test_every_argocd_policy_agrees_with_the_access_table_the_rolebindings_use(option):
+    result = _platform.plan(topology(option), {"vault": True})
+    access = result["access"]
+    assert access == _platform.ACCESS
+    for name, cluster in result["clusters"].items():
+        argocd = cluster["argocd"]
+        if argocd["instance"] is None:
+            continue
+        projects = [p["name"] for p in argocd["projects"]]
+        policy = argocd["policy"]
+        assert policy[0] == "g, krci-administrators, role:admin"
+        assert not any("role:readonly" in line or ", *, allow" in line for line in policy)  # nothing global
+        for audience, role in (("developers", "role:krci-developer"), ("viewers", "role:krci-viewer")):
+            granted = _granted(policy, role)
+            for env in projects:
+                wanted = {"edit": {"projects:get", "applications:get", "applications:sync"},
+                          "view": {"projects:get", "applications:get"}, "none": set()}[access[env][audience]]
+                assert granted.get(env, set()) == wanted, (option, name, env, audience)
+            assert set(granted) <= set(projects)
+            bound = "g, krci-%s, %s" % (audience, role) in policy
+            assert bound == bool(granted), (option, name, audience)
+
+
+def test_the_production_instance_grants_people_nothing_but_administrators():
+    result = _platform.plan(topology("separated"), {"vault": True})
+    assert result["clusters"]["production"]["argocd"]["policy"] == ["g, krci-administrators, role:admin"]
+
+
+@pytest.mark.parametrize("access, message", [
+    (dict(_platform.ACCESS, production={"developers": "view", "viewers": "none"}),
+     "krci_access.production: developers and viewers must be none"),
+    (dict(_platform.ACCESS, dev={"developers": "admin", "viewers": "view"}), "krci_access.dev.developers: 'admin'"),
+    (dict((k, v) for k, v in _platform.ACCESS.items() if k != "uat"), "no entry for environment uat"),
+    (dict(_platform.ACCESS, qa2={"developers": "view", "viewers": "view"}), "krci_access.qa2: not an environment"),
+    ("edit", "must be a mapping"),
+])
+def test_a_bad_access_table_is_a_plan_error_naming_the_field(access, message):
+    result = _platform.plan(topology("shared"), {"vault": True, "access": access})
+    assert any(message in error for error in result["errors"]), result["errors"]
