@@ -424,8 +424,8 @@ def access_table(access=None, field="krci_access"):
             continue
         for audience in AUDIENCES:
             if levels.get(audience) not in ACCESS_LEVELS:
-                errors.append("%s.%s.%s: %r; use one of %s" % (field, env, audience, levels.get(audience),
-                                                                 ", ".join(ACCESS_LEVELS)))
+                errors.append("%s.%s.%s: %r; use one of %s"
+                              % (field, env, audience, levels.get(audience), ", ".join(ACCESS_LEVELS)))
         result[env] = dict((a, levels.get(a, "none")) for a in AUDIENCES)
     for env in sorted(e for e in table if e not in ENVIRONMENTS):
         errors.append("%s.%s: not an environment (%s)" % (field, env, ", ".join(ENVIRONMENTS)))
