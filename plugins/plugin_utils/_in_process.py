@@ -52,6 +52,8 @@ class InProcessModule:
                  required_together=None, required_one_of=None, required_if=None, required_by=None):
         self.warnings = []
         self.no_log_values = set()
+        # The process that forked this worker: the ansible-playbook run (k8s_run_lease watches it).
+        self.run_pid = os.getppid()
         self.check_mode = check_mode
         self._diff = diff
         self.params = {}

@@ -75,3 +75,64 @@ def test_example_inventory_without_kubeconfigs_lists_every_problem_and_touches_n
         assert "clusters.%s: kubeconfig %s/.kube/krci-%s.yaml does not exist" % (name, tmp_path, name) in flat
     assert "Ask the API server for its version" not in result.stdout
     assert "Apply the baseline objects" not in result.stdout
+
+
+def _lease_holder(state):
+    from conftest import kube_client
+
+    client, api_client = kube_client(state["clusters"]["platform"])
+    try:
+        lease = client.CoordinationV1Api(api_client).read_namespaced_lease("krci-platform-run", "kube-system")
+    except client.exceptions.ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return lease.spec.holder_identity
+
+
+@pytest.mark.sandbox("separated")
+def test_two_runs_at_once_one_converges_and_the_other_stops_naming_the_holder(sandbox_pool, tools_env):
+    from conftest import assert_ok, playbooks_at_once
+
+    state, _ = sandbox_pool.converged("separated", tools_env)
+    runs = playbooks_at_once(state, tools_env, ("-e", "krci_run_lease_wait=2"), ("-e", "krci_run_lease_wait=2"))
+    winner, loser = sorted(runs, key=lambda r: r.returncode)
+    assert_ok(winner)
+    assert loser.returncode != 0, loser.stdout[-2000:]
+    flat = " ".join(loser.stdout.split())
+    assert re.search(r"another run converges this platform: \S+@\S+ separated run \w{8} started \S+ holds "
+                     r"Lease kube-system/krci-platform-run on https://127\.0\.0\.1:\d+ since", flat), flat[-2000:]
+    # The loser stopped before its first write: no play after the Lease ran, on any cluster.
+    assert "PLAY [Platform realm in Keycloak]" not in loser.stdout and "PLAY [Cluster baseline" not in loser.stdout
+    # The winner gave the Lease back at its end.
+    assert _lease_holder(state) is None
+
+
+@pytest.mark.sandbox("separated")
+def test_a_run_killed_with_sigkill_does_not_block_the_next_one(sandbox_pool, tools_env):
+    import signal
+    import subprocess
+    import time
+
+    from conftest import assert_ok
+
+    state, _ = sandbox_pool.converged("separated", tools_env)
+    run_ = subprocess.Popen(["ansible-playbook", "-i", str(state["inventory"]), str(REPO / "playbooks" / "separated.yml")],
+                            env=tools_env, cwd=str(REPO), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while _lease_holder(state) is None:
+            assert run_.poll() is None and time.monotonic() < deadline, "the run never took the Lease"
+            time.sleep(0.3)
+        holder = _lease_holder(state)
+        run_.send_signal(signal.SIGKILL)
+    finally:
+        run_.kill()
+        run_.wait()
+    # Its renewer sees the run gone and gives the Lease back (in seconds, not after the 60 s hold).
+    deadline = time.monotonic() + 30
+    while _lease_holder(state) == holder and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _lease_holder(state) is None
+    # The next run takes the Lease without waiting and converges what the killed one may have left.
+    assert_ok(playbook("separated", state["inventory"], tools_env, "-e", "krci_run_lease_wait=0"))
