@@ -65,7 +65,7 @@ class KubeClient:
         self.on_retry = on_retry
         try:
             self.api = ApiClient(load_connection(kubeconfig, self.context), max_connections=PARALLEL_READS)
-        except (KubeConfigError, ValueError, OSError) as exc:  # ssl.SSLError is an OSError
+        except (KubeConfigError, ValueError, OSError, ssl_error()) as exc:
             raise KubeError("load kubeconfig %s (context %s): %s; check the path and the context name"
                             % (kubeconfig, self.context or "current", exc))
         self.api_url = self.api.api_url
@@ -173,6 +173,12 @@ class KubeClient:
         return self._retry("apply %s/%s" % (resource.kind, meta["name"]),
                            lambda: self.api.request("PATCH", path, body=body, query=query,
                                                     content_type="application/apply-patch+yaml"))
+
+
+def ssl_error():
+    import ssl  # pylint: disable=import-outside-toplevel
+
+    return ssl.SSLError
 
 
 def _reason(exc):
