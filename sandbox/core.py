@@ -206,6 +206,11 @@ def _write_inventory(option, state):
     if "openbao" in state:
         all_vars["krci_vault_addr"] = state["openbao"]["addr"]
         all_vars["krci_vault_ca_file"] = state["openbao"]["ca_file"]
+        # The admin credential apart from the key shares (which stay in the platform cluster's Secret):
+        # on this machine, next to the sandbox. The platform cluster's administrators can read its
+        # Secrets, so keeping both there would put the whole of Vault in one principal's reach.
+        all_vars["vault_credential_destination"] = {"type": "file",
+                                                    "path": str(Path(state["home"]) / "vault-admin-credential.json")}
         # The audit device the sandbox declares in OpenBao's configuration.
         all_vars["vault_audit_devices"] = {"krci-audit": {"type": "file",
                                                           "options": {"file_path": state["openbao"]["audit_log"]}}}

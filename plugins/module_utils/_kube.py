@@ -134,6 +134,20 @@ class KubeClient:
                                                      headers={"Accept": accept}))
         return (reply or {}).get("items") or []
 
+    def review(self, api_version, kind, spec):
+        """The status of a review object (SubjectAccessReview, SelfSubjectReview, ...): created, never stored."""
+        resource = self.resource(api_version, kind)
+        body = {"apiVersion": api_version, "kind": kind}
+        if spec is not None:
+            body["spec"] = spec
+        try:
+            reply = self._retry("create a %s on %s" % (kind, self.api_url),
+                                lambda: self.api.request("POST", resource.path(), body=body))
+        except Exception as exc:  # pylint: disable=broad-except
+            raise KubeError("create a %s on %s: %s; the kubeconfig's user needs create on %s"
+                            % (kind, self.api_url, _reason(exc), resource.name))
+        return (reply or {}).get("status") or {}
+
     def request_token(self, namespace, name, audiences, expiration_seconds):
         """(token, expirationTimestamp) from the TokenRequest API; nothing is stored in the cluster."""
         accounts = self.resource("v1", "ServiceAccount")

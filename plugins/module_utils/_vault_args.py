@@ -32,6 +32,10 @@ KEY_STORE_OPTIONS = dict(
     kms_key_id=dict(type="str", no_log=False),
 )
 
+# credential_destination of vault_init and vault_admin_credential: apart from the key shares.
+CREDENTIAL_STORE_OPTIONS = dict(KEY_STORE_OPTIONS, namespace=dict(type="str", default="vault-admin"),
+                                name=dict(type="str", default="vault-admin-credential"))
+
 
 def client_from_params(module):
     """The Vault client of a module's connection options (url, ca_cert, validate_certs, timeout)."""

@@ -3,8 +3,11 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Where Vault's unseal keys and admin credential live: a controller file, a Kubernetes Secret, AWS Secrets Manager.
 
-For internal collection use only. Every store keeps one JSON document (keys, root token or the
-scoped admin credential that replaced it) and offers exists/read/write/check_writable/describe.
+For internal collection use only. Two stores, kept apart: the key store holds the key shares (plain or
+PGP-encrypted, one per operator); the credential store holds the initial root token and then the
+scoped admin AppRole that replaced it. Every store keeps one JSON document and offers
+exists/read/write/check_writable/describe/location/readers. ``custody`` says who can read each and
+what that means.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,10 +17,14 @@ __metaclass__ = type
 import base64
 import json
 import os
+import pwd
 
 from ansible_collections.krci.platform.plugins.module_utils._vault_client import VaultError
 
 DATA_KEY = "vault-init.json"
+CREDENTIAL_DATA_KEY = "vault-admin.json"
+# Fields of the key document that are credentials, not key shares (kept there by releases before 0.3).
+CREDENTIAL_FIELDS = ("root_token", "admin")
 
 
 class FileKeyStore:
@@ -30,6 +37,15 @@ class FileKeyStore:
 
     def describe(self):
         return "file %s" % self.path
+
+    def location(self):
+        return ("file", os.path.realpath(self.path))
+
+    def readers(self):
+        """The controller user that owns the file (mode 0600), or None before it exists."""
+        if not os.path.exists(self.path):
+            return None
+        return ["controller user %s" % pwd.getpwuid(os.stat(self.path).st_uid).pw_name]
 
     def exists(self):
         return os.path.exists(self.path) and os.path.getsize(self.path) > 0
@@ -63,7 +79,7 @@ class KubernetesSecretKeyStore:
 
     kind = "kubernetes"
 
-    def __init__(self, kubeconfig, context, namespace, name):
+    def __init__(self, kubeconfig, context, namespace, name, data_key=DATA_KEY):
         from ansible_collections.krci.platform.plugins.module_utils import _kube  # pylint: disable=import-outside-toplevel
 
         if not _kube.HAS_DEPS:
@@ -77,6 +93,7 @@ class KubernetesSecretKeyStore:
         self._kube = _kube
         self.namespace = namespace
         self.name = name
+        self.data_key = data_key
         try:
             self.client = _kube.KubeClient(kubeconfig, context)
         except _kube.KubeError as exc:
@@ -84,6 +101,30 @@ class KubernetesSecretKeyStore:
 
     def describe(self):
         return "Secret %s/%s on %s" % (self.namespace, self.name, self.client.api_url)
+
+    def location(self):
+        return ("kubernetes", self.client.api_url, self.namespace, self.name)
+
+    def readers(self):
+        """Every subject the cluster lets get, list or watch the Secret (SubjectAccessReviews)."""
+        from ansible_collections.krci.platform.plugins.module_utils import _kube_access  # pylint: disable=import-outside-toplevel
+
+        try:
+            found = set(_kube_access.who_can(self.client, "get", "secrets", self.namespace, self.name))
+            for verb in ("list", "watch"):
+                found.update(_kube_access.who_can(self.client, verb, "secrets", self.namespace))
+        except self._kube.KubeError as exc:
+            raise VaultError("list who can read %s: %s" % (self.describe(), exc))
+        return sorted(found)
+
+    def identity(self):
+        """Who this store's kubeconfig is (the automation), as a reader label."""
+        from ansible_collections.krci.platform.plugins.module_utils import _kube_access  # pylint: disable=import-outside-toplevel
+
+        try:
+            return _kube_access.whoami(self.client)
+        except self._kube.KubeError as exc:
+            raise VaultError("ask %s who the kubeconfig is: %s" % (self.client.api_url, exc))
 
     def _get(self):
         try:
@@ -93,7 +134,7 @@ class KubernetesSecretKeyStore:
 
     def exists(self):
         secret = self._get()
-        return bool(secret and (secret.get("data") or {}).get(DATA_KEY))
+        return bool(secret and (secret.get("data") or {}).get(self.data_key))
 
     def check_writable(self):
         self._get()
@@ -105,7 +146,7 @@ class KubernetesSecretKeyStore:
         secret = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
                   "metadata": {"name": self.name, "namespace": self.namespace,
                                "labels": {"app.kubernetes.io/part-of": "krci-platform"}},
-                  "data": {DATA_KEY: base64.b64encode(json.dumps(data).encode()).decode()}}
+                  "data": {self.data_key: base64.b64encode(json.dumps(data).encode()).decode()}}
         try:
             self._kube.apply_all(self.client, [namespace, secret], "krci-platform-vault-keys", True, False,
                                  dump=lambda obj: "")
@@ -114,7 +155,9 @@ class KubernetesSecretKeyStore:
 
     def read(self):
         secret = self._get()
-        value = ((secret or {}).get("data") or {}).get(DATA_KEY)
+        data = (secret or {}).get("data") or {}
+        # A credential kept with the keys (before 0.3) is read through either name.
+        value = data.get(self.data_key) or data.get(DATA_KEY) or data.get(CREDENTIAL_DATA_KEY)
         if not value:
             raise VaultError("%s holds no keys; run vault_init first or give the keys" % self.describe())
         return json.loads(base64.b64decode(value).decode())
@@ -141,6 +184,13 @@ class AwsSecretsManagerKeyStore:
 
     def describe(self):
         return "AWS Secrets Manager secret %s" % self.secret_name
+
+    def location(self):
+        return ("aws_secrets_manager", self.client.meta.region_name, self.secret_name)
+
+    def readers(self):
+        """Not listed: IAM principals allowed secretsmanager:GetSecretValue (and kms:Decrypt) read it."""
+        return None
 
     def _value(self):
         try:
@@ -181,17 +231,99 @@ class AwsSecretsManagerKeyStore:
         return json.loads(value)
 
 
-def key_store(spec):
+def key_store(spec, field="key_destination", data_key=DATA_KEY, namespace="vault-keys", name="vault-init"):
     """The store a key_destination/key_source dict names (see KEY_STORE_OPTIONS in _vault_args)."""
     kind = spec.get("type") or "file"
     if kind == "file":
         if not spec.get("path"):
-            raise VaultError("key_destination.path is required for type file")
+            raise VaultError("%s.path is required for type file" % field)
         return FileKeyStore(spec["path"])
     if kind == "kubernetes":
-        return KubernetesSecretKeyStore(spec.get("kubeconfig"), spec.get("context"),
-                                        spec.get("namespace") or "vault-keys", spec.get("name") or "vault-init")
+        return KubernetesSecretKeyStore(spec.get("kubeconfig"), spec.get("context"), spec.get("namespace") or namespace,
+                                        spec.get("name") or name, data_key)
     if kind == "aws_secrets_manager":
         return AwsSecretsManagerKeyStore(spec.get("secret_name"), spec.get("region"), spec.get("endpoint_url"),
                                          spec.get("profile"), spec.get("kms_key_id"))
-    raise VaultError("key_destination.type %r is not supported; use file, kubernetes or aws_secrets_manager" % kind)
+    raise VaultError("%s.type %r is not supported; use file, kubernetes or aws_secrets_manager" % (field, kind))
+
+
+def credential_store(spec):
+    """The store a credential_destination dict names: apart from the keys (vault-admin/vault-admin-credential)."""
+    return key_store(spec, "credential_destination", CREDENTIAL_DATA_KEY, "vault-admin", "vault-admin-credential")
+
+
+def stores(key_spec, credential_spec):
+    """(key store, credential store); the credential store is the key store when none is given (before 0.3)."""
+    keys = key_store(key_spec)
+    if not credential_spec:
+        return keys, keys
+    credentials = credential_store(credential_spec)
+    if credentials.location() == keys.location():
+        raise VaultError("credential_destination is the key destination (%s); the admin credential must be kept "
+                         "apart from the key shares: give another Secret, file or secret" % keys.describe())
+    return keys, credentials
+
+
+def separate(keys, credentials, check_mode=False):
+    """Move a root token or admin credential out of the key document into the credential store.
+
+    Returns the description of what moved, or None. The credential store is written first, so an
+    interrupted move leaves the credential in both places, never in neither."""
+    if keys is credentials or not keys.exists():
+        return None
+    data = keys.read()
+    moved = dict((field, data[field]) for field in CREDENTIAL_FIELDS if data.get(field))
+    if not moved:
+        return None
+    if not check_mode:
+        current = credentials.read() if credentials.exists() else {}
+        for field, value in moved.items():
+            current.setdefault(field, None)
+            if not current[field]:
+                current[field] = value
+        credentials.write(current)
+        for field in CREDENTIAL_FIELDS:
+            data.pop(field, None)
+        keys.write(data)
+    return "%s from %s to %s" % (" and ".join(sorted(moved)), keys.describe(), credentials.describe())
+
+
+def _secret_values(data):
+    for field in ("keys", "keys_base64", "recovery_keys", "recovery_keys_base64"):
+        for value in data.get(field) or []:
+            yield value
+    if data.get("root_token"):
+        yield data["root_token"]
+    if (data.get("admin") or {}).get("secret_id"):
+        yield data["admin"]["secret_id"]
+
+
+def custody(keys, credentials, mask=None):
+    """Who can read the key shares and the admin credential, and what to warn about.
+
+    Returns a dict: keys_at, keys_encrypted, keys_readers, credential_at, credential_readers,
+    automation, shared_readers, warnings. Readers are None where they cannot be listed (AWS)."""
+    data = keys.read() if keys.exists() else {}
+    for value in _secret_values(data):
+        if mask:
+            mask(value)
+    encrypted = bool(data.get("pgp_encrypted"))
+    automation = keys.identity() if hasattr(keys, "identity") else None
+    keys_readers = keys.readers()
+    credential_readers = keys_readers if credentials is keys else credentials.readers()
+    shared = []
+    if keys_readers is not None and credential_readers is not None:
+        shared = sorted(set(keys_readers) & set(credential_readers) - set([automation]))
+    warnings = []
+    if not encrypted:
+        if credentials is keys:
+            warnings.append("the admin credential is kept with the key shares in %s: whoever reads it owns Vault; "
+                            "give vault_credential_destination (and vault_pgp_keys)" % keys.describe())
+        elif shared:
+            warnings.append("%s can read both the key shares (%s) and the admin credential (%s): whoever holds "
+                            "both owns Vault; set vault_pgp_keys (one operator's PGP key per share), keep the "
+                            "credential elsewhere (vault_credential_destination), or remove the bindings"
+                            % (", ".join(shared), keys.describe(), credentials.describe()))
+    return {"keys_at": keys.describe(), "keys_encrypted": encrypted, "keys_readers": keys_readers,
+            "credential_at": credentials.describe(), "credential_readers": credential_readers,
+            "automation": automation, "shared_readers": shared, "warnings": warnings}

@@ -17,38 +17,55 @@ from ansible_collections.krci.platform.plugins.module_utils._vault_client import
 from ansible_collections.krci.platform.plugins.module_utils._vault_keys import FileKeyStore
 
 
-def initialize(client, store, shares, threshold, force=False, check_mode=False):
-    """(changed, info). Never makes new keys for an initialized Vault."""
+def initialize(client, store, shares, threshold, force=False, check_mode=False, credentials=None, pgp_keys=None):
+    """(changed, info). Never makes new keys for an initialized Vault.
+
+    The key shares go to ``store`` (each encrypted to one operator's PGP key when ``pgp_keys`` are
+    given), the initial root token to ``credentials`` (the key store when None, as before 0.3)."""
+    credentials = credentials or store
     if threshold > shares:
         raise VaultError("key_threshold (%d) is greater than key_shares (%d); no Vault can be unsealed that way"
                          % (threshold, shares))
+    if pgp_keys and len(pgp_keys) != shares:
+        raise VaultError("pgp_keys has %d key(s) but key_shares is %d; give one operator's PGP public key per share"
+                         % (len(pgp_keys), shares))
     if client.init_status():
-        return False, {"initialized": True, "keys_written_to": None}
-    if store.exists() and not force:
-        raise VaultError("%s is not initialized, but %s already holds keys: possible data loss (a new Vault "
-                         "over old keys?). Move the old keys away, or set force=true" % (client.url, store.describe()))
-    store.check_writable()
+        return False, {"initialized": True, "keys_written_to": None, "credential_written_to": None}
+    for target in (store, credentials) if credentials is not store else (store,):
+        if target.exists() and not force:
+            raise VaultError("%s is not initialized, but %s already holds keys or a credential: possible data loss "
+                             "(a new Vault over old keys?). Move the old ones away, or set force=true"
+                             % (client.url, target.describe()))
+        target.check_writable()
     if check_mode:
-        return True, {"initialized": False, "keys_written_to": store.describe()}
+        return True, {"initialized": False, "keys_written_to": store.describe(),
+                      "credential_written_to": credentials.describe()}
     seal_type = client.seal_status().get("type") or "shamir"
-    if seal_type == "shamir":
-        body = {"secret_shares": shares, "secret_threshold": threshold}
-    else:
-        # Auto-unseal (transit, KMS): the server unseals itself; the shares are recovery keys.
-        body = {"recovery_shares": shares, "recovery_threshold": threshold}
+    prefix = "secret" if seal_type == "shamir" else "recovery"  # auto-unseal: the shares are recovery keys
+    body = {prefix + "_shares": shares, prefix + "_threshold": threshold}
+    if pgp_keys:
+        body["pgp_keys" if seal_type == "shamir" else "recovery_pgp_keys"] = list(pgp_keys)
     reply = client.call("PUT", "sys/init", "initialize %s" % client.url, body=body)
-    data = {"keys": reply.get("keys"), "keys_base64": reply.get("keys_base64"), "root_token": reply.get("root_token"),
+    data = {"keys": reply.get("keys"), "keys_base64": reply.get("keys_base64"),
             "recovery_keys": reply.get("recovery_keys"), "recovery_keys_base64": reply.get("recovery_keys_base64"),
-            "seal_type": seal_type, "threshold": threshold, "shares": shares, "url": client.url}
+            "pgp_encrypted": bool(pgp_keys), "seal_type": seal_type, "threshold": threshold, "shares": shares,
+            "url": client.url}
+    credential = {"root_token": reply.get("root_token"), "url": client.url}
+    written = []
     try:
-        store.write(data)
+        credentials.write(dict(data, **credential) if credentials is store else credential)
+        written.append(credentials)
+        if credentials is not store:
+            store.write(data)
     except Exception as exc:  # pylint: disable=broad-except
         # Vault is initialized now: the keys must not be lost. Keep them next to the controller's home.
         rescue = FileKeyStore(os.path.expanduser("~/.krci-vault-init-rescue-%d.json" % int(time.time())))
-        rescue.write(data)
+        rescue.write(dict(data, **credential))
         raise VaultError("initialized %s but writing the keys to %s failed (%s); they are in %s (mode 0600): "
-                         "move them to a safe place now" % (client.url, store.describe(), exc, rescue.path))
-    return True, {"initialized": True, "keys_written_to": store.describe(), "secrets": data}
+                         "move them to a safe place now" % (client.url, store.describe() if written else
+                                                             credentials.describe(), exc, rescue.path))
+    return True, {"initialized": True, "keys_written_to": store.describe(),
+                  "credential_written_to": credentials.describe(), "secrets": dict(data, **credential)}
 
 
 def unseal(client, keys, check_mode=False):
@@ -127,8 +144,20 @@ def token_works(client, token):
         client.token = saved
 
 
-def hand_over(client, store, mount, role, policy_name, policy, token_ttl, revoke_root, check_mode):
-    """Replace the initial root token by a scoped AppRole kept in ``store``; returns (changed, info)."""
+def hand_over(client, store, mount, role, policy_name, policy, token_ttl, revoke_root, check_mode, before=None):
+    """Replace the initial root token by a scoped AppRole kept in ``store``; returns (changed, info).
+
+    ``before`` (a callable returning what it moved, or None) brings a credential kept elsewhere into
+    ``store`` first; in check mode the store is then read as it would be."""
+    moved = before() if before else None
+    if moved and check_mode:
+        return True, {"admin_role": role, "root_token_revoked": revoke_root, "moved": moved}
+    changed, info = _hand_over(client, store, mount, role, policy_name, policy, token_ttl, revoke_root, check_mode)
+    info["moved"] = moved
+    return changed, info
+
+
+def _hand_over(client, store, mount, role, policy_name, policy, token_ttl, revoke_root, check_mode):
     data = store.read()
     admin = data.get("admin")
     if admin:

@@ -12,10 +12,13 @@ module: vault_admin_credential
 short_description: Replace Vault's initial root token by a scoped AppRole admin credential
 version_added: 0.1.0
 description:
-  - Reads the store M(krci.platform.vault_init) wrote. With a root token there and no admin
-    credential yet, it enables an AppRole mount, writes the admin policy and role, makes a secret
-    ID, keeps role ID and secret ID in the same store, proves they log in, and then revokes the
-    initial root token (O(revoke_root)).
+  - Reads the credential store M(krci.platform.vault_init) wrote (O(credential_destination)). With a
+    root token there and no admin credential yet, it enables an AppRole mount, writes the admin policy
+    and role, makes a secret ID, keeps role ID and secret ID in the same store, proves they log in,
+    and then revokes the initial root token (O(revoke_root)).
+  - A root token or admin credential still kept with the key shares in O(key_destination) (releases
+    before 0.3) is first moved to O(credential_destination), and removed from the key shares' store.
+  - Without O(credential_destination), the credential stays with the key shares, and the module warns.
   - Later runs log in with the stored AppRole (M(krci.platform.vault_config) with
     O(krci.platform.vault_config#module:credentials_from)); the module then reports C(changed=false).
   - A handover interrupted after the store was written is finished on the next run.
@@ -25,6 +28,7 @@ author:
 extends_documentation_fragment:
   - krci.platform.vault_connection
   - krci.platform.vault_key_store.destination
+  - krci.platform.vault_key_store.credential_destination
 options:
   approle_mount:
     description: Path of the AppRole auth mount.
@@ -67,6 +71,10 @@ EXAMPLES = r"""
     key_destination:
       type: kubernetes
       kubeconfig: /etc/krci/platform.kubeconfig
+    credential_destination:
+      type: kubernetes
+      kubeconfig: /etc/krci/platform.kubeconfig
+      namespace: vault-admin
 """
 
 RETURN = r"""
@@ -78,19 +86,26 @@ root_token_revoked:
   description: Whether the initial root token is revoked after the call (in check mode, would be).
   returned: always
   type: bool
+moved:
+  description: What was moved out of the key shares' store into the credential store, or null.
+  returned: always
+  type: str
+  sample: admin and root_token from Secret vault-keys/vault-init on https://platform:6443 to Secret vault-admin/vault-admin-credential on https://platform:6443
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _vault_client
 from ansible_collections.krci.platform.plugins.module_utils import _vault_keys
 from ansible_collections.krci.platform.plugins.module_utils import _vault_lifecycle
-from ansible_collections.krci.platform.plugins.module_utils._vault_args import (KEY_STORE_OPTIONS, VAULT_CONNECTION_SPEC,
+from ansible_collections.krci.platform.plugins.module_utils._vault_args import (CREDENTIAL_STORE_OPTIONS,
+                                                                                KEY_STORE_OPTIONS, VAULT_CONNECTION_SPEC,
                                                                                 client_from_params)
 
 
 def main(module_class=AnsibleModule):
     argument_spec = dict(
         key_destination=dict(type="dict", required=True, no_log=False, options=KEY_STORE_OPTIONS),
+        credential_destination=dict(type="dict", no_log=False, options=CREDENTIAL_STORE_OPTIONS),
         approle_mount=dict(type="str", default="approle"),
         role_name=dict(type="str", default="krci-platform-admin"),
         policy_name=dict(type="str", default="krci-platform-admin"),
@@ -104,16 +119,20 @@ def main(module_class=AnsibleModule):
         module.fail_json(msg=missing_required_lib("requests"))
     params = module.params
     try:
-        store = _vault_keys.key_store(params["key_destination"])
+        keys, store = _vault_keys.stores(params["key_destination"], params["credential_destination"])
         client = client_from_params(module)
         if client.seal_status().get("sealed"):
             raise _vault_client.VaultError("%s is sealed; unseal it first (krci.platform.vault_unseal)" % client.url)
         changed, info = _vault_lifecycle.hand_over(client, store, params["approle_mount"].strip("/"), params["role_name"],
                                                    params["policy_name"], params["policy"] or _vault_lifecycle.ADMIN_POLICY,
-                                                   params["token_ttl"], params["revoke_root"], module.check_mode)
+                                                   params["token_ttl"], params["revoke_root"], module.check_mode,
+                                                   before=lambda: _vault_keys.separate(keys, store, module.check_mode))
     except _vault_client.VaultError as exc:
         module.fail_json(msg=str(exc))
-    module.exit_json(changed=changed, **info)
+    if store is keys:
+        module.warn("the admin credential is kept with the key shares in %s: whoever reads it owns Vault; "
+                    "give credential_destination" % keys.describe())
+    module.exit_json(changed=changed or bool(info.get("moved")), **info)
 
 
 if __name__ == "__main__":

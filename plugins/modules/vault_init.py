@@ -13,9 +13,13 @@ short_description: Initialize Vault or OpenBao once, and keep the keys where you
 version_added: 0.1.0
 description:
   - Initializes an uninitialized server with Shamir key shares and threshold.
-  - The unseal keys and the initial root token go only to O(key_destination), which is a controller file of
-    mode 0600, a Secret in a namespace of its own, or AWS Secrets Manager; never to the output,
-    unless O(return_keys=true) (then set C(no_log) on the task).
+  - The key shares go only to O(key_destination), the initial root token only to
+    O(credential_destination); each is a controller file of mode 0600, a Secret in a namespace of its
+    own, or AWS Secrets Manager. Nothing goes to the output, unless O(return_keys=true) (then set
+    C(no_log) on the task).
+  - With O(pgp_keys), Vault encrypts each share to one operator's PGP key before it leaves the server,
+    so the stored shares unseal nothing until their operators decrypt them (no single read unseals);
+    M(krci.platform.vault_unseal) then takes the decrypted shares as O(krci.platform.vault_unseal#module:keys).
   - With an auto-unseal seal (transit, cloud KMS), the server makes recovery keys instead of unseal
     keys; O(key_shares) and O(key_threshold) then apply to them, and they are kept the same way.
   - An initialized server is left alone, C(changed=false), no new keys.
@@ -28,7 +32,15 @@ author:
 extends_documentation_fragment:
   - krci.platform.vault_connection
   - krci.platform.vault_key_store.destination
+  - krci.platform.vault_key_store.credential_destination
 options:
+  pgp_keys:
+    description:
+      - One PGP public key per share (base64 of the binary key, as C(gpg --export <id> | base64 -w0)
+        prints it), in the order the shares are handed out; as many as O(key_shares).
+      - The stored shares are then encrypted, each to its operator; the root token is not.
+    type: list
+    elements: str
   key_shares:
     description: Number of unseal key shares.
     type: int
@@ -68,6 +80,9 @@ EXAMPLES = r"""
     key_destination:
       type: file
       path: /var/lib/krci/vault-keys.json
+    credential_destination:
+      type: file
+      path: /var/lib/krci-admin/vault-admin.json
 
 - name: Initialize, keeping the keys in a Secret of the platform cluster
   krci.platform.vault_init:
@@ -76,6 +91,17 @@ EXAMPLES = r"""
       type: kubernetes
       kubeconfig: /etc/krci/platform.kubeconfig
       namespace: vault-keys
+    credential_destination:
+      type: kubernetes
+      kubeconfig: /etc/krci/platform.kubeconfig
+      namespace: vault-admin
+    # Each share encrypted to one operator: no single read of the Secret unseals.
+    pgp_keys:
+      - "{{ lookup('ansible.builtin.file', 'operators/ops1.b64') }}"
+      - "{{ lookup('ansible.builtin.file', 'operators/ops2.b64') }}"
+      - "{{ lookup('ansible.builtin.file', 'operators/ops3.b64') }}"
+    key_shares: 3
+    key_threshold: 2
 
 - name: Initialize, keeping the keys in AWS Secrets Manager
   krci.platform.vault_init:
@@ -92,11 +118,15 @@ initialized:
   returned: always
   type: bool
 keys_written_to:
-  description: The destination written in this call, or null.
+  description: The destination of the key shares written in this call, or null.
+  returned: always
+  type: str
+credential_written_to:
+  description: The destination of the initial root token written in this call, or null.
   returned: always
   type: str
 keys:
-  description: Unseal keys.
+  description: Unseal keys (PGP-encrypted with O(pgp_keys)).
   returned: when O(return_keys=true) and the server was initialized by this call
   type: list
   elements: str
@@ -110,7 +140,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _vault_client
 from ansible_collections.krci.platform.plugins.module_utils import _vault_keys
 from ansible_collections.krci.platform.plugins.module_utils import _vault_lifecycle
-from ansible_collections.krci.platform.plugins.module_utils._vault_args import (KEY_STORE_OPTIONS, VAULT_CONNECTION_SPEC,
+from ansible_collections.krci.platform.plugins.module_utils._vault_args import (CREDENTIAL_STORE_OPTIONS,
+                                                                                KEY_STORE_OPTIONS, VAULT_CONNECTION_SPEC,
                                                                                 client_from_params)
 
 
@@ -120,6 +151,8 @@ def main(module_class=AnsibleModule):
         key_threshold=dict(type="int", default=3, no_log=False),
         allow_single_key=dict(type="bool", default=False),
         key_destination=dict(type="dict", required=True, no_log=False, options=KEY_STORE_OPTIONS),
+        credential_destination=dict(type="dict", no_log=False, options=CREDENTIAL_STORE_OPTIONS),
+        pgp_keys=dict(type="list", elements="str", no_log=False),
         force=dict(type="bool", default=False),
         return_keys=dict(type="bool", default=False),
     )
@@ -133,13 +166,21 @@ def main(module_class=AnsibleModule):
     if params["key_threshold"] > params["key_shares"]:
         module.fail_json(msg="key_threshold (%d) is greater than key_shares (%d); no Vault can be unsealed that way"
                          % (params["key_threshold"], params["key_shares"]))
+    if params["pgp_keys"] and len(params["pgp_keys"]) != params["key_shares"]:
+        module.fail_json(msg="pgp_keys has %d key(s) but key_shares is %d; give one operator's PGP public key per share"
+                         % (len(params["pgp_keys"]), params["key_shares"]))
     try:
-        store = _vault_keys.key_store(params["key_destination"])
+        store, credentials = _vault_keys.stores(params["key_destination"], params["credential_destination"])
         changed, info = _vault_lifecycle.initialize(client_from_params(module), store, params["key_shares"],
-                                                    params["key_threshold"], params["force"], module.check_mode)
+                                                    params["key_threshold"], params["force"], module.check_mode,
+                                                    credentials, params["pgp_keys"])
     except _vault_client.VaultError as exc:
         module.fail_json(msg=str(exc))
-    result = dict(changed=changed, initialized=info["initialized"], keys_written_to=info["keys_written_to"])
+    if credentials is store and changed:
+        module.warn("the initial root token is kept with the key shares in %s: whoever reads it owns Vault; "
+                    "give credential_destination" % store.describe())
+    result = dict(changed=changed, initialized=info["initialized"], keys_written_to=info["keys_written_to"],
+                  credential_written_to=info["credential_written_to"])
     secrets = info.get("secrets")
     if secrets and params["return_keys"]:
         result.update(keys=secrets["keys"], root_token=secrets["root_token"])

@@ -15,6 +15,9 @@ description:
   - Sealed server, submits keys until it is unsealed and active; unsealed server, C(changed=false).
   - Keys come from O(keys) or from the O(key_source) file that M(krci.platform.vault_init) wrote.
   - Too few or wrong keys fail with how many keys were accepted and the threshold.
+  - Shares that M(krci.platform.vault_init) encrypted with PGP (its O(krci.platform.vault_init#module:pgp_keys))
+    are not used from the store; a sealed server then fails naming the store, and the operators' decrypted
+    shares go in O(keys).
 author:
   - krci.platform contributors (@krci-platform)
 extends_documentation_fragment:
@@ -22,7 +25,7 @@ extends_documentation_fragment:
   - krci.platform.vault_key_store.source
 options:
   keys:
-    description: Unseal keys (hex or base64).
+    description: Unseal keys (hex or base64); with PGP-encrypted shares, the operators' decrypted ones.
     type: list
     elements: str
 attributes:
@@ -74,8 +77,18 @@ def main(module_class=AnsibleModule):
     try:
         keys = module.params["keys"]
         if keys is None:
-            data = _vault_keys.key_store(module.params["key_source"]).read()
+            store = _vault_keys.key_store(module.params["key_source"], "key_source")
+            data = store.read()
             keys = data.get("keys") or []
+            if data.get("pgp_encrypted"):
+                client = client_from_params(module)
+                if client.seal_status().get("sealed"):
+                    raise _vault_client.VaultError(
+                        "%s is sealed and the key shares in %s are PGP-encrypted, one per operator: %s operators "
+                        "decrypt theirs (echo <share> | base64 -d | gpg -dq) and give them as keys "
+                        "(vault_unseal_keys), or unseal by hand (bao operator unseal)"
+                        % (client.url, store.describe(), data.get("threshold") or "threshold"))
+                keys = []
             for value in keys + (data.get("keys_base64") or []) + [data.get("root_token") or "",
                                                                    (data.get("admin") or {}).get("secret_id") or ""]:
                 if value:

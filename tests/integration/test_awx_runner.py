@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from conftest import REPO, kube_client
+from vault_client import key_store
 
 CREDENTIAL_TYPES = REPO / "awx" / "credential_types"
 
@@ -139,7 +140,7 @@ def test_job_runs_as_awx_runs_it_and_changes_no_cluster_of_the_converged_platfor
     # No secret in any artifact: the injected credentials, the Vault keys and the client secrets.
     client, api = kube_client(state["clusters"]["platform"])
     core = client.CoreV1Api(api)
-    stored = json.loads(base64.b64decode(core.read_namespaced_secret("vault-init", "vault-keys").data["vault-init.json"]))
+    stored = key_store(state)  # the key shares' Secret and the admin credential's file
     secrets += stored["keys"] + [stored["admin"]["secret_id"]]
     for namespace in ("argocd", "vault", "krci"):
         secrets.append(base64.b64decode(core.read_namespaced_secret("keycloak-oidc-client", namespace)

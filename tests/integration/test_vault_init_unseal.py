@@ -1,5 +1,6 @@
 """krci.platform.vault_init and vault_unseal against the sandbox's real OpenBao (raft, TLS)."""
 
+import base64
 import json
 import os
 import stat
@@ -28,9 +29,9 @@ def bao(sandbox_pool):
 
 
 def task(module, state, **params):
-    return {"name": module, "krci.platform.%s" % module: dict(params, url=state["openbao"]["addr"],
-                                                                 ca_cert=state["openbao"]["ca_file"]),
-            "register": "out"}
+    if module != "vault_key_custody_info":  # the one that talks to the stores only
+        params = dict(params, url=state["openbao"]["addr"], ca_cert=state["openbao"]["ca_file"])
+    return {"name": module, "krci.platform.%s" % module: params, "register": "out"}
 
 
 def play(state, env, tmp_path, module, *extra, **params):
@@ -56,7 +57,7 @@ INITIALIZED = {}  # the first test's keys and root token, for the configuration 
 
 @pytest.fixture
 def env(tools_env):
-    return dict(tools_env, ANSIBLE_LOCALHOST_WARNING="false")
+    return dict(tools_env, ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
 
 
 def test_init_and_unseal_lifecycle(bao, env, tmp_path):
@@ -266,3 +267,117 @@ def test_keys_in_aws_secrets_manager(lone_openbao, moto_server, env, tmp_path):
                       key_destination=destination)
     assert again.returncode == 0 and not out["changed"]  # initialized: no new keys
     assert json.loads(manager.get_secret_value(SecretId="krci/vault-init")["SecretString"]) == stored
+
+
+def operator_keys(tmp_path, count):
+    """``count`` operators' PGP keys made by the real gpg in a keyring of the test's own: (base64 public keys, gpg env)."""
+    import subprocess
+
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    gpg_env = dict(os.environ, GNUPGHOME=str(home))
+    public = []
+    for index in range(count):
+        params = tmp_path / ("op%d.params" % index)
+        params.write_text("Key-Type: RSA\nKey-Length: 2048\nSubkey-Type: RSA\nSubkey-Length: 2048\n"
+                          "Name-Real: operator %d\nName-Email: op%d@krci.test\nExpire-Date: 0\n%%no-protection\n"
+                          "%%commit\n" % (index, index))
+        subprocess.run(["gpg", "--batch", "--gen-key", str(params)], env=gpg_env, check=True, capture_output=True)
+        exported = subprocess.run(["gpg", "--export", "op%d@krci.test" % index], env=gpg_env, check=True,
+                                  capture_output=True).stdout
+        public.append(base64.b64encode(exported).decode())
+    return public, gpg_env
+
+
+def decrypt(share, gpg_env):
+    """What an operator does with a share: echo <share> | base64 -d | gpg -dq."""
+    import subprocess
+
+    return subprocess.run(["gpg", "-dq", "--batch"], input=base64.b64decode(share), env=gpg_env, check=True,
+                          capture_output=True).stdout.decode().strip()
+
+
+def test_pgp_encrypted_shares_unseal_nothing_until_operators_decrypt_them(lone_openbao, env, tmp_path):
+    """#14 item 5: no single read of the stored shares unseals; the root token is kept apart from them."""
+    public, gpg_env = operator_keys(tmp_path, 3)
+    keys_dir = tmp_path / "keys"
+    keys_dir.mkdir(mode=0o700)
+    keys = {"type": "file", "path": str(keys_dir / "shares.json")}
+    credential = {"type": "file", "path": str(keys_dir / "admin.json")}
+
+    result, _ = play(lone_openbao, env, tmp_path, "vault_init", key_shares=3, key_threshold=2, key_destination=keys,
+                     credential_destination=credential, pgp_keys=public[:2])
+    assert result.returncode != 0 and "pgp_keys has 2 key(s) but key_shares is 3" in " ".join(result.stdout.split())
+    result, out = play(lone_openbao, env, tmp_path, "vault_init", key_shares=3, key_threshold=2, key_destination=keys,
+                       credential_destination=credential, pgp_keys=public)
+    assert result.returncode == 0 and out["changed"], result.stdout[-3000:]
+    assert "[WARNING]" not in result.stdout + result.stderr
+    shares = json.loads((keys_dir / "shares.json").read_text())
+    admin = json.loads((keys_dir / "admin.json").read_text())
+    assert shares["pgp_encrypted"] is True and len(shares["keys_base64"]) == 3 and "root_token" not in shares
+    assert admin["root_token"] and "keys" not in admin
+
+    # The stored shares, as stored, are refused; the module says what the operators do.
+    result, _ = play(lone_openbao, env, tmp_path, "vault_unseal", key_source=keys)
+    flat = " ".join(result.stdout.split())
+    assert result.returncode != 0 and "are PGP-encrypted, one per operator: 2 operators decrypt theirs" in flat
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = lone_openbao["openbao"]["ca_file"]
+    addr = lone_openbao["openbao"]["addr"]
+    assert session.put(addr + "/v1/sys/unseal", json={"key": shares["keys_base64"][0]}, timeout=10).status_code == 400
+    session.put(addr + "/v1/sys/unseal", json={"reset": True}, timeout=10)
+
+    # Two operators decrypt theirs with their own keys: that, and only that, unseals.
+    decrypted = [decrypt(share, gpg_env) for share in shares["keys_base64"][:2]]
+    result, out = play(lone_openbao, env, tmp_path, "vault_unseal", "-vvv", keys=decrypted)
+    assert result.returncode == 0 and out["changed"] and out["sealed"] is False, result.stdout[-3000:]
+    for value in decrypted:
+        assert value not in result.stdout + result.stderr
+
+    # The root token (apart) is handed over to the AppRole in its own store; the shares' store is untouched.
+    before = (keys_dir / "shares.json").read_text()
+    result, out = play(lone_openbao, env, tmp_path, "vault_admin_credential", key_destination=keys,
+                       credential_destination=credential)
+    assert result.returncode == 0 and out["changed"] and out["moved"] is None, result.stdout[-3000:]
+    assert json.loads((keys_dir / "admin.json").read_text())["admin"]["role"] == "krci-platform-admin"
+    assert (keys_dir / "shares.json").read_text() == before
+
+    # Custody: both files are the controller user's, but the shares are encrypted: nothing to warn about.
+    result, out = play(lone_openbao, env, tmp_path, "vault_key_custody_info", key_source=keys,
+                       credential_source=credential)
+    assert result.returncode == 0 and out["custody"]["keys_encrypted"] is True
+    assert out["custody"]["shared_readers"] and out["custody"]["warnings"] == []
+    assert "[WARNING]" not in result.stdout + result.stderr
+
+
+def test_a_credential_kept_with_the_shares_is_moved_apart_and_then_warned_about_no_more(lone_openbao, env, tmp_path):
+    """An install of an earlier release kept the root token and AppRole with the shares: the next run moves them."""
+    keys_dir = tmp_path / "keys"
+    keys_dir.mkdir(mode=0o700)
+    keys = {"type": "file", "path": str(keys_dir / "init.json")}
+    credential = {"type": "file", "path": str(keys_dir / "admin.json")}
+    result, _ = play(lone_openbao, env, tmp_path, "vault_init", key_shares=3, key_threshold=2, key_destination=keys)
+    assert result.returncode == 0 and "the initial root token is kept with the key shares" in result.stderr
+    result, _ = play(lone_openbao, env, tmp_path, "vault_unseal", key_source=keys)
+    assert result.returncode == 0, result.stdout[-3000:]
+    result, _ = play(lone_openbao, env, tmp_path, "vault_admin_credential", key_destination=keys, revoke_root=False)
+    assert result.returncode == 0 and "the admin credential is kept with the key shares" in result.stderr
+    together = json.loads((keys_dir / "init.json").read_text())
+    assert together["admin"] and together["root_token"]
+
+    result, out = play(lone_openbao, env, tmp_path, "vault_admin_credential", "--check", key_destination=keys,
+                       credential_destination=credential)
+    assert result.returncode == 0 and out["changed"] and "admin and root_token from" in out["moved"]
+    assert not (keys_dir / "admin.json").exists()
+    result, out = play(lone_openbao, env, tmp_path, "vault_admin_credential", key_destination=keys,
+                       credential_destination=credential)
+    assert result.returncode == 0 and out["changed"] and out["root_token_revoked"] is True, result.stdout[-3000:]
+    assert "[WARNING]" not in result.stdout + result.stderr
+    shares = json.loads((keys_dir / "init.json").read_text())
+    admin = json.loads((keys_dir / "admin.json").read_text())
+    assert "admin" not in shares and "root_token" not in shares and shares["keys"] == together["keys"]
+    assert admin["admin"] == together["admin"] and admin["root_token"] is None
+    again, out = play(lone_openbao, env, tmp_path, "vault_admin_credential", key_destination=keys,
+                      credential_destination=credential)
+    assert again.returncode == 0 and not out["changed"] and out["moved"] is None

@@ -12,7 +12,7 @@ import yaml
 
 from conftest import assert_ok, changed_tasks, kube_client, play, playbook, recap, run
 from keycloak_admin import KeycloakAdmin
-from vault_client import Vault, admin_token, eso_token, key_store
+from vault_client import Vault, admin_token, credential_path, eso_token, key_shares, key_store
 from sandbox import core as sandbox_core
 
 
@@ -43,6 +43,10 @@ def test_keys_stay_in_the_locked_down_secret_and_the_root_token_is_handed_over(c
     assert vault.call("GET", "auth/token/lookup-self", stored["root_token"]).status_code == 403
     after = key_store(state)
     assert after["root_token"] is None and after["admin"] == stored["admin"] and after["keys"] == stored["keys"]
+    # The key shares' Secret holds shares only; the credential is apart, in a file of mode 0600.
+    shares = key_shares(state)
+    assert "admin" not in shares and "root_token" not in shares and shares["pgp_encrypted"] is False
+    assert oct(credential_path(state).stat().st_mode & 0o777) == "0o600"
 
 
 def test_environment_isolation_through_kubernetes_auth(converged):

@@ -2,6 +2,7 @@
 
 import base64
 import json
+from pathlib import Path
 
 import requests
 
@@ -30,10 +31,21 @@ def eso_token(cluster, audience="vault"):
     return reply.status.token
 
 
-def key_store(state):
+def key_shares(state):
+    """The key shares' Secret as the vault role left it (vault-keys/vault-init on the platform cluster)."""
     client, api = kube_client(state["clusters"]["platform"])
     secret = client.CoreV1Api(api).read_namespaced_secret("vault-init", "vault-keys")
     return json.loads(base64.b64decode(secret.data["vault-init.json"]))
+
+
+def credential_path(state):
+    """Where the sandbox keeps the admin credential (vault_credential_destination: a file beside it)."""
+    return Path(state["home"]) / "vault-admin-credential.json"
+
+
+def key_store(state):
+    """The key shares and the admin credential, read from their two stores, as one dict."""
+    return dict(key_shares(state), **json.loads(credential_path(state).read_text()))
 
 
 def admin_token(state):

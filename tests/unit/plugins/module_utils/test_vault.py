@@ -71,3 +71,99 @@ def test_aws_secrets_manager_store_round_trip(monkeypatch):
 def test_missing_key_file_says_what_to_do(tmp_path):
     with pytest.raises(_vault_client.VaultError, match="run vault_init first"):
         _vault_keys.FileKeyStore(str(tmp_path / "none.json")).read()
+
+
+class InitOnce:
+    """Answers sys/init the way Vault does; records the request body."""
+
+    url = "https://vault.invalid"
+
+    def __init__(self):
+        self.body = None
+
+    def init_status(self):
+        return False
+
+    def seal_status(self):
+        return {"type": "shamir"}
+
+    def call(self, method, path, what, body=None):
+        assert (method, path) == ("PUT", "sys/init")
+        self.body = body
+        shares = body["secret_shares"]
+        return {"keys": ["k%d" % i for i in range(shares)], "keys_base64": ["b%d" % i for i in range(shares)],
+                "root_token": "s.root"}
+
+
+def test_init_keeps_the_root_token_apart_from_the_shares(tmp_path):
+    keys = _vault_keys.FileKeyStore(str(tmp_path / "keys.json"))
+    credentials = _vault_keys.FileKeyStore(str(tmp_path / "admin.json"))
+    client = InitOnce()
+    changed, info = _vault_lifecycle.initialize(client, keys, 3, 2, credentials=credentials)
+    assert changed and info["credential_written_to"] == credentials.describe()
+    assert "root_token" not in keys.read() and keys.read()["keys"] == ["k0", "k1", "k2"]
+    assert credentials.read()["root_token"] == "s.root" and "keys" not in credentials.read()
+    assert keys.read()["pgp_encrypted"] is False and "pgp_keys" not in client.body
+
+
+def test_init_with_pgp_keys_sends_one_per_share_and_marks_the_shares_encrypted(tmp_path):
+    keys = _vault_keys.FileKeyStore(str(tmp_path / "keys.json"))
+    client = InitOnce()
+    _vault_lifecycle.initialize(client, keys, 2, 2, credentials=_vault_keys.FileKeyStore(str(tmp_path / "a.json")),
+                                pgp_keys=["cGdwMQ==", "cGdwMg=="])
+    assert client.body["pgp_keys"] == ["cGdwMQ==", "cGdwMg=="] and keys.read()["pgp_encrypted"] is True
+    with pytest.raises(_vault_client.VaultError, match="pgp_keys has 1 key.* but key_shares is 2"):
+        _vault_lifecycle.initialize(NeverCalled(), keys, 2, 2, pgp_keys=["cGdwMQ=="])
+
+
+def test_a_credential_destination_that_is_the_key_destination_is_refused(tmp_path):
+    spec = {"type": "file", "path": str(tmp_path / "same.json")}
+    with pytest.raises(_vault_client.VaultError, match="must be kept apart from the key shares"):
+        _vault_keys.stores(spec, dict(spec))
+    keys, credentials = _vault_keys.stores(spec, None)
+    assert keys is credentials  # before 0.3: together (the modules warn)
+
+
+def test_separate_moves_an_old_credential_out_of_the_key_store_credential_first(tmp_path):
+    keys = _vault_keys.FileKeyStore(str(tmp_path / "keys.json"))
+    credentials = _vault_keys.FileKeyStore(str(tmp_path / "admin.json"))
+    admin = {"role": "krci-platform-admin", "role_id": "r", "secret_id": "s"}
+    keys.write({"keys": ["k"], "root_token": None, "admin": admin})
+    assert "admin" in _vault_keys.separate(keys, credentials, check_mode=True)
+    assert not credentials.exists() and keys.read()["admin"] == admin  # check mode wrote nothing
+    moved = _vault_keys.separate(keys, credentials)
+    assert moved == "admin from %s to %s" % (keys.describe(), credentials.describe())
+    assert keys.read() == {"keys": ["k"]} and credentials.read() == {"admin": admin}
+    assert _vault_keys.separate(keys, credentials) is None  # nothing left to move
+
+
+class ListedStore(_vault_keys.FileKeyStore):
+    def __init__(self, path, readers, identity=None):
+        _vault_keys.FileKeyStore.__init__(self, path)
+        self._readers = readers
+        if identity:
+            self.identity = lambda: identity
+
+    def readers(self):
+        return self._readers
+
+
+def test_custody_warns_when_one_principal_but_the_automation_reads_both(tmp_path):
+    keys = ListedStore(str(tmp_path / "k.json"), ["Group oidc:krci-administrators", "User kubernetes-admin"],
+                       identity="User kubernetes-admin")
+    keys.write({"keys": ["share-0"], "pgp_encrypted": False})
+    credentials = ListedStore(str(tmp_path / "c.json"), ["Group oidc:krci-administrators", "User kubernetes-admin"])
+    masked = []
+    report = _vault_keys.custody(keys, credentials, masked.append)
+    assert masked == ["share-0"]
+    assert report["shared_readers"] == ["Group oidc:krci-administrators"]  # the automation itself is not counted
+    assert len(report["warnings"]) == 1 and "Group oidc:krci-administrators can read both" in report["warnings"][0]
+    # Shares encrypted to operators: reading both yields nothing that unseals.
+    keys.write({"keys": ["encrypted"], "pgp_encrypted": True})
+    assert _vault_keys.custody(keys, credentials)["warnings"] == []
+    # Readers apart: no warning; readers not listed (AWS): nothing to compare, no warning.
+    keys.write({"keys": ["share-0"], "pgp_encrypted": False})
+    assert _vault_keys.custody(keys, ListedStore(str(tmp_path / "c.json"), ["controller user ops"]))["warnings"] == []
+    assert _vault_keys.custody(keys, ListedStore(str(tmp_path / "c.json"), None))["credential_readers"] is None
+    # Kept together: always a warning.
+    assert "kept with the key shares" in _vault_keys.custody(keys, keys)["warnings"][0]
