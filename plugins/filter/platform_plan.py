@@ -85,6 +85,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.krci.platform.plugins.module_utils._platform import access_table, people_auth, plan
+from ansible_collections.krci.platform.plugins.module_utils._platform import api_server_authentication as _api_server_authentication
 
 
 def platform_plan(topology, settings=None):
@@ -103,6 +104,11 @@ def vault_people_auth(group_policies, issuer, ca_pem="", client_id="vault", vaul
                        list(redirect_uris or []), client_secret or "")
 
 
+def api_server_authentication(issuer, audience="kubernetes", ca_pem="", prefix="oidc:"):
+    """The kube-apiserver AuthenticationConfiguration for the issuer (see its documentation)."""
+    return _api_server_authentication(issuer, audience, ca_pem or "", prefix)
+
+
 def access(table=None):
     """The access table of the platform (group x environment: edit, view or none); the default one for None."""
     return access_table(table)[0]
@@ -110,4 +116,5 @@ def access(table=None):
 
 class FilterModule:
     def filters(self):
-        return {"platform_plan": platform_plan, "vault_people_auth": vault_people_auth, "access": access}
+        return {"platform_plan": platform_plan, "vault_people_auth": vault_people_auth, "access": access,
+                "api_server_authentication": api_server_authentication}

@@ -122,7 +122,7 @@ def plan(topology, settings=None, file_exists=os.path.isfile):
         errors.append("vault_kubernetes_clusters: %s not in the topology (clusters: %s)"
                       % (", ".join(unknown), ", ".join(names)))
     vault_clusters = [c for c in vault_clusters if c in clusters]
-    vault, vault_errors = _vault(settings, environments, instances, clusters, vault_clusters)
+    vault, vault_errors = _vault(settings, environments, instances, clusters, vault_clusters, access)
     errors.extend(vault_errors)
 
     namespaces = settings["keycloak_client_secret_namespaces"]
@@ -304,7 +304,7 @@ def _projects(instance_cluster, is_hub, clusters, push_targets, extras, prefix):
     return [projects[env] for env in _env_order(projects)]
 
 
-def _vault(settings, environments, instances, clusters, vault_clusters):
+def _vault(settings, environments, instances, clusters, vault_clusters, access=None):
     errors = []
     prefix = settings["vault_kv_mount_prefix"]
     gitops_mount = settings["vault_gitops_mount"] or ""
@@ -365,9 +365,50 @@ def _vault(settings, environments, instances, clusters, vault_clusters):
         "secrets_engines": engines,
         "auth_methods": auth_methods,
         "kubernetes_mounts": dict((name, per_cluster[name]["mount"]) for name in vault_clusters),
+        "policies": vault_policies(access, environments, prefix, gitops_mount, gitops_instances),
         "clusters": per_cluster,
         "secret_stores": stores,
     }, errors
+
+
+def _hcl(path, capabilities):
+    return 'path "%s" { capabilities = [%s] }' % (path, ", ".join('"%s"' % c for c in capabilities))
+
+
+def vault_policies(access, environments, prefix, gitops_mount="", gitops_instances=None):
+    """Every Vault ACL policy of the platform (name -> HCL): ``krci-<env>-read`` (an environment's
+    workloads read only its mount), ``gitops-<instance>-read`` (an Argo CD instance reads only its Git
+    credentials) and the people's, from the access table: ``krci-administrators`` manages every
+    mount; ``krci-developers`` and ``krci-viewers`` get, per environment, edit (read and write the
+    values), view (list keys and versions, never a value: as Kubernetes' view reads no Secret) or none."""
+    environments = _env_order(environments)
+    policies = {}
+    for env in environments:
+        policies["krci-%s-read" % env] = "\n".join([
+            _hcl("%s%s/data/*" % (prefix, env), ["read"]),
+            _hcl("%s%s/metadata/*" % (prefix, env), ["read", "list"])]) + "\n"
+    for instance in sorted(set((gitops_instances or {}).values())):
+        policies["gitops-%s-read" % instance] = "\n".join([
+            _hcl("%s/data/%s/*" % (gitops_mount, instance), ["read"]),
+            _hcl("%s/metadata/%s/*" % (gitops_mount, instance), ["read", "list"])]) + "\n"
+    manage = ["create", "read", "update", "patch", "delete", "list"]
+    admin = [_hcl("%s%s/*" % (prefix, env), manage) for env in environments]
+    if gitops_mount:
+        admin.append(_hcl("%s/*" % gitops_mount, manage))
+    admin += [_hcl("sys/mounts", ["read"]), _hcl("sys/policies/acl/*", ["read", "list"])]
+    policies[GROUPS["administrators"]] = "\n".join(admin) + "\n"
+    for audience in AUDIENCES:
+        lines = []
+        for env in environments:
+            level = ((access or {}).get(env) or {}).get(audience, "none")
+            if level == "edit":
+                lines += [_hcl("%s%s/data/*" % (prefix, env), ["create", "read", "update", "patch", "delete"]),
+                          _hcl("%s%s/metadata/*" % (prefix, env), ["read", "list", "delete"])]
+            elif level == "view":
+                lines.append(_hcl("%s%s/metadata/*" % (prefix, env), ["read", "list"]))
+        lines.append(_hcl("auth/token/lookup-self", ["read"]))
+        policies[GROUPS[audience]] = "\n".join(lines) + "\n"
+    return policies
 
 
 def _auth_role(settings, pull, policy):
@@ -406,6 +447,19 @@ def people_auth(group_policies, issuer, ca_pem, client_id, vault_url, redirect_u
         configs.append({"mount": "oidc", "roles": roles_oidc,
                         "config": dict(common, oidc_client_id=client_id, oidc_client_secret=client_secret)})
     return {"auth_methods": methods, "configs": configs}
+
+
+def api_server_authentication(issuer, audience, ca_pem="", prefix="oidc:"):
+    """The API servers' OIDC authenticator: a kube-apiserver AuthenticationConfiguration (the file of
+    --authentication-config) that trusts ``issuer`` for tokens of ``audience``, with the CA that serves
+    the issuer when it is private, usernames and groups prefixed as the cluster baseline binds them."""
+    trusted = {"url": issuer, "audiences": [audience]}
+    if ca_pem:
+        trusted["certificateAuthority"] = ca_pem
+    return {"apiVersion": "apiserver.config.k8s.io/v1beta1", "kind": "AuthenticationConfiguration",
+            "jwt": [{"issuer": trusted, "claimMappings": {
+                "username": {"claim": "preferred_username", "prefix": prefix},
+                "groups": {"claim": "groups", "prefix": prefix}}}]}
 
 
 def access_table(access=None, field="krci_access"):

@@ -148,6 +148,9 @@ def test_keycloak_developer_gets_the_developers_policy(converged):
     token = login.json()["auth"]["client_token"]
     assert vault.call("POST", "kv-dev/data/dora", token, json={"data": {"a": "b"}}).status_code == 200
     assert vault.call("GET", "kv-production/data/app", token).status_code == 403
+    # uat is view in the access table: keys and versions, never a value (as Kubernetes' view reads no Secret).
+    assert vault.call("LIST", "kv-uat/metadata/", token).status_code in (200, 404)
+    assert vault.call("GET", "kv-uat/data/app", token).status_code == 403
 
 
 def test_openbao_restarted_sealed_is_unsealed_by_the_next_run(converged, tools_env):

@@ -271,3 +271,39 @@ def test_the_production_instance_grants_people_nothing_but_administrators():
 def test_a_bad_access_table_is_a_plan_error_naming_the_field(access, message):
     result = _platform.plan(topology("shared"), {"vault": True, "access": access})
     assert any(message in error for error in result["errors"]), result["errors"]
+
+
+def test_api_server_authentication_trusts_the_issuer_with_its_ca_and_prefixes_as_the_baseline_binds():
+    from ansible_collections.krci.platform.plugins.module_utils._platform import api_server_authentication
+
+    config = api_server_authentication("https://sso.example.com/realms/krci", "kubernetes", "-----BEGIN CERTIFICATE-----")
+    assert config["kind"] == "AuthenticationConfiguration"
+    jwt = config["jwt"][0]
+    assert jwt["issuer"] == {"url": "https://sso.example.com/realms/krci", "audiences": ["kubernetes"],
+                             "certificateAuthority": "-----BEGIN CERTIFICATE-----"}
+    assert jwt["claimMappings"]["groups"] == {"claim": "groups", "prefix": "oidc:"}
+    assert jwt["claimMappings"]["username"] == {"claim": "preferred_username", "prefix": "oidc:"}
+    # A public CA: nothing to add; the system's trust is the API server's.
+    assert "certificateAuthority" not in api_server_authentication("https://sso.example.com/realms/krci", "k8s")["jwt"][0]["issuer"]
+
+
+def test_vault_people_policies_follow_the_access_table():
+    from ansible_collections.krci.platform.plugins.module_utils._platform import ACCESS, vault_policies
+
+    envs = ["production", "dev", "test", "uat", "staging"]
+    policies = vault_policies(ACCESS, envs, "kv-", "kv-gitops", {"platform": "hub", "production": "production"})
+    developers, viewers = policies["krci-developers"], policies["krci-viewers"]
+    # edit: read and write the values; view: keys and versions only; none: nothing.
+    assert 'path "kv-dev/data/*" { capabilities = ["create", "read", "update", "patch", "delete"] }' in developers
+    assert 'kv-uat/data/' not in developers and 'path "kv-uat/metadata/*" { capabilities = ["read", "list"] }' in developers
+    assert "kv-production" not in developers and "kv-production" not in viewers
+    assert "/data/" not in viewers and 'path "kv-staging/metadata/*"' in viewers
+    assert 'path "kv-production/*"' in policies["krci-administrators"] and 'path "kv-gitops/*"' in policies["krci-administrators"]
+    assert policies["gitops-production-read"].startswith('path "kv-gitops/data/production/*"')
+    assert policies["krci-production-read"] == ('path "kv-production/data/*" { capabilities = ["read"] }\n'
+                                                'path "kv-production/metadata/*" { capabilities = ["read", "list"] }\n')
+    # A table that gives developers edit in uat gives them uat's values.
+    wider = dict(ACCESS, uat={"developers": "edit", "viewers": "none"})
+    wider_policies = vault_policies(wider, envs, "kv-")
+    assert 'path "kv-uat/data/*"' in wider_policies["krci-developers"] and "kv-uat" not in wider_policies["krci-viewers"]
+    assert not [name for name in wider_policies if name.startswith("gitops-")]
