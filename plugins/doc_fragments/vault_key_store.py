@@ -64,7 +64,7 @@ options:
 options:
   credential_destination:
     description:
-      - Where the initial root token, and later the scoped admin AppRole that replaces it, are kept:
+      - Where the initial root token, and later the scoped admin AppRole that replaces it, are kept,
         apart from the key shares, so that no single read yields both.
       - Without it, the credential is kept with the key shares (as before 0.3), and the module warns.
     type: dict

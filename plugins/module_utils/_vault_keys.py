@@ -289,13 +289,14 @@ def separate(keys, credentials, check_mode=False):
 
 
 def _secret_values(data):
+    values = []
     for field in ("keys", "keys_base64", "recovery_keys", "recovery_keys_base64"):
-        for value in data.get(field) or []:
-            yield value
+        values.extend(data.get(field) or [])
     if data.get("root_token"):
-        yield data["root_token"]
+        values.append(data["root_token"])
     if (data.get("admin") or {}).get("secret_id"):
-        yield data["admin"]["secret_id"]
+        values.append(data["admin"]["secret_id"])
+    return values
 
 
 def custody(keys, credentials, mask=None):

@@ -61,9 +61,9 @@ def initialize(client, store, shares, threshold, force=False, check_mode=False, 
         # Vault is initialized now: the keys must not be lost. Keep them next to the controller's home.
         rescue = FileKeyStore(os.path.expanduser("~/.krci-vault-init-rescue-%d.json" % int(time.time())))
         rescue.write(dict(data, **credential))
+        failed = store if written else credentials
         raise VaultError("initialized %s but writing the keys to %s failed (%s); they are in %s (mode 0600): "
-                         "move them to a safe place now" % (client.url, store.describe() if written else
-                                                             credentials.describe(), exc, rescue.path))
+                         "move them to a safe place now" % (client.url, failed.describe(), exc, rescue.path))
     return True, {"initialized": True, "keys_written_to": store.describe(),
                   "credential_written_to": credentials.describe(), "secrets": dict(data, **credential)}
 

@@ -45,8 +45,8 @@ def test_who_can_asks_every_bound_subject_and_the_built_in_groups():
     users = sorted(spec["user"] for spec in cluster.reviews)
     assert "system:serviceaccount:kube-system:gc" in users
     groups = [spec["groups"] for spec in cluster.reviews if spec["user"] == _kube_access.PROBE_USER]
-    assert sorted(g[0] for g in groups) == ["oidc:krci-administrators", "system:authenticated",
-                                             "system:serviceaccounts", "system:unauthenticated"]
+    expected = ["oidc:krci-administrators", "system:authenticated", "system:serviceaccounts", "system:unauthenticated"]
+    assert sorted(g[0] for g in groups) == expected
     assert all(spec["resourceAttributes"] == {"verb": "get", "resource": "secrets", "group": "",
                                               "namespace": "vault-keys", "name": "vault-init"}
                for spec in cluster.reviews)
