@@ -268,9 +268,15 @@ def down(option):
     if left:
         raise SandboxError("could not stop: %s (pids in %s)" % (", ".join(left), home / "state.json"))
     shutil.rmtree(home)
+    # Empty the option's inventory directory but keep it: molecule scenarios link it before create.
     inv = inventory_root() / option
-    if inv.exists():
-        shutil.rmtree(inv)
+    for entry in (inv.iterdir() if inv.exists() else []):
+        if entry.name == ".gitkeep":
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
     return killed
 
 

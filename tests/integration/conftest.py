@@ -36,7 +36,8 @@ CONVERGE_RUNS = {"separated": [(None, ("-vvv", "-e", "vault_revoke_root_token=fa
 # @pytest.mark.sandbox("<option>"); unmarked tests need none; "end" runs after all (the sandbox teardown test).
 OPTION_ORDER = [None, "shared", "isolated", "separated", "end"]
 MODULE_ORDER = ["test_packaging", "test_sandbox", "test_vault_init_unseal", "test_baseline", "test_keycloak_realm",
-                "test_vault_role", "test_operators", "test_awx_runner", "test_playbooks", "test_argocd", "test_security"]
+                "test_vault_role", "test_operators", "test_awx_runner", "test_playbooks", "test_argocd", "test_security",
+                "test_molecule"]
 
 
 def pytest_configure(config):
@@ -110,6 +111,8 @@ class SandboxPool:
 def sandbox_pool(tmp_path_factory):
     home = tmp_path_factory.mktemp("sandbox-home")
     inventories = tmp_path_factory.mktemp("inventories")
+    for option in ("shared", "separated", "isolated"):  # as inventories/local/ has them (molecule links them)
+        (inventories / option).mkdir()
     old = {k: os.environ.get(k) for k in ("KRCI_SANDBOX_HOME", "KRCI_SANDBOX_INVENTORY_DIR")}
     os.environ["KRCI_SANDBOX_HOME"] = str(home)
     os.environ["KRCI_SANDBOX_INVENTORY_DIR"] = str(inventories)

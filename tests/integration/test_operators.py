@@ -93,22 +93,8 @@ def test_every_operator_runs_at_its_pinned_version(converged, tools_env):
     assert "certificates.cert-manager.io" not in served
 
 
-def test_cert_manager_has_the_platform_ca_issuer(converged):
-    client, api = kube_client(converged["clusters"]["platform"])
-    custom = client.CustomObjectsApi(api)
-    issuers = {i["metadata"]["name"]: i["spec"] for i in
-               custom.list_cluster_custom_object("cert-manager.io", "v1", "clusterissuers")["items"]}
-    assert issuers["krci-ca-selfsigned"] == {"selfSigned": {}}
-    assert issuers["krci-ca"] == {"ca": {"secretName": "krci-ca"}}
-    assert "krci-acme" not in issuers
-    ca = custom.get_namespaced_custom_object("cert-manager.io", "v1", "cert-manager", "certificates", "krci-ca")
-    assert ca["spec"]["isCA"] is True and ca["spec"]["issuerRef"]["name"] == "krci-ca-selfsigned"
-
-
-def test_external_secrets_lets_the_vault_role_create_the_stores(converged):
-    client, api = kube_client(converged["clusters"]["workloads"])
-    stores = client.CustomObjectsApi(api).list_cluster_custom_object("external-secrets.io", "v1", "clustersecretstores")
-    assert sorted(s["metadata"]["name"] for s in stores["items"]) == ["vault-dev", "vault-test", "vault-uat"]
+# The platform CA issuer chain and the External Secrets stores are verified by the molecule scenarios
+# operators and vault (extensions/molecule/*/verify.yml).
 
 
 def test_a_rerun_and_check_mode_change_nothing(converged, tools_env):

@@ -187,13 +187,6 @@ def test_bad_input_fails_before_any_change(converged, tools_env, extra, message)
     assert vault.call("GET", "sys/auth", token).json()["data"].keys() == before.keys()
 
 
-def test_reports_name_the_vault_mounts(converged):
-    state, _ = converged
-    text = (Path(state["inventory"]).parent / "reports" / "report.md").read_text()
-    assert "| vault | kv_mounts |" in text and "kubernetes-production" in text
-    assert "| keycloak | issuer | %s/realms/krci |" % state["keycloak"]["url"] in text
-
-
 def test_vault_role_installs_openbao_on_the_platform_cluster(converged, tools_env, tmp_path):
     """The install path: StatefulSet (raft, TLS, audit) ready on the kwok node, volumes bound; re-run changed=0.
 
