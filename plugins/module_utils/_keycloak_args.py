@@ -9,6 +9,7 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import env_fallback
 from ansible_collections.krci.platform.plugins.module_utils._keycloak_client import KeycloakClient
+from ansible_collections.krci.platform.plugins.module_utils._retry import warn_on_retry
 
 KEYCLOAK_CONNECTION_SPEC = dict(
     auth_keycloak_url=dict(type="str", required=True, no_log=False, fallback=(env_fallback, ["KEYCLOAK_URL"])),
@@ -34,5 +35,4 @@ def client_from_params(module):
         params["auth_keycloak_url"], params["auth_realm"], params["auth_client_id"], params["auth_username"],
         params["auth_password"], params["auth_client_secret"], verify=verify, timeout=params["timeout"],
         retry_timeout=params["retry_timeout"],
-        on_retry=lambda what, attempt, exc, delay: module.warn("%s: attempt %d failed (%s); retrying in %.1fs"
-                                                               % (what, attempt, exc, delay)))
+        on_retry=warn_on_retry(module.warn))

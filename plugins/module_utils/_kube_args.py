@@ -11,6 +11,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.module_utils.basic import env_fallback
+from ansible_collections.krci.platform.plugins.module_utils._retry import warn_on_retry
+
+def client_from_params(module):
+    """The KubeClient of a module's kubeconfig and context; retries are reported as warnings."""
+    from ansible_collections.krci.platform.plugins.module_utils._kube import KubeClient  # pylint: disable=import-outside-toplevel
+
+    return KubeClient(module.params["kubeconfig"], module.params["context"], on_retry=warn_on_retry(module.warn))
+
 
 KUBE_CONNECTION_SPEC = dict(
     kubeconfig=dict(type="path", fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG", "KUBECONFIG"])),

@@ -27,6 +27,12 @@ class RetryExhausted(Exception):
         super(RetryExhausted, self).__init__("%s: gave up after %d attempts: %s" % (what, attempts, last))
 
 
+def warn_on_retry(warn):
+    """An ``on_retry`` callback that reports each retry through ``warn`` (a module's ``warn``)."""
+    return lambda what, attempt, exc, delay: warn("%s: attempt %d failed (%s); retrying in %.1fs"
+                                                  % (what, attempt, exc, delay))
+
+
 def call_with_retry(what, func, status_of, is_connection_error, attempts=6, base_delay=0.5, max_delay=8.0,
                     deadline=60.0, on_retry=None, sleep=None, clock=None, ambiguous=None,
                     ambiguous_attempts=4):

@@ -17,10 +17,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import functools
 import time
 
-from ansible_collections.krci.platform.plugins.module_utils._kube import KubeError, _reason
+from ansible_collections.krci.platform.plugins.module_utils._kube import KubeError, _is_connection_error, _reason
 from ansible_collections.krci.platform.plugins.module_utils._kube_client import ApiError, NotFoundError
+from ansible_collections.krci.platform.plugins.module_utils._retry import call_with_retry
 
 
 def _now():
@@ -64,6 +66,16 @@ def held_by_another(lease, holder, now):
     return other if expiry is not None and expiry > now else None
 
 
+# A renew or release re-reads and writes again after a conflict, this many times at most.
+CONFLICT_ATTEMPTS = 5
+
+
+def _status_but_conflict(exc):
+    """The HTTP status to retry on, but for 409: a Lease write that conflicts must be read again, not resent."""
+    status = getattr(exc, "status", None)
+    return None if status == 409 else status
+
+
 class RunLease:
     """The Lease ``namespace/name`` on one cluster, taken and given back by ``holder``."""
 
@@ -95,11 +107,18 @@ class RunLease:
         return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": metadata, "spec": spec}
 
     def _write(self, lease, body):
-        """The written Lease, or None when another writer changed it first (409: read it again)."""
+        """The written Lease, or None when another writer changed it first (409: read it again).
+
+        Connection errors, 429 and 5xx are retried with backoff; a 409 is the answer, not a fault."""
+        if lease is None:
+            call = functools.partial(self.client.api.request, "POST", self.resource.path(None, self.namespace), body=body)
+        else:
+            call = functools.partial(self.client.api.request, "PUT", self.path, body=body)
         try:
-            if lease is None:
-                return self.client.api.request("POST", self.resource.path(None, self.namespace), body=body)
-            return self.client.api.request("PUT", self.path, body=body)
+            return call_with_retry("write " + self.ref, call, _status_but_conflict, _is_connection_error,
+                                   on_retry=self.client.on_retry)
+        except NotFoundError:
+            raise
         except ApiError as exc:
             if exc.status == 409:
                 return None
@@ -132,23 +151,31 @@ class RunLease:
 
     def renew(self):
         """Renew a Lease this holder holds; False when it no longer holds it (released, or taken over)."""
-        lease = self.read()
-        if ((lease or {}).get("spec") or {}).get("holderIdentity") != self.holder:
-            return False
-        return self._write(lease, self._body(lease, self.holder, _now(), False)) is not None or self.renew()
+        for _attempt in range(CONFLICT_ATTEMPTS):
+            lease = self.read()
+            if ((lease or {}).get("spec") or {}).get("holderIdentity") != self.holder:
+                return False
+            if self._write(lease, self._body(lease, self.holder, _now(), False)) is not None:
+                return True
+        raise KubeError("renew %s: %d writes in a row were refused as conflicts (another writer keeps changing it)"
+                        % (self.ref, CONFLICT_ATTEMPTS))
 
     def release(self):
         """Give the Lease back if this holder holds it (nobody holds it then); whether it was released."""
-        lease = self.read()
-        if ((lease or {}).get("spec") or {}).get("holderIdentity") != self.holder:
-            return False
-        body = self._body(lease, None, _now(), False)
-        body["spec"].pop("holderIdentity")
-        body["spec"]["renewTime"] = None
-        try:
-            return self._write(lease, body) is not None or self.release()
-        except NotFoundError:
-            return False
+        for _attempt in range(CONFLICT_ATTEMPTS):
+            lease = self.read()
+            if ((lease or {}).get("spec") or {}).get("holderIdentity") != self.holder:
+                return False
+            body = self._body(lease, None, _now(), False)
+            body["spec"].pop("holderIdentity")
+            body["spec"]["renewTime"] = None
+            try:
+                if self._write(lease, body) is not None:
+                    return True
+            except NotFoundError:
+                return False
+        raise KubeError("release %s: %d writes in a row were refused as conflicts (another writer keeps changing it)"
+                        % (self.ref, CONFLICT_ATTEMPTS))
 
 
 def keep_renewed(lease, owner_pid, interval, alive, sleep=time.sleep, clock=time.monotonic, tick=1.0,

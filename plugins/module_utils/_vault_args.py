@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.module_utils.basic import env_fallback
+from ansible_collections.krci.platform.plugins.module_utils._retry import warn_on_retry
 from ansible_collections.krci.platform.plugins.module_utils._vault_client import VaultClient
 
 VAULT_CONNECTION_SPEC = dict(
@@ -42,5 +43,4 @@ def client_from_params(module):
     params = module.params
     verify = (params["ca_cert"] or True) if params["validate_certs"] else False
     return VaultClient(params["url"], verify=verify, timeout=params["timeout"],
-                       on_retry=lambda what, attempt, exc, delay: module.warn(
-                           "%s: attempt %d failed (%s); retrying in %.1fs" % (what, attempt, exc, delay)))
+                       on_retry=warn_on_retry(module.warn))

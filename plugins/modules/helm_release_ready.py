@@ -149,7 +149,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _kube
 from ansible_collections.krci.platform.plugins.module_utils._helm import (
     SUMMARY_CACHE, HelmReleaseError, SummaryCache, decode_release, latest_revision, release_summary, summary_state)
-from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC
+from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC, client_from_params
 
 
 def _load_all(text):
@@ -230,13 +230,10 @@ def main(module_class=AnsibleModule):
     if not _kube.HAS_DEPS:
         module.fail_json(msg=missing_required_lib("urllib3 and PyYAML"), exception=str(_kube.IMPORT_ERROR))
 
-    def on_retry(what, attempt, exc, delay):
-        module.warn("%s: attempt %d failed (%s); retrying in %.1fs" % (what, attempt, exc, delay))
-
     name, namespace = module.params["name"], module.params["namespace"]
     cache = SummaryCache(SUMMARY_CACHE)
     try:
-        client = _kube.KubeClient(module.params["kubeconfig"], module.params["context"], on_retry=on_retry)
+        client = client_from_params(module)
         secret_kind = client.resource("v1", "Secret")
         if module.params["releases"] is not None:
             _many(module, client, secret_kind, cache)

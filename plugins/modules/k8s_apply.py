@@ -158,7 +158,7 @@ api_url:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _kube
 from ansible_collections.krci.platform.plugins.module_utils._changes import ACTIONS
-from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC
+from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC, client_from_params
 
 
 def main(module_class=AnsibleModule):
@@ -180,12 +180,9 @@ def main(module_class=AnsibleModule):
     if not module.params["definitions"] and not module.params["src"]:
         module.fail_json(msg="nothing to apply: give definitions, src or both")
 
-    def on_retry(what, attempt, exc, delay):
-        module.warn("%s: attempt %d failed (%s); retrying in %.1fs" % (what, attempt, exc, delay))
-
     try:
         definitions = module.params["definitions"] + _kube.load_manifests(module.params["src"], module.params["exclude"])
-        client = _kube.KubeClient(module.params["kubeconfig"], module.params["context"], on_retry=on_retry)
+        client = client_from_params(module)
         live = {}
         changed, objects, diffs = _kube.apply_all(
             client, definitions, module.params["field_manager"],

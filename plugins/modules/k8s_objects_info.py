@@ -94,7 +94,7 @@ api_url:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _kube
-from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC
+from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC, client_from_params
 
 
 def main(module_class=AnsibleModule):
@@ -114,9 +114,7 @@ def main(module_class=AnsibleModule):
         module.fail_json(msg=missing_required_lib("urllib3 and PyYAML"), exception=str(_kube.IMPORT_ERROR))
     client = None
     try:
-        client = _kube.KubeClient(module.params["kubeconfig"], module.params["context"],
-                                  on_retry=lambda what, attempt, exc, delay: module.warn(
-                                      "%s: attempt %d failed (%s); retrying in %.1fs" % (what, attempt, exc, delay)))
+        client = client_from_params(module)
         objects = _kube.read_objects(client, module.params["objects"],
                                      0 if module.check_mode else module.params["wait_timeout"])
     except _kube.KubeError as exc:

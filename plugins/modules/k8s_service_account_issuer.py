@@ -61,7 +61,7 @@ api_url:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _kube
-from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC
+from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC, client_from_params
 
 
 def main(module_class=AnsibleModule):
@@ -69,7 +69,7 @@ def main(module_class=AnsibleModule):
     if not _kube.HAS_DEPS:
         module.fail_json(msg=missing_required_lib("urllib3 and PyYAML"), exception=str(_kube.IMPORT_ERROR))
     try:
-        client = _kube.KubeClient(module.params["kubeconfig"], module.params["context"])
+        client = client_from_params(module)
         issuer, jwks = client.service_account_issuer()
         keys = _kube.jwks_to_pem(jwks)
     except _kube.KubeError as exc:

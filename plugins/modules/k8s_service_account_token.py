@@ -72,7 +72,7 @@ expiration_timestamp:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _kube
-from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC
+from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC, client_from_params
 
 
 def main(module_class=AnsibleModule):
@@ -93,7 +93,7 @@ def main(module_class=AnsibleModule):
     if module.check_mode:
         module.exit_json(changed=False, token="", expiration_timestamp=None)
     try:
-        client = _kube.KubeClient(params["kubeconfig"], params["context"])
+        client = client_from_params(module)
         token, expires = client.request_token(params["namespace"], params["name"], params["audiences"],
                                               params["expiration_seconds"])
     except _kube.KubeError as exc:

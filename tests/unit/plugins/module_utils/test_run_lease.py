@@ -34,6 +34,7 @@ class _Api:
 
 class _Client:
     api_url = "https://platform"
+    on_retry = None
 
     def __init__(self):
         self.api = _Api()
@@ -117,3 +118,36 @@ def test_the_renewer_stops_once_the_lease_is_no_longer_the_runs():
     writes = client.api.writes
     _run_lease.keep_renewed(mine, 4242, 0, lambda pid: True, sleep=lambda s: None)
     assert client.api.writes == writes
+
+
+def test_a_write_that_keeps_conflicting_stops_after_a_bounded_number_of_tries():
+    """renew and release re-read after a 409 and write again, but not forever."""
+    client = _Client()
+    run = lease(client, "run a")
+    run.acquire(0)
+
+    def always_conflict(method, path, body=None, **_kwargs):
+        raise ApiError(409, "Conflict", "")
+
+    client.api.request = always_conflict
+    with pytest.raises(KubeError, match="5 writes in a row were refused as conflicts"):
+        run.renew()
+    with pytest.raises(KubeError, match="5 writes in a row were refused as conflicts"):
+        run.release()
+
+
+def test_a_failing_api_server_is_retried_before_the_lease_write_gives_up(monkeypatch):
+    client = _Client()
+    run = lease(client, "run a")
+    answers = [ApiError(503, "Service Unavailable", ""), ApiError(503, "Service Unavailable", "")]
+    real = client.api.request
+
+    def flaky(method, path, body=None, **kwargs):
+        if answers:
+            raise answers.pop(0)
+        return real(method, path, body=body, **kwargs)
+
+    client.api.request = flaky
+    monkeypatch.setattr(_run_lease.time, "sleep", lambda seconds: None)
+    taken, _waited, _previous = run.acquire(0)
+    assert taken["spec"]["holderIdentity"] == "run a" and answers == []
