@@ -13,6 +13,7 @@ __metaclass__ = type
 from ansible.module_utils.basic import env_fallback
 from ansible_collections.krci.platform.plugins.module_utils._retry import warn_on_retry
 
+
 def client_from_params(module):
     """The KubeClient of a module's kubeconfig and context; retries are reported as warnings."""
     from ansible_collections.krci.platform.plugins.module_utils._kube import KubeClient  # pylint: disable=import-outside-toplevel
