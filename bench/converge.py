@@ -7,7 +7,9 @@ For the no-op it also counts, from the real servers and the run itself:
   debug and includes run no module and are not counted),
 - API requests per cluster and how many of them write (kube-apiserver's apiserver_request_total,
   read from /metrics before and after; a write is POST, PUT, PATCH, APPLY or DELETE that is not a
-  dry run; kwok's node lease and node status heartbeats, which no playbook sends, are left out),
+  dry run; kwok's node lease and node status heartbeats, which no playbook sends, are left out, and so are
+  the review objects (SubjectAccessReview, SelfSubjectReview, ...), which are created, answered and never
+  stored: they count as requests, not as writes),
 - whether any object the run manages changed its resourceVersion (every object of every
   namespace the run created, and the cluster-scoped kinds it manages).
 
@@ -97,6 +99,11 @@ def request_counts(cluster):
     return counts
 
 
+# Created, answered and never stored: asking is not writing.
+REVIEWS = frozenset(["subjectaccessreviews", "selfsubjectreviews", "selfsubjectaccessreviews", "selfsubjectrulesreviews",
+                     "localsubjectaccessreviews", "tokenreviews"])
+
+
 def requests_between(before, after):
     """(requests, writes) the run sent: the metrics' difference without kwok's heartbeats and our /metrics reads."""
     requests = writes = 0
@@ -106,7 +113,7 @@ def requests_between(before, after):
         if delta <= 0 or resource in ("", "leases") or (resource == "nodes" and subresource == "status"):
             continue
         requests += delta
-        if verb in WRITE_VERBS and not dry_run:
+        if verb in WRITE_VERBS and not dry_run and resource not in REVIEWS:
             writes += delta
     return requests, writes
 
