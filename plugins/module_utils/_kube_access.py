@@ -58,14 +58,16 @@ def _review_spec(subject, attributes):
             "resourceAttributes": attributes}
 
 
-def who_can(client, verb, resource, namespace=None, name=None, group="", parallel=8):
-    """The labels of the subjects allowed ``verb`` on the object (sorted), asked one SubjectAccessReview each."""
+def who_can(client, verb, resource, namespace=None, name=None, group="", parallel=8, subjects=None):
+    """The labels of the subjects allowed ``verb`` on the object (sorted), asked one SubjectAccessReview each.
+
+    ``subjects``: the candidates already listed for this namespace (``candidates``), not listed again."""
     attributes = {"verb": verb, "resource": resource, "group": group}
     if namespace:
         attributes["namespace"] = namespace
     if name:
         attributes["name"] = name
-    subjects = candidates(client, namespace)
+    subjects = candidates(client, namespace) if subjects is None else subjects
 
     def allowed(subject):
         status = client.review("authorization.k8s.io/v1", "SubjectAccessReview", _review_spec(subject, attributes))

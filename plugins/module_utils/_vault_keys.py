@@ -110,9 +110,11 @@ class KubernetesSecretKeyStore:
         from ansible_collections.krci.platform.plugins.module_utils import _kube_access  # pylint: disable=import-outside-toplevel
 
         try:
-            found = set(_kube_access.who_can(self.client, "get", "secrets", self.namespace, self.name))
+            subjects = _kube_access.candidates(self.client, self.namespace)  # listed once for the three verbs
+            found = set(_kube_access.who_can(self.client, "get", "secrets", self.namespace, self.name,
+                                             subjects=subjects))
             for verb in ("list", "watch"):
-                found.update(_kube_access.who_can(self.client, verb, "secrets", self.namespace))
+                found.update(_kube_access.who_can(self.client, verb, "secrets", self.namespace, subjects=subjects))
         except self._kube.KubeError as exc:
             raise VaultError("list who can read %s: %s" % (self.describe(), exc))
         return sorted(found)
