@@ -32,6 +32,7 @@ collection:
 demo: venv collection
 	$(PY) -m sandbox up --option $(OPTION)
 	ansible-playbook -i inventories/local/$(OPTION)/topology.yml playbooks/$(OPTION).yml
+	$(PY) -m sandbox argocd --option $(OPTION)
 
 down: venv
 	$(PY) -m sandbox down --option $(OPTION)
@@ -57,6 +58,7 @@ bench: venv collection
 	$(PY) bench/keycloak.py
 	$(PY) bench/vault.py
 	$(PY) bench/argocd.py
+	$(PY) bench/gitops.py
 
 lock:
 	python3 -m venv /tmp/krci-lock && /tmp/krci-lock/bin/pip install -q -r requirements-dev.txt

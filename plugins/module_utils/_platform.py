@@ -34,6 +34,8 @@ MOUNT = re.compile(r"^[A-Za-z0-9][-_A-Za-z0-9]*$")
 KEY_PATH = re.compile(r"^[A-Za-z0-9][-_./A-Za-z0-9]*$")
 RELEASE_TAG = re.compile(r"^v\d+\.\d+\.\d+$")
 GIT_URL = re.compile(r"^(https://|ssh://|git@)")
+# A relative path inside a Git repository: segments of letters, digits, '.', '_' and '-', no '..'.
+REPO_PATH = re.compile(r"^(?!.*(^|/)\.\.?(/|$))[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
 REPO_CREDENTIALS_FROM = ("environment", "vault")
 
 # Who may do what in each environment, for the Keycloak groups (administrators may do everything):
@@ -62,7 +64,16 @@ DEFAULTS = {
     "argocd_repo_credentials_from": "environment",
     "argocd_repo_credentials_key": "repo-creds",
     "argocd_root_repo": "",
+    "argocd_root_revision": "main",
+    "argocd_git_url": "",                 # the repository credentials' URL (its host gets the Git CA too)
     "argocd_source_repos": [],
+    # The GitOps repository's app-of-apps layout: the root Application of instance X reads
+    # <argocd_root_path_prefix>/X (one Application per environment), and the Application of
+    # environment E reads <argocd_environments_path>/E.
+    "argocd_root_path_prefix": "argocd",
+    "argocd_environments_path": "environments",
+    # PEM of the CA that serves the HTTPS Git repositories (empty: system CAs).
+    "argocd_git_ca_file": "",
     "access": None,                       # None: ACCESS
     "groups": None,                       # None: GROUPS
     # Vault
@@ -165,6 +176,12 @@ def plan(topology, settings=None, file_exists=os.path.isfile):
         if name in instances:
             entry["argocd"]["projects"] = _projects(name, name == hub_cluster, clusters, push_targets, extras, prefix)
             entry["argocd"]["policy"] = argocd_policy(access, [p["name"] for p in entry["argocd"]["projects"]], groups)
+            entry["argocd"]["root_path"] = "%s/%s" % (settings["argocd_root_path_prefix"], instances[name])
+            entry["argocd"]["applications"] = [
+                {"name": project["name"], "project": project["name"],
+                 "path": "%s/%s" % (settings["argocd_environments_path"], project["name"]),
+                 "destination": dict(project["destinations"][0])}
+                for project in entry["argocd"]["projects"]]
         result_clusters[name] = entry
 
     return {
@@ -178,6 +195,11 @@ def plan(topology, settings=None, file_exists=os.path.isfile):
         "argocd": {
             "instances": instances,
             "clients": dict((instance, "argocd-" + instance) for instance in sorted(instances.values())),
+            "namespace": settings["argocd_namespace"],
+            "root_repo": settings["argocd_root_repo"],
+            "root_revision": settings["argocd_root_revision"],
+            # The hosts of the HTTPS repositories: argocd-tls-certs-cm gives each the Git CA.
+            "git_tls_hosts": git_tls_hosts(settings) if settings["argocd_git_ca_file"] else [],
         },
         "vault": {k: v for k, v in vault.items() if k not in ("clusters", "secret_stores")},
         "clusters": result_clusters,
@@ -271,6 +293,17 @@ def _check_argocd_inputs(settings, file_exists):
         key = settings["argocd_repo_credentials_key"]
         if not isinstance(key, str) or not KEY_PATH.match(key):
             errors.append("argocd_repo_credentials_key: %r is not a Vault key path" % (key,))
+    for field in ("argocd_root_path_prefix", "argocd_environments_path"):
+        if not isinstance(settings[field], str) or not REPO_PATH.match(settings[field]):
+            errors.append("%s: %r is not a relative path inside the GitOps repository (segments of letters, "
+                          "digits, '.', '_' and '-', no '..')" % (field, settings[field]))
+    revision = settings["argocd_root_revision"]
+    if not isinstance(revision, str) or not revision or revision.startswith("-") or ".." in revision or " " in revision:
+        errors.append("argocd_root_revision: %r is not a branch, tag or commit" % (revision,))
+    ca_file = settings["argocd_git_ca_file"]
+    if ca_file and not file_exists(str(ca_file)):
+        errors.append("argocd_git_ca_file: %s is not a file on the controller (the PEM of the CA that serves "
+                      "the Git repositories)" % ca_file)
     root = settings["argocd_root_repo"]
     if root and not GIT_URL.match(str(root)):
         errors.append("argocd_root_repo: %r is not a Git URL" % (root,))
@@ -278,6 +311,49 @@ def _check_argocd_inputs(settings, file_exists):
         if not GIT_URL.match(str(repo)):
             errors.append("argocd_source_repos: %r is not a Git URL" % (repo,))
     return errors
+
+
+def git_tls_hosts(settings):
+    """Host names (without port) of the HTTPS Git repositories the instances read."""
+    urls = [settings["argocd_root_repo"]] + list(settings["argocd_source_repos"] or []) + [settings.get("argocd_git_url")]
+    hosts = set()
+    for url in urls:
+        match = re.match(r"^https://(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)", str(url or ""))
+        if match:
+            hosts.add(match.group(1))
+    return sorted(hosts)
+
+
+def gitops_layout(plan):
+    """The app-of-apps layout of the GitOps repository: {path in the repository: Application}.
+
+    Each Argo CD instance's root Application reads ``<root_path>/`` (``argocd/<instance>``), where
+    one Application per environment the instance deploys points at ``<environments path>/<env>``
+    with that environment's project and destination. What the environments' paths hold (the
+    workloads) is the teams' content; these files are the platform's.
+    """
+    files = {}
+    argocd = plan["argocd"]
+    for name in sorted(plan["clusters"]):
+        here = plan["clusters"][name]["argocd"]
+        if here.get("instance") is None:
+            continue
+        for app in here["applications"]:
+            files["%s/%s.yaml" % (here["root_path"], app["name"])] = {
+                "apiVersion": "argoproj.io/v1alpha1",
+                "kind": "Application",
+                "metadata": {"name": app["name"], "namespace": argocd["namespace"],
+                             "labels": {"app.kubernetes.io/part-of": "krci-platform",
+                                        "krci.platform/environment": app["name"]}},
+                "spec": {
+                    "project": app["project"],
+                    "source": {"repoURL": argocd["root_repo"], "targetRevision": argocd["root_revision"],
+                               "path": app["path"]},
+                    "destination": dict(app["destination"]),
+                    "syncPolicy": {"automated": {"prune": True, "selfHeal": True}},
+                },
+            }
+    return files
 
 
 def _projects(instance_cluster, is_hub, clusters, push_targets, extras, prefix):

@@ -1,7 +1,7 @@
 """The argocd role through the separated playbook: hub push, dedicated pull instances, SSO, isolation.
 
 Separated: 'workloads' (dev, test, uat) is the push target; 'staging' and 'production' run their
-own Argo CD. The install manifest is upstream's v3.5.1 install.yaml from ../shared/testdata (the
+own Argo CD. The install manifest is upstream's v3.6.1 install.yaml from the Argo CD module the sandbox builds (the
 sandbox inventory points the role at it, as an air-gapped site points at its copy).
 """
 
@@ -204,7 +204,11 @@ def test_credentials_move_to_vault_and_every_instance_gets_its_app_of_apps(conve
     state, _ = converged
     git = dict(tools_env, KRCI_GIT_URL="https://git.example.test/krci", KRCI_GIT_USERNAME="ci",
                KRCI_GIT_PASSWORD="git-password-from-awx")
-    first = gitops_only(state, git)
+    # The sandbox inventory names its own Git server; an inventory without argocd_git_* (an AWX one) leaves the
+    # role's defaults, which read the variables the AWX Git credential injects: the same lookups here.
+    from_env = {"argocd_git_%s" % key: "{{ lookup('ansible.builtin.env', 'KRCI_GIT_%s') }}" % key.upper()
+                for key in ("url", "username", "password")}
+    first = gitops_only(state, git, "-e", json.dumps(from_env))
     assert first.returncode == 0, first.stdout[-4000:]
     assert "git-password-from-awx" not in first.stdout
     for cluster in ("platform", "staging", "production"):

@@ -134,6 +134,11 @@ def test_extra_destinations_join_their_project_and_the_managed_namespaces():
      "argocd_repo_credentials_key: '/abs' is not a Vault key path"),
     ({"argocd_root_repo": "github.com/x"}, "argocd_root_repo: 'github.com/x' is not a Git URL"),
     ({"argocd_source_repos": ["https://ok", "ftp://no"]}, "argocd_source_repos: 'ftp://no' is not a Git URL"),
+    ({"argocd_root_path_prefix": "../argocd"}, "argocd_root_path_prefix: '../argocd' is not a relative path"),
+    ({"argocd_environments_path": "/environments"}, "argocd_environments_path: '/environments' is not a relative"),
+    ({"argocd_environments_path": "envs/../../x"}, "argocd_environments_path: 'envs/../../x' is not a relative"),
+    ({"argocd_root_revision": "--upload-pack=x"}, "argocd_root_revision: '--upload-pack=x' is not a branch"),
+    ({"argocd_git_ca_file": "/nowhere/ca.pem"}, "argocd_git_ca_file: /nowhere/ca.pem is not a file"),
 ])
 def test_bad_settings_are_errors_naming_the_variable(settings, message):
     result = _platform.plan(topology("separated"), settings, file_exists=lambda path: False)
@@ -307,3 +312,49 @@ def test_vault_people_policies_follow_the_access_table():
     wider_policies = vault_policies(wider, envs, "kv-")
     assert 'path "kv-uat/data/*"' in wider_policies["krci-developers"] and "kv-uat" not in wider_policies["krci-viewers"]
     assert not [name for name in wider_policies if name.startswith("gitops-")]
+
+
+@pytest.mark.parametrize("option", _topology.OPTIONS)
+def test_gitops_layout_gives_each_instance_one_application_per_environment_it_deploys(option):
+    repo = "https://git.example.test/krci/gitops.git"
+    result = _platform.plan(topology(option), {"argocd_root_repo": repo, "argocd_source_repos": [repo]})
+    files = _platform.gitops_layout(result)
+    pulls = result["pull_clusters"]
+    expected = {}
+    for name, cluster in result["clusters"].items():
+        deployer = name if name in pulls else "hub"
+        for env in cluster["environments"]:
+            expected["argocd/%s/%s.yaml" % (deployer, env)] = (name, env)
+    assert sorted(files) == sorted(expected)
+    for path, (cluster, env) in expected.items():
+        app = files[path]
+        assert app["kind"] == "Application" and app["metadata"] == {
+            "name": env, "namespace": "argocd",
+            "labels": {"app.kubernetes.io/part-of": "krci-platform", "krci.platform/environment": env}}
+        spec = app["spec"]
+        assert spec["project"] == env
+        assert spec["source"] == {"repoURL": repo, "targetRevision": "main", "path": "environments/" + env}
+        own = cluster == "platform" or cluster in pulls
+        server = IN_CLUSTER if own else url_of(option, cluster)
+        assert spec["destination"] == {"server": server, "namespace": "krci-" + env}
+        assert spec["syncPolicy"] == {"automated": {"prune": True, "selfHeal": True}}
+    # Production is never in the hub's path: its own instance reads argocd/production.
+    assert not [p for p in files if p.startswith("argocd/hub/") and "production" in p]
+
+
+def test_gitops_layout_follows_the_path_settings_and_the_git_ca_hosts():
+    result = _platform.plan(topology("shared"), {
+        "argocd_root_repo": "https://ci@git.example.test:8443/gitops.git", "argocd_root_revision": "release",
+        "argocd_source_repos": ["https://apps.example.test/x.git", "ssh://git@ssh.example.test/y.git"],
+        "argocd_git_url": "https://creds.example.test/", "argocd_root_path_prefix": "platform/apps",
+        "argocd_environments_path": "deploy", "argocd_git_ca_file": "/ca.pem"}, file_exists=lambda path: True)
+    assert result["errors"] == []
+    files = _platform.gitops_layout(result)
+    assert "platform/apps/hub/dev.yaml" in files and "platform/apps/production/production.yaml" in files
+    assert files["platform/apps/hub/dev.yaml"]["spec"]["source"]["path"] == "deploy/dev"
+    assert files["platform/apps/hub/dev.yaml"]["spec"]["source"]["targetRevision"] == "release"
+    assert result["clusters"]["production"]["argocd"]["root_path"] == "platform/apps/production"
+    # Every HTTPS host gets the CA (ports and user info stripped); SSH repositories need none.
+    assert result["argocd"]["git_tls_hosts"] == ["apps.example.test", "creds.example.test", "git.example.test"]
+    without_ca = _platform.plan(topology("shared"), {"argocd_root_repo": "https://git.example.test/g.git"})
+    assert without_ca["argocd"]["git_tls_hosts"] == []
