@@ -175,6 +175,39 @@ def test_service_account_token_module_returns_a_bounded_masked_token(platform, t
     assert review.status.user.username == "system:serviceaccount:default:%s" % name
 
 
+def test_git_server_serves_the_gitops_repository_to_its_users_only(state, tmp_path):
+    """git over HTTPS with the sandbox CA: nothing anonymous, the reader (Argo CD's) may not push, CI may."""
+    from sandbox import gitops
+
+    git = state["git"]
+    users = gitops.users(git)
+    env = {"GIT_SSL_CAINFO": git["ca_file"], "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GIT_TERMINAL_PROMPT": "0"}
+
+    def url(user):
+        return git["repository"].replace("https://", "https://%s:%s@" % (user, users[user]["password"]))
+
+    anonymous = requests.get(git["repository"] + "/info/refs", params={"service": "git-upload-pack"},
+                             verify=git["ca_file"], timeout=10)
+    assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"].startswith("Basic")
+    wrong = run(["git", "ls-remote", url("argocd").replace(users["argocd"]["password"], "wrong")], env, cwd=tmp_path)
+    assert wrong.returncode != 0
+    without_ca = run(["git", "ls-remote", url("argocd")], dict(env, GIT_SSL_CAINFO="/etc/ssl/certs/ca-certificates.crt"),
+                     cwd=tmp_path)
+    assert without_ca.returncode != 0 and "certificate" in without_ca.stderr
+    clone = run(["git", "clone", "-q", url("argocd"), "work"], env, cwd=tmp_path)
+    assert clone.returncode == 0, clone.stderr
+    work = tmp_path / "work"
+    assert sorted(p.name for p in (work / "environments").iterdir()) == ["dev", "production", "staging", "test"]
+    (work / "note.txt").write_text("a change\n")
+    gitops.commit(str(work), "a change")
+    refused = run(["git", "push", "-q", "origin", "main"], env, cwd=work)
+    assert refused.returncode != 0 and "403" in refused.stderr, refused.stderr
+    pushed = run(["git", "push", "-q", url("ci"), "main"], env, cwd=work)
+    assert pushed.returncode == 0, pushed.stderr
+    heads = run(["git", "ls-remote", url("argocd"), "main"], env, cwd=tmp_path)
+    assert heads.stdout.split()[0] == run(["git", "rev-parse", "HEAD"], env, cwd=work).stdout.strip()
+
+
 def test_second_up_is_a_no_op(state):
     from sandbox import core
 
