@@ -397,12 +397,15 @@ def _debian_version(package):
 
 def redis():
     """``redis-server`` from Debian's redis-tools (and its two libraries), unpacked; returns the wrapper."""
-    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
-        found = shutil.which("redis-server")
-        if found is None:
+    installed = shutil.which("redis-server")
+    try:
+        if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
             raise BuildError("redis: neither apt-get (to fetch Debian's redis-tools) nor redis-server is available")
-        return Path(found)
-    version = _debian_version("redis-tools").split(":")[-1]
+        version = _debian_version("redis-tools").split(":")[-1]
+    except BuildError:
+        if installed is None:
+            raise
+        return Path(installed)
 
     def build(out, log_path):
         debs = out / "debs"
