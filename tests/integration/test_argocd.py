@@ -125,6 +125,10 @@ def test_hub_projects_push_to_the_registered_target_only(converged):
     ("argocd-manager", "get", "secrets", False),
     ("", "create", "clusterroles", False),
     ("", "list", "secrets", False),
+    # Argo CD lists every namespaced kind of its namespaces (admin omits CSIStorageCapacity): read only, only there.
+    ("krci-test", "list", "csistoragecapacities", True),
+    ("krci-test", "create", "csistoragecapacities", False),
+    ("kube-system", "list", "csistoragecapacities", False),
 ])
 def test_push_target_service_account_is_least_privilege(converged, namespace, verb, resource, allowed):
     state, _ = converged
@@ -134,8 +138,8 @@ def test_push_target_service_account_is_least_privilege(converged, namespace, ve
         "spec": {"user": "system:serviceaccount:argocd-manager:argocd-manager",
                  "groups": ["system:serviceaccounts", "system:serviceaccounts:argocd-manager", "system:authenticated"],
                  "resourceAttributes": {"namespace": namespace, "verb": verb, "resource": resource,
-                                        "group": "apps" if resource == "deployments" else
-                                        ("rbac.authorization.k8s.io" if resource == "clusterroles" else "")}}})
+                                        "group": {"deployments": "apps", "clusterroles": "rbac.authorization.k8s.io",
+                                                  "csistoragecapacities": "storage.k8s.io"}.get(resource, "")}}})
     assert review.status.allowed is allowed
 
 

@@ -125,8 +125,10 @@ def verify_baseline(state):
                                  "staging": {"krci-developers": "view", "krci-viewers": "view"},
                                  "production": {}}[env]
             if cluster["gitops"] == "push" and name != "platform":
-                # The hub Argo CD's ServiceAccount (krci.platform.argocd) administers push targets' namespaces.
-                expected_bindings = dict(expected_bindings, **{"krci-argocd-manager": "admin"})
+                # The hub Argo CD's ServiceAccount (krci.platform.argocd) administers push targets' namespaces,
+                # and reads every namespaced kind there (Argo CD caches them all).
+                expected_bindings = dict(expected_bindings, **{"krci-argocd-manager": "admin",
+                                                               "krci-argocd-manager-read": "krci-argocd-manager-read"})
             assert bindings == expected_bindings, (name, env)
         automation = client.RbacAuthorizationV1Api(api).read_cluster_role("krci-automation")
         for rule in automation.rules:
