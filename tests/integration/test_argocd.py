@@ -95,8 +95,10 @@ def test_production_isolation(converged):
         projects = client.CustomObjectsApi(api_client).list_namespaced_custom_object(
             "argoproj.io", "v1alpha1", "argocd", "appprojects")["items"]
         projects = {p["metadata"]["name"]: p["spec"] for p in projects}
-        assert sorted(projects) == ["default", name]
+        # Its environment's project, and the app-of-apps project (the sandbox inventory names a GitOps repository).
+        assert sorted(projects) == ["default", "krci-root", name]
         assert projects[name]["destinations"] == [{"server": IN_CLUSTER, "namespace": "krci-%s" % name}]
+        assert projects["krci-root"]["destinations"] == [{"server": IN_CLUSTER, "namespace": "argocd"}]
         assert not projects[name].get("clusterResourceWhitelist")
         assert not projects["default"].get("destinations") and not projects["default"].get("sourceRepos")
 
@@ -106,9 +108,10 @@ def test_hub_projects_push_to_the_registered_target_only(converged):
     client, api_client = api(state, "platform")
     projects = {p["metadata"]["name"]: p["spec"] for p in client.CustomObjectsApi(api_client).list_namespaced_custom_object(
         "argoproj.io", "v1alpha1", "argocd", "appprojects")["items"]}
-    assert sorted(projects) == ["default", "dev", "test", "uat"]
+    assert sorted(projects) == ["default", "dev", "krci-root", "test", "uat"]
     assert not projects["default"].get("destinations")  # the built-in project is locked down
-    for env, spec in ((e, s) for e, s in projects.items() if e != "default"):
+    assert projects["krci-root"]["destinations"] == [{"server": IN_CLUSTER, "namespace": "argocd"}]
+    for env, spec in ((e, s) for e, s in projects.items() if e not in ("default", "krci-root")):
         assert spec["destinations"] == [{"server": state["clusters"]["workloads"]["api_url"],
                                          "namespace": "krci-%s" % env}]
     secret = client.CoreV1Api(api_client).read_namespaced_secret("cluster-workloads", "argocd").data
@@ -256,6 +259,9 @@ def test_credentials_move_to_vault_and_every_instance_gets_its_app_of_apps(conve
     again = gitops_only(state, tools_env, *vault_mode)
     assert again.returncode == 0, again.stdout[-4000:]
     assert {r["changed"] for r in recap(again.stdout).values()} == {0}, changed_tasks(again.stdout)
+    # Back to the inventory's settings (its Git server, environment mode) for the tests after this one.
+    restored = gitops_only(state, tools_env)
+    assert restored.returncode == 0, restored.stdout[-4000:]
 
 
 

@@ -230,10 +230,10 @@ def test_down_leaves_no_process_behind(sandbox_pool):
     """Last of the session: whatever sandbox the other tests left up (a test that broke it was replaced)."""
     state = sandbox_pool.any()
     pids = [p["pid"] for p in state["processes"]]
-    # etcd, apiserver, controller-manager, scheduler, kwok per cluster; Keycloak; OpenBao (and the OCI
-    # registry when test_operators started it)
+    # etcd, apiserver, controller-manager, scheduler, kwok per cluster; Keycloak; OpenBao; the Git server (and
+    # the OCI registry when test_operators started it; Argo CD's processes are stopped by test_gitops)
     core_processes = [p for p in state["processes"] if p["name"] != "registry"]
-    assert len(core_processes) == len(state["clusters"]) * 5 + 2, [p["name"] for p in state["processes"]]
+    assert len(core_processes) == len(state["clusters"]) * 5 + 3, [p["name"] for p in state["processes"]]
     sandbox_pool.close()
     assert [pid for pid in pids if procs.alive(pid)] == []
 
