@@ -24,8 +24,9 @@ def _parser():
     cmd = sub.add_parser("restart", help="restart one process of a running sandbox (keycloak, openbao, <cluster>/kube-apiserver)")
     cmd.add_argument("--option", required=True, help="allocation option: %s" % ", ".join(topology.OPTIONS))
     cmd.add_argument("service", help="process name, e.g. keycloak, openbao, workloads/kube-apiserver")
-    cmd = sub.add_parser("argocd", help=("start the real Argo CD of every instance (after the option's playbook "
-                                           "installed it) and commit the report's app-of-apps files to Git"))
+    cmd = sub.add_parser("argocd", help=("start the real Argo CD of every instance and the Sealed Secrets controllers "
+                                           "(after the option's playbook installed them) and commit the report's "
+                                           "app-of-apps files to Git"))
     cmd.add_argument("--option", required=True, help="allocation option: %s" % ", ".join(topology.OPTIONS))
     cmd.add_argument("--layout", help="the run report's gitops/ directory to commit (default: the inventory's reports/gitops)")
     cmd = sub.add_parser("build", help="build or fetch components into the cache (default: all)")
@@ -46,9 +47,10 @@ def main(argv=None):
             return 0
         if args.command == "argocd":
             instances = core.start_argocd(args.option)
+            sealed = core.start_sealed_secrets(args.option)
             layout = args.layout or str(core.inventory_root() / args.option / "reports" / "gitops")
             commit = core.publish_gitops(args.option, layout)
-            print(json.dumps({"instances": instances, "commit": commit}, indent=2))
+            print(json.dumps({"instances": instances, "sealed_secrets": sealed, "commit": commit}, indent=2))
             return 0
         if args.command == "down":
             core.down(args.option)

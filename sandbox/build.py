@@ -235,6 +235,27 @@ def registry(version=versions.REGISTRY):
                        "-s -w -X github.com/distribution/distribution/v3/version.version=v%s" % version)
 
 
+def sealed_secrets(version=versions.SEALED_SECRETS):
+    """The Sealed Secrets controller and ``kubeseal``, with upstream's Helm chart from the same module zip."""
+    module = "github.com/bitnami-labs/sealed-secrets"
+
+    def build(out, log_path):
+        env = _go_env()
+        env["GOBIN"] = str(out / "bin")
+        ldflags = "-s -w -X main.VERSION=v%s" % version
+        _run("sealed-secrets", ["go", "install", "-trimpath", "-ldflags", ldflags,
+                                "%s/cmd/controller@v%s" % (module, version),
+                                "%s/cmd/kubeseal@v%s" % (module, version)], str(out), env, log_path)
+        info = subprocess.run(["go", "mod", "download", "-json", "%s@v%s" % (module, version)], cwd=str(out), env=env,
+                              capture_output=True, text=True, check=True)
+        source = Path(json.loads(info.stdout)["Dir"]) / "helm" / "sealed-secrets"
+        shutil.copytree(str(source), str(out / "chart" / "sealed-secrets"))
+        for path in (out / "chart").rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+
+    return _cached("sealed-secrets", version, build)
+
+
 # --- Argo CD: its controllers, server and CLI as one multi-call binary, like upstream's image ---
 
 _ARGOCD_MAIN = """package main
@@ -447,6 +468,7 @@ ALL = {
     "registry": registry,
     "argocd": argocd,
     "redis": redis,
+    "sealed-secrets": sealed_secrets,
 }
 
 

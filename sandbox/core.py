@@ -23,7 +23,7 @@ from pathlib import Path
 from sandbox import build, charts, gitops, procs, topology
 from sandbox.cluster import ControlPlane
 from sandbox.log import Step, say
-from sandbox.services import Keycloak, OpenBao
+from sandbox.services import Keycloak, OciRegistry, OpenBao
 
 OIDC_REALM = "krci"
 OIDC_CLIENT_ID = "kubernetes"
@@ -142,9 +142,15 @@ def up(option, with_keycloak=True, with_openbao=True, timeout=300):
             for c in clusters
         ]
         openbao = OpenBao(home / "openbao", bao, ca) if with_openbao else None
+        # The registry the applications' images are promoted from (CNCF Distribution, the operators'
+        # OCI chart mirror too), before the Git server whose sample workload names its repository.
+        oci = OciRegistry(home / "registry", build.registry() / "registry", ca)
+        oci.start(record)
+        state["registry"] = oci.describe()
         git = gitops.GitServer(home / "git", ca)
         git.start(record, [env for env in topology.ENVIRONMENTS
-                           if any(env in (c.get("environments") or []) for c in clusters)])
+                           if any(env in (c.get("environments") or []) for c in clusters)],
+                  image="%s/%s:1.0.0" % (oci.host, gitops.DEMO_REPOSITORY))
         state["git"] = git.describe()
         with ThreadPoolExecutor(max_workers=len(planes) + 1) as pool:
             futures = [pool.submit(plane.start, record) for plane in planes]
@@ -234,11 +240,23 @@ def _write_inventory(option, state):
         all_vars["argocd_git_username"] = git["reader"]
         all_vars["argocd_git_password"] = gitops.users(git)[git["reader"]]["password"]
         all_vars["argocd_git_ca_file"] = git["ca_file"]
+        # Promotion: the demo application in the sandbox's registry, committed as the CI user.
+        all_vars["promotion_git_username"] = git["writer"]
+        all_vars["promotion_git_password"] = gitops.users(git)[git["writer"]]["password"]
+    if "registry" in state:
+        all_vars["krci_applications"] = [{"name": "krci-demo", "image": "%s/%s" % (state["registry"]["host"],
+                                                                               gitops.DEMO_REPOSITORY)}]
+        all_vars["promotion_registry_ca_file"] = state["registry"]["ca_file"]
     # The operators from charts written for the sandbox around the upstream CRDs of ../shared/testdata
     # (an air-gapped site points operators_chart_dir at its mirror of the upstream charts the same way).
     if charts.available():
         chart_dir = Path(state["home"]) / "charts"
         all_vars["operators_overrides"] = charts.write_all(chart_dir)
+        # Sealed Secrets: upstream's own chart, from the module zip of the controller the sandbox runs.
+        sealed = build.sealed_secrets() / "chart" / "sealed-secrets"
+        sealed_version = yaml.safe_load((sealed / "Chart.yaml").read_text())["version"]
+        if not (chart_dir / ("sealed-secrets-%s" % sealed_version)).exists():
+            shutil.copytree(str(sealed), str(chart_dir / ("sealed-secrets-%s" % sealed_version)))
         all_vars["operators_chart_dir"] = str(chart_dir)
         all_vars["operators_helm_binary"] = str(Path(state["bin_dir"]) / "helm")
     else:
@@ -329,6 +347,12 @@ def start_process(option, name, timeout=120):
     elif name == "git":
         url = state["git"]["url"] + gitops.REPOSITORY + "/info/refs"
         procs.wait_until(record, lambda: _get(url, ca_file).status_code == 401, timeout, "GET " + url)
+    elif name == "registry":
+        url = "https://%s/v2/" % state["registry"]["host"]
+        procs.wait_until(record, lambda: _get(url, ca_file).status_code == 200, timeout, "GET " + url)
+    elif name.startswith("sealed-secrets-"):
+        url = state["sealed_secrets"][name[len("sealed-secrets-"):]]["cert_url"]
+        procs.wait_until(record, lambda: _get(url, ca_file).status_code == 200, timeout, "GET " + url)
     elif name.endswith("/server") and name.startswith("argocd-"):
         url = state["argocd"][name.split("/")[0][len("argocd-"):]]["server_url"] + "/healthz"
         procs.wait_until(record, lambda: _get(url, ca_file).ok, timeout, "GET " + url)
@@ -438,6 +462,48 @@ def stop_argocd(option):
     state.pop("argocd", None)
     _save_state(home, state)
     return [r["name"] for r in stopped]
+
+
+def start_sealed_secrets(option, timeout=120):
+    """Start the real Sealed Secrets controller in every cluster where the collection installed it.
+
+    Runs after the option's playbook (which installs upstream's chart where the plan says: the
+    clusters of dev and test). Idempotent. Returns ``{cluster: {url, cert_url, ...}}``.
+    """
+    from sandbox.pki import CertificateAuthority
+
+    home = sandbox_home(option)
+    state = _load_state(home)
+    if state is None:
+        raise SandboxError("sandbox %s is not up" % option)
+    running = state.get("sealed_secrets", {})
+    alive = {r["name"] for r in state["processes"] if procs.alive(r["pid"])}
+    ca = CertificateAuthority(home / "pki")
+    kubectl = Path(state["bin_dir"]) / "kubectl"
+    lock = threading.Lock()
+
+    def record(entry):
+        with lock:
+            state["processes"] = [r for r in state["processes"] if r["name"] != entry["name"]] + [entry]
+            _save_state(home, state)
+
+    controllers = []
+    for name in sorted(state["clusters"]):
+        if "sealed-secrets-%s" % name in alive:
+            continue
+        controller = gitops.SealedSecretsController(home / "sealed-secrets" / name, dict(state["clusters"][name], name=name),
+                                                    build.sealed_secrets(), ca, kubectl)
+        if controller.installed():
+            controllers.append(controller)
+    if controllers:
+        with ThreadPoolExecutor(max_workers=len(controllers)) as pool:
+            for future in [pool.submit(c.start, record) for c in controllers]:
+                future.result(timeout=timeout)
+    for controller in controllers:
+        running[controller.cluster["name"]] = controller.describe()
+    state["sealed_secrets"] = running
+    _save_state(home, state)
+    return running
 
 
 def publish_gitops(option, layout_dir):

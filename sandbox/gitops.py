@@ -47,7 +47,10 @@ def _git(args, cwd, env=None):
     return proc.stdout
 
 
-def sample_workload(env, namespace):
+DEMO_REPOSITORY = "krci/krci-demo"
+
+
+def sample_workload(env, namespace, image="registry.krci.test/krci-demo:1.0.0"):
     """The teams' content of environment ``env``: a Deployment the restricted Pod Security level admits."""
     labels = {"app.kubernetes.io/name": "krci-demo", "app.kubernetes.io/part-of": "krci-demo"}
     deployment = {
@@ -61,7 +64,7 @@ def sample_workload(env, namespace):
                 "spec": {
                     "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
                     "containers": [{
-                        "name": "app", "image": "registry.krci.test/krci-demo:1.0.0",
+                        "name": "app", "image": image,
                         "env": [{"name": "KRCI_ENVIRONMENT", "value": env}],
                         "resources": {"requests": {"cpu": "10m", "memory": "16Mi"},
                                       "limits": {"cpu": "100m", "memory": "64Mi"}},
@@ -88,7 +91,7 @@ class GitServer:
         self.url = "https://127.0.0.1:%d/" % self.port
         self.record = None
 
-    def start(self, record, environments, namespace_prefix="krci-"):
+    def start(self, record, environments, namespace_prefix="krci-", image="registry.krci.test/krci-demo:1.0.0"):
         import secrets
 
         with Step("git", "GitOps repository on %s%s" % (self.url, REPOSITORY)):
@@ -98,7 +101,7 @@ class GitServer:
                      WRITER: {"password": secrets.token_urlsafe(18), "write": True}}
             write_private(self.dir / "users.json", json.dumps({"users": users}))
             cert, key = self.ca.issue("git", "git", dns_names=("localhost",), ip_addresses=("127.0.0.1",), server=True)
-            self._create_repository(repos / REPOSITORY, environments, namespace_prefix)
+            self._create_repository(repos / REPOSITORY, environments, namespace_prefix, image)
             import sys
 
             self.record = procs.start(
@@ -110,7 +113,7 @@ class GitServer:
             procs.wait_until(self.record, lambda: requests.get(self.url + REPOSITORY + "/info/refs", verify=ca_file,
                                                                timeout=3).status_code == 401, 30, "GET " + self.url)
 
-    def _create_repository(self, bare, environments, namespace_prefix):
+    def _create_repository(self, bare, environments, namespace_prefix, image):
         _git(["init", "-q", "--bare", "-b", "main", str(bare)], cwd=str(self.dir))
         _git(["config", "http.receivepack", "true"], cwd=str(bare))
         with tempfile.TemporaryDirectory(dir=str(self.dir)) as work:
@@ -123,7 +126,7 @@ class GitServer:
             for env in environments:
                 folder = Path(work) / "environments" / env
                 folder.mkdir(parents=True)
-                for name, obj in sample_workload(env, namespace_prefix + env).items():
+                for name, obj in sample_workload(env, namespace_prefix + env, image).items():
                     (folder / name).write_text(yaml.safe_dump(obj, sort_keys=False))
             commit(work, "The environments' workloads")
             _git(["push", "-q", str(bare), "main"], cwd=work)
@@ -299,3 +302,121 @@ class ArgoCDInstance:
                 "server_url": "http://127.0.0.1:%d" % self.ports["server"],
                 "repo_server": "127.0.0.1:%d" % self.ports["repo"], "redis": "127.0.0.1:%d" % self.ports["redis"],
                 "processes": [r["name"] for r in self.records], "dir": str(self.dir)}
+
+
+# --- Sealed Secrets: the real controller per cluster where the collection installed it ---
+
+SEALED_NAMESPACE = "sealed-secrets"
+SEALED_CONTROLLER = "sealed-secrets-controller"
+# Run in a private mount namespace: the controller only takes in-cluster configuration, so its
+# ServiceAccount files are put where a pod has them, on a tmpfs over /run that only it sees.
+_IN_CLUSTER = ('mount -t tmpfs -o size=1m,mode=0755 krci-sa /run && '
+               'mkdir -p /run/secrets/kubernetes.io/serviceaccount && '
+               'cp "$KRCI_SA_DIR"/token "$KRCI_SA_DIR"/ca.crt "$KRCI_SA_DIR"/namespace '
+               '/run/secrets/kubernetes.io/serviceaccount/ && exec "$@"')
+
+
+class SealedSecretsController:
+    """The Sealed Secrets controller of one cluster, as the ServiceAccount the installed chart created."""
+
+    def __init__(self, directory, cluster, home, ca, kubectl):
+        self.dir = Path(directory)
+        self.cluster = cluster
+        self.binary = Path(home) / "bin" / "controller"
+        self.ca = ca
+        self.kubectl = str(kubectl)
+        self.port = procs.free_port()
+        self.metrics_port = procs.free_port()
+        self.record = None
+
+    def _kubectl(self, *args):
+        proc = subprocess.run([self.kubectl, "--kubeconfig", self.cluster["kubeconfig"], "--context",
+                               self.cluster["context"]] + list(args), capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise procs.ComponentError("sealed-secrets %s: kubectl %s: %s" % (self.cluster["name"], " ".join(args[:3]),
+                                                                           proc.stderr.strip()))
+        return proc.stdout
+
+    def installed(self):
+        proc = subprocess.run([self.kubectl, "--kubeconfig", self.cluster["kubeconfig"], "--context",
+                               self.cluster["context"], "get", "deployment", SEALED_CONTROLLER, "-n", SEALED_NAMESPACE,
+                               "-o", "name"], capture_output=True, text=True, check=False)
+        return proc.returncode == 0
+
+    def start(self, record):
+        from urllib.parse import urlparse
+
+        name = "sealed-secrets-%s" % self.cluster["name"]
+        with Step(name, "controller against %s" % self.cluster["api_url"]):
+            sa_dir = self.dir / "serviceaccount"
+            sa_dir.mkdir(parents=True, exist_ok=True)
+            write_private(sa_dir / "token", self._kubectl("create", "token", SEALED_CONTROLLER, "-n", SEALED_NAMESPACE,
+                                                          "--duration=48h").strip())
+            (sa_dir / "ca.crt").write_text(Path(self.ca.cert_path).read_text())
+            (sa_dir / "namespace").write_text(SEALED_NAMESPACE)
+            api = urlparse(self.cluster["api_url"])
+            argv = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", _IN_CLUSTER, "sh",
+                    self.binary, "--update-status", "--key-prefix", "sealed-secrets-key",
+                    "--listen-addr", "127.0.0.1:%d" % self.port, "--listen-metrics-addr", "127.0.0.1:%d" % self.metrics_port]
+            env = {"KRCI_SA_DIR": str(sa_dir), "KUBERNETES_SERVICE_HOST": api.hostname,
+                   "KUBERNETES_SERVICE_PORT": str(api.port or 443)}
+            self.record = procs.start(name, argv, self.dir / "controller.log", env=env)
+            self.record["env"] = env
+            record(self.record)
+            url = "http://127.0.0.1:%d/v1/cert.pem" % self.port
+            procs.wait_until(self.record, lambda: requests.get(url, timeout=3).status_code == 200, 60, "GET " + url)
+
+    def describe(self):
+        return {"cluster": self.cluster["name"], "url": "http://127.0.0.1:%d" % self.port,
+                "cert_url": "http://127.0.0.1:%d/v1/cert.pem" % self.port, "log": str(self.dir / "controller.log")}
+
+
+# --- Images: small OCI images pushed to the sandbox's registry, to promote by digest ---
+
+def push_image(registry, repository, tag, content):
+    """Push a one-layer OCI image whose only file holds ``content``; returns its manifest digest."""
+    import gzip
+    import hashlib
+    import io
+    import tarfile
+
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = registry["ca_file"]
+    base = "https://%s/v2/%s" % (registry["host"], repository)
+
+    def blob(data):
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        if session.head("%s/blobs/%s" % (base, digest), timeout=10).status_code != 200:
+            start = session.post(base + "/blobs/uploads/", timeout=10)
+            start.raise_for_status()
+            location = start.headers["Location"]
+            if location.startswith("/"):
+                location = "https://%s%s" % (registry["host"], location)
+            put = session.put(location, params={"digest": digest}, data=data,
+                              headers={"Content-Type": "application/octet-stream"}, timeout=30)
+            put.raise_for_status()
+        return digest, len(data)
+
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        data = content.encode()
+        info = tarfile.TarInfo("krci/content.txt")
+        info.size = len(data)
+        info.mtime = 0
+        tar.addfile(info, io.BytesIO(data))
+    layer = gzip.compress(raw.getvalue(), mtime=0)
+    diff_id = "sha256:" + hashlib.sha256(raw.getvalue()).hexdigest()
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/krci"]},
+                         "rootfs": {"type": "layers", "diff_ids": [diff_id]}}, sort_keys=True).encode()
+    config_digest, config_size = blob(config)
+    layer_digest, layer_size = blob(layer)
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config_size},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer_digest,
+                    "size": layer_size}]}, sort_keys=True).encode()
+    put = session.put("%s/manifests/%s" % (base, tag), data=manifest,
+                      headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"}, timeout=30)
+    put.raise_for_status()
+    return "sha256:" + hashlib.sha256(manifest).hexdigest()

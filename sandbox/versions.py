@@ -16,3 +16,5 @@ REGISTRY = "3.0.0"
 ARGOCD = "3.6.1"
 # Its go.mod asks for Go 1.27; the proxy serves that toolchain (golang.org/toolchain).
 ARGOCD_GO_TOOLCHAIN = "go1.27.3"
+# The Sealed Secrets controller and kubeseal (the CRD version in ../shared/testdata), from the Go module proxy.
+SEALED_SECRETS = "0.36.6"

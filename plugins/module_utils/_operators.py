@@ -24,7 +24,7 @@ import re
 import tarfile
 
 SOURCES = ("repo", "oci", "path", "manifest")
-CLUSTERS = ("platform", "all")
+CLUSTERS = ("platform", "all", "sealed_secrets")
 SETTINGS = ("source", "chart", "version", "repository", "oci_registry", "path", "manifest", "release",
             "namespace", "clusters", "values", "enabled")
 _VERSION = re.compile(r"^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
@@ -175,11 +175,18 @@ def resolve(catalog, enabled, overrides, chart_dir="", oci_mirror="", load_yaml=
     return plan, errors
 
 
-def for_cluster(components, cluster_role, pod_security_level):
-    """What runs on one cluster: every component on the platform cluster, the ``clusters: all`` ones
-    elsewhere; with the Namespace objects (Pod Security labels) of their namespaces, sorted."""
-    here = list(components) if (cluster_role or "platform") == "platform" else \
-        [c for c in components if c.get("clusters") == "all"]
+def _runs_here(component, cluster_role, sealed_secrets):
+    if component.get("clusters") == "sealed_secrets":
+        return bool(sealed_secrets)
+    return (cluster_role or "platform") == "platform" or component.get("clusters") == "all"
+
+
+def for_cluster(components, cluster_role, pod_security_level, sealed_secrets=False):
+    """What runs on one cluster: the ``clusters: platform`` components on the platform cluster, the
+    ``clusters: all`` ones everywhere, the ``clusters: sealed_secrets`` ones where the plan puts the
+    Sealed Secrets controller (``sealed_secrets``); with the Namespace objects (Pod Security labels)
+    of their namespaces, sorted."""
+    here = [c for c in components if _runs_here(c, cluster_role, sealed_secrets)]
     namespaces = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {
         "app.kubernetes.io/part-of": "krci-platform",
         "pod-security.kubernetes.io/enforce": pod_security_level,

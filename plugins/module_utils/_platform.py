@@ -25,6 +25,7 @@ import os
 import re
 
 from ansible_collections.krci.platform.plugins.module_utils._topology import ENVIRONMENTS, PULL
+from ansible_collections.krci.platform.plugins.module_utils import _promotion
 
 IN_CLUSTER = "https://kubernetes.default.svc"
 HUB = "hub"
@@ -89,6 +90,14 @@ DEFAULTS = {
     "vault_cluster_secret_stores": True,
     # Keycloak: where each confidential client's secret is written (namespace per consumer).
     "keycloak_client_secret_namespaces": {"argocd": "argocd", "vault": "vault", "portal": "krci"},
+    # Promotion: the applications (name, image repository, group = CDPipeline), the kinds of version
+    # each environment accepts (over _promotion.DEFAULT_ACCEPTS), where KubeRocketCI's objects live.
+    "applications": [],
+    "promotion_accepts": {},
+    "cd_pipelines_namespace": "krci",
+    # The environments whose configuration may travel through Git as SealedSecrets: their clusters
+    # run the Sealed Secrets controller (production keeps the external store).
+    "sealed_secrets_environments": ["dev", "test"],
 }
 
 
@@ -182,9 +191,16 @@ def plan(topology, settings=None, file_exists=os.path.isfile):
                  "path": "%s/%s" % (settings["argocd_environments_path"], project["name"]),
                  "destination": dict(project["destinations"][0])}
                 for project in entry["argocd"]["projects"]]
+        entry["sealed_secrets"] = bool(set(envs) & set(settings["sealed_secrets_environments"] or []))
         result_clusters[name] = entry
 
-    return {
+    errors.extend(_check_sealed_secrets(settings["sealed_secrets_environments"]))
+    errors.extend(_promotion.check_applications(settings["applications"]))
+    errors.extend(_promotion.check_accepts(settings["promotion_accepts"], environments))
+    if not DNS_LABEL.match(settings["cd_pipelines_namespace"] or ""):
+        errors.append("cd_pipelines_namespace: %r is not a namespace name (DNS-1123 label)"
+                      % settings["cd_pipelines_namespace"])
+    result = {
         "errors": errors,
         "namespace_prefix": prefix,
         "environments": environments,
@@ -203,6 +219,31 @@ def plan(topology, settings=None, file_exists=os.path.isfile):
         },
         "vault": {k: v for k, v in vault.items() if k not in ("clusters", "secret_stores")},
         "clusters": result_clusters,
+    }
+    result["promotion"] = _promotion_plan(result, settings)
+    return result
+
+
+def _check_sealed_secrets(environments):
+    if not isinstance(environments, list) or any(e not in ENVIRONMENTS for e in environments):
+        return ["sealed_secrets_environments: %r must be a list of %s" % (environments, ", ".join(ENVIRONMENTS))]
+    if "production" in environments:
+        return ["sealed_secrets_environments: production keeps its secrets in the external store (seed 002); "
+                "remove it"]
+    return []
+
+
+def _promotion_plan(result, settings):
+    """The environments in promotion order, the applications and KubeRocketCI's CDPipelines and Stages."""
+    apps = settings["applications"] if isinstance(settings["applications"], list) else []
+    apps = [dict(a, group=a.get("group") or a.get("name")) for a in apps if isinstance(a, dict) and a.get("name")]
+    accepts = settings["promotion_accepts"] if isinstance(settings["promotion_accepts"], dict) else {}
+    envs = _promotion.environments(result, accepts)
+    return {
+        "environments": envs,
+        "applications": dict((a["name"], {"image": a.get("image"), "group": a["group"]}) for a in apps),
+        "namespace": settings["cd_pipelines_namespace"],
+        "pipelines": _promotion.cd_pipelines(apps, envs, settings["cd_pipelines_namespace"], result["hub_cluster"]),
     }
 
 
