@@ -58,6 +58,7 @@ bench: venv collection
 	$(PY) bench/keycloak.py
 	$(PY) bench/vault.py
 	$(PY) bench/argocd.py
+	$(PY) bench/promotion.py
 	$(PY) bench/gitops.py
 
 lock:

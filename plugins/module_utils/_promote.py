@@ -100,8 +100,8 @@ class Promotion(object):
             current = states.get(target_name)
             if current is None:
                 raise PromotionError("no manifest in %s (directly in that directory of %s) references the image %s: "
-                                     "add the application's manifests there first" % (env["path"], self.wc.url,
-                                                                                     request["image"]))
+                                     "add the application's manifests there first"
+                                     % (env["path"], self.wc.url, request["image"]))
             changes = dict((p, t) for p, t in _promotion.set_image(files, request["image"], self.tag, digest).items()
                            if files[p] != t)
             for path, text in self._manifest_files(env).items():

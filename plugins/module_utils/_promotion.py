@@ -280,7 +280,8 @@ def check_promotion(envs, target_name, version, states, digest, override_reason=
                 "build a new version" % (image_tag(version), digest, previous["name"], before["digest"], previous["name"]))
         if before is None or before.get("digest") != digest:
             if not override_reason:
-                runs = ("runs %s:%s" % (before["tag"], before["digest"])) if before else "does not run it"
+                runs = ("runs %s%s" % (before["tag"], "@" + before["digest"] if before["digest"]
+                                       else " (not pinned to a digest)")) if before else "does not run it"
                 raise PromotionError(
                     "%s comes after %s, which %s, not the build %s (%s): promote to %s first; environments are "
                     "promoted in order %s, none skipped (or give override_reason)"

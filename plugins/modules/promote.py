@@ -253,15 +253,20 @@ synced:
   type: str
 """
 
-import yaml
-
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _kube, _promotion
 from ansible_collections.krci.platform.plugins.module_utils._git import GitError, WorkingCopy
 from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC, client_from_params
 from ansible_collections.krci.platform.plugins.module_utils._promote import Promotion
 from ansible_collections.krci.platform.plugins.module_utils._registry import Registry, RegistryError
 from ansible_collections.krci.platform.plugins.module_utils._retry import warn_on_retry
+
+try:
+    import yaml
+
+    HAS_YAML = True
+except ImportError:  # pragma: no cover
+    HAS_YAML = False
 
 
 def _validate(params):
@@ -318,13 +323,15 @@ def main(module_class=AnsibleModule):
     )
     argument_spec.update(KUBE_CONNECTION_SPEC)
     module = module_class(argument_spec=argument_spec, supports_check_mode=True)
+    if not HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"))
     params = module.params
     errors = _validate(params)
     if errors:
         module.fail_json(msg="; ".join(errors) + "; nothing was changed")
 
     request = dict((k, params[k]) for k in ("application", "image", "version", "target", "environments", "digest",
-                                             "override_reason", "review_branch"))
+                                            "override_reason", "review_branch"))
     request["branch"] = params["git_branch"]
     request["manifests"] = [{"file": m["file"], "replace": m["replace"],
                              "content": m["content"] if isinstance(m["content"], str)

@@ -36,7 +36,7 @@ CONVERGE_RUNS = {"separated": [(None, ("-vvv", "-e", "vault_revoke_root_token=fa
 # @pytest.mark.sandbox("<option>"); unmarked tests need none; "end" runs after all (the sandbox teardown test).
 OPTION_ORDER = [None, "shared", "isolated", "separated", "end"]
 MODULE_ORDER = ["test_packaging", "test_sandbox", "test_vault_init_unseal", "test_baseline", "test_keycloak_realm",
-                "test_vault_role", "test_operators", "test_awx_runner", "test_playbooks", "test_gitops", "test_argocd", "test_security",
+                "test_vault_role", "test_operators", "test_awx_runner", "test_playbooks", "test_gitops", "test_promotion", "test_argocd", "test_security",
                 "test_molecule"]
 
 

@@ -65,10 +65,14 @@ def test_every_operator_runs_at_its_pinned_version(converged, tools_env):
     releases = helm_releases(state, "platform", tools_env)
     assert {(r["name"], r["namespace"], r["chart"]) for r in releases.values()} == PLATFORM_RELEASES
     assert all(r["status"] == "deployed" for r in releases.values())
-    # External Secrets, and only it, in every other cluster.
+    # External Secrets in every other cluster; upstream's Sealed Secrets chart where dev and test run (the plan's
+    # sealed_secrets clusters), and nowhere else.
     for cluster in ("workloads", "staging", "production"):
         others = helm_releases(state, cluster, tools_env)
-        assert [(r["name"], r["chart"]) for r in others.values()] == [("external-secrets", "external-secrets-2.9.0")]
+        expected = [("external-secrets", "external-secrets-2.9.0")]
+        if cluster == "workloads":
+            expected.append(("sealed-secrets", "sealed-secrets-2.18.4"))
+        assert sorted((r["name"], r["chart"]) for r in others.values()) == sorted(expected), cluster
 
     for cluster, folders in (("platform", PLATFORM_CRDS), ("production", ["external-secrets"])):
         client, api = kube_client(state["clusters"][cluster])

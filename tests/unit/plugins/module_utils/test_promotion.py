@@ -149,7 +149,7 @@ def state(tag, digest):
     ("staging", "1.2.3-rc.1", {"dev": state(DEV, A), "test": state(DEV, A)}, "staging comes after uat, which does not run it"),
     ("test", DEV, {"dev": state(DEV, B)}, "the tag %s now points at %s, but dev runs %s from that same tag: the tag moved"
      % (DEV, A, B)),
-    ("test", DEV, {"dev": state("1.2.2", B)}, "which runs 1.2.2:%s, not the build %s" % (B, A)),
+    ("test", DEV, {"dev": state("1.2.2", B)}, "which runs 1.2.2@%s, not the build %s" % (B, A)),
     ("uat", "1.2.4-rc.1", {"test": state(DEV, A)}, "not a version of the build test runs"),
     ("qa", DEV, {}, "not an environment of this option"),
 ])
@@ -221,7 +221,7 @@ def promote(bare, target, version=DEV, digests=None, apps=None, check=False, **r
     base.update(request)
     wc = WorkingCopy("file://%s" % bare)
     try:
-        result = Promotion(base, wc, resolve, lambda name: (apps or {}).get(name)).run(check)
+        result = Promotion(base, wc, resolve, (apps or {}).get).run(check)
     finally:
         wc.close()
     result["asked"] = asked
@@ -251,7 +251,7 @@ def test_promote_needs_the_previous_environment_healthy_with_the_build(repo):
     result = promote(repo, "test", apps={"dev": healthy(ref)})
     assert result["changed"] and result["previous"] == "dev"
     # A moved tag: the registry now says another digest for the same version.
-    with pytest.raises(PromotionError, match="which runs %s:%s, not the build %s" % (DEV, A, B)):
+    with pytest.raises(PromotionError, match="which runs %s@%s, not the build %s" % (DEV, A, B)):
         promote(repo, "uat", version="1.2.3-rc.1", digests={"1.2.3-rc.1": B}, apps={"test": healthy(ref)})
     # The override is written into the commit.
     result = promote(repo, "uat", version="1.2.3-rc.1", override_reason="test env down, INC-42")
