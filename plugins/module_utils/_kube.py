@@ -117,6 +117,12 @@ class KubeClient:
         except NotFoundError:
             return None
 
+    def merge_patch(self, resource, name, namespace, patch):
+        """A JSON merge patch of one object; the patched object."""
+        return self._retry("patch %s/%s" % (resource.kind, name),
+                           lambda: self.api.request("PATCH", resource.path(name, namespace), body=patch,
+                                                    content_type="application/merge-patch+json"))
+
     def list(self, resource, namespace, label_selector):
         """The items (dicts) of a list call."""
         reply = self._retry("list %s in %s" % (resource.kind, namespace),

@@ -39,10 +39,13 @@ def _commit_message(request, env, previous, ref, overridden):
 class Promotion(object):
     """``request``: application, image, version, target, environments, branch, review_branch,
     override_reason, manifests, digest. ``resolve_digest(repository, tag)`` asks the registry;
-    ``read_application(name)`` reads a hub Application (None when absent)."""
+    ``read_application(name)`` reads a hub Application (None when absent);
+    ``refresh_application(name)`` (optional) asks the hub to refresh one now (True when it could)."""
 
-    def __init__(self, request, working_copy, resolve_digest, read_application, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, request, working_copy, resolve_digest, read_application, sleep=time.sleep, clock=time.monotonic,
+                 refresh_application=None):
         self.request = request
+        self.refresh_application = refresh_application
         self.wc = working_copy
         self.resolve_digest = resolve_digest
         self.read_application = read_application
@@ -151,6 +154,9 @@ class Promotion(object):
                 self.wc.fetch_reset(branch)
                 result["retried"] = True
                 continue
+            if env["gitops"] == "push" and self.refresh_application is not None and not request.get("review_branch"):
+                # What a Git webhook does: the hub looks at the repository now, not at its next resync.
+                result["refreshed"] = self.refresh_application(env["application"])
             return dict(result, changed=True, commit=commit, rebased=attempt == 2)
         raise PromotionError("unreachable")  # pragma: no cover
 

@@ -160,6 +160,12 @@ options:
     description: The hub Argo CD's namespace (its Applications tell a push environment's health).
     type: str
     default: argocd
+  refresh:
+    description: After the commit to a push environment, ask the hub to refresh its Application at once (a hard
+      refresh, what a Git webhook does), instead of at its next resync. Needs the hub's kubeconfig; a refusal
+      is reported in RV(refreshed), not an error.
+    type: bool
+    default: true
   wait:
     description: After the commit, wait until a push environment's Application runs the image, Synced and Healthy.
     type: bool
@@ -247,6 +253,10 @@ patch:
   description: The commit's changes as a unified diff.
   returned: success
   type: str
+refreshed:
+  description: Whether the hub was asked to refresh the push environment's Application after the commit.
+  returned: when a push environment changed and O(refresh)
+  type: bool
 synced:
   description: With O(wait), how the target environment picks the commit up (none when its Application is Synced/Healthy).
   returned: with O(wait)
@@ -318,6 +328,7 @@ def main(module_class=AnsibleModule):
         registry_password=dict(type="str", no_log=True),
         registry_ca_file=dict(type="path"),
         argocd_namespace=dict(type="str", default="argocd"),
+        refresh=dict(type="bool", default=True),
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=300),
     )
@@ -341,19 +352,34 @@ def main(module_class=AnsibleModule):
                         params["registry_ca_file"], on_retry=warn_on_retry(module.warn))
     state = {"client": None}
 
-    def read_application(name):
+    def hub():
         if state["client"] is None:
             if not params["kubeconfig"]:
                 raise _promotion.PromotionError("kubeconfig: the hub's kubeconfig is needed to read the Argo CD "
-                                                "Application %s of a push environment" % name)
+                                                "Applications of push environments")
             state["client"] = client_from_params(module)
-        return _kube.read_objects(state["client"], [{"api_version": "argoproj.io/v1alpha1", "kind": "Application",
-                                                     "name": name, "namespace": params["argocd_namespace"]}], 0)[0]
+        return state["client"]
+
+    def read_application(name):
+        return _kube.read_objects(hub(), [{"api_version": "argoproj.io/v1alpha1", "kind": "Application",
+                                           "name": name, "namespace": params["argocd_namespace"]}], 0)[0]
+
+    def refresh_application(name):
+        try:
+            client = hub()
+            client.merge_patch(client.resource("argoproj.io/v1alpha1", "Application"), name, params["argocd_namespace"],
+                               {"metadata": {"annotations": {"argocd.argoproj.io/refresh": "hard"}}})
+            return True
+        except Exception as exc:  # pylint: disable=broad-except
+            module.warn("could not ask the hub to refresh the Application %s now (%s); it syncs at its next resync"
+                        % (name, exc))
+            return False
 
     working_copy = WorkingCopy(params["git_url"], params["git_username"], params["git_password"], params["git_ca_file"],
                                params["git_ssh_key_file"])
     try:
-        promotion = Promotion(request, working_copy, registry.digest, read_application)
+        promotion = Promotion(request, working_copy, registry.digest, read_application,
+                              refresh_application=refresh_application if params["refresh"] else None)
         result = promotion.run(module.check_mode)
         if result.get("override"):
             module.warn("promotion of %s %s to %s overrode the previous environment's checks: %s"

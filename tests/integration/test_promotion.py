@@ -83,7 +83,7 @@ class Promotions:
             host = task["hosts"].get("platform")
             if host is None:
                 continue
-            if task["task"]["name"].startswith("Promote "):
+            if "Promote one build" in task["task"]["name"]:
                 task_result = host
             if host.get("failed"):
                 failure = host.get("msg")
@@ -320,7 +320,7 @@ def _seal_and_promote(prom, env, cert_file):
     for play in out["plays"]:
         for task in play["tasks"]:
             host = task["hosts"].get("platform")
-            if host and task["task"]["name"].startswith("Promote "):
+            if host and "Promote one build" in task["task"]["name"]:
                 task_result = host
             if host and host.get("failed"):
                 failure = host.get("msg")

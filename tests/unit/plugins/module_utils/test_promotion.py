@@ -207,9 +207,10 @@ def repo(tmp_path):
     return bare
 
 
-def promote(bare, target, version=DEV, digests=None, apps=None, check=False, **request):
+def promote(bare, target, version=DEV, digests=None, apps=None, check=False, refreshed=None, **request):
     digests = digests if digests is not None else {}
     asked = []
+    refresh = None if refreshed is None else (lambda name: refreshed.append(name) or True)
 
     def resolve(path, tag):
         asked.append((path, tag))
@@ -221,7 +222,7 @@ def promote(bare, target, version=DEV, digests=None, apps=None, check=False, **r
     base.update(request)
     wc = WorkingCopy("file://%s" % bare)
     try:
-        result = Promotion(base, wc, resolve, (apps or {}).get).run(check)
+        result = Promotion(base, wc, resolve, (apps or {}).get, refresh_application=refresh).run(check)
     finally:
         wc.close()
     result["asked"] = asked
@@ -236,11 +237,14 @@ def test_promote_into_dev_commits_once_and_is_idempotent(repo):
     result = promote(repo, "dev", check=True)
     assert result["changed"] and result["commit"] is None and "+          image: \"%s:%s@%s\"" % (IMAGE, DEV, A) in result["patch"]
     assert _git("--git-dir", str(repo), "log", "--oneline").count("\n") == 1
-    result = promote(repo, "dev")
+    refreshed = []
+    result = promote(repo, "dev", refreshed=refreshed)
     assert result["changed"] and result["asked"] == [("team/krci-demo", DEV)]
+    # The hub is asked to look at Git now (what a webhook does), once, for the environment promoted.
+    assert refreshed == ["dev"] and result["refreshed"] is True
     message = _git("--git-dir", str(repo), "log", "-1", "--format=%B")
     assert message.startswith("promote krci-demo %s to dev" % DEV) and "Image: %s:%s@%s" % (IMAGE, DEV, A) in message
-    assert promote(repo, "dev")["changed"] is False
+    assert promote(repo, "dev", refreshed=refreshed)["changed"] is False and refreshed == ["dev"]
 
 
 def test_promote_needs_the_previous_environment_healthy_with_the_build(repo):
