@@ -449,19 +449,28 @@ def start_argocd(option, timeout=180):
     return running
 
 
-def stop_argocd(option):
-    """Stop every Argo CD process of a running sandbox (the rest keeps running); returns their names."""
+def _stop_prefixed(option, prefix, key):
     home = sandbox_home(option)
     state = _load_state(home)
     if state is None:
         return []
-    stopped = [r for r in state["processes"] if r["name"].startswith("argocd-")]
+    stopped = [r for r in state["processes"] if r["name"].startswith(prefix)]
     for entry in reversed(stopped):
         procs.stop(entry)
-    state["processes"] = [r for r in state["processes"] if not r["name"].startswith("argocd-")]
-    state.pop("argocd", None)
+    state["processes"] = [r for r in state["processes"] if not r["name"].startswith(prefix)]
+    state.pop(key, None)
     _save_state(home, state)
     return [r["name"] for r in stopped]
+
+
+def stop_argocd(option):
+    """Stop every Argo CD process of a running sandbox (the rest keeps running); returns their names."""
+    return _stop_prefixed(option, "argocd-", "argocd")
+
+
+def stop_sealed_secrets(option):
+    """Stop every Sealed Secrets controller of a running sandbox; returns their names."""
+    return _stop_prefixed(option, "sealed-secrets-", "sealed_secrets")
 
 
 def start_sealed_secrets(option, timeout=120):

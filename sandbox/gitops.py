@@ -355,9 +355,21 @@ class SealedSecretsController:
             (sa_dir / "ca.crt").write_text(Path(self.ca.cert_path).read_text())
             (sa_dir / "namespace").write_text(SEALED_NAMESPACE)
             api = urlparse(self.cluster["api_url"])
+            # The arguments of the Deployment the collection installed (its namespaces, its key prefix), with
+            # the listen addresses on loopback.
+            deployment = json.loads(self._kubectl("get", "deployment", SEALED_CONTROLLER, "-n", SEALED_NAMESPACE,
+                                                  "-o", "json"))
+            installed = list(deployment["spec"]["template"]["spec"]["containers"][0].get("args") or [])
+            args = []
+            while installed:
+                arg = installed.pop(0)
+                if arg in ("--listen-addr", "--listen-metrics-addr"):
+                    installed.pop(0)
+                elif not arg.startswith(("--listen-addr=", "--listen-metrics-addr=")):
+                    args.append(arg)
             argv = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", _IN_CLUSTER, "sh",
-                    self.binary, "--update-status", "--key-prefix", "sealed-secrets-key",
-                    "--listen-addr", "127.0.0.1:%d" % self.port, "--listen-metrics-addr", "127.0.0.1:%d" % self.metrics_port]
+                    self.binary] + args + ["--listen-addr", "127.0.0.1:%d" % self.port,
+                                           "--listen-metrics-addr", "127.0.0.1:%d" % self.metrics_port]
             env = {"KRCI_SA_DIR": str(sa_dir), "KUBERNETES_SERVICE_HOST": api.hostname,
                    "KUBERNETES_SERVICE_PORT": str(api.port or 443)}
             self.record = procs.start(name, argv, self.dir / "controller.log", env=env)

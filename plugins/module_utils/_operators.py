@@ -181,12 +181,28 @@ def _runs_here(component, cluster_role, sealed_secrets):
     return (cluster_role or "platform") == "platform" or component.get("clusters") == "all"
 
 
-def for_cluster(components, cluster_role, pod_security_level, sealed_secrets=False):
+def _scoped_to(component, namespaces):
+    """The Sealed Secrets controller limited to the given namespaces (and its own): upstream's chart with
+    namespaced Roles there instead of its cluster-wide one (which reads every Secret of the cluster)."""
+    watched = sorted(set(namespaces) | set([component["namespace"]]))
+    values = dict(component.get("helm_values") or {})
+    values["additionalNamespaces"] = watched
+    values["rbac"] = dict(values.get("rbac") or {}, clusterRole=False, namespacedRoles=True)
+    values["args"] = ["--update-status", "--key-prefix", "sealed-secrets-key", "--all-namespaces=false",
+                      "--additional-namespaces", ",".join(watched)]
+    scoped = dict(component, helm_values=values)
+    if component.get("release_wanted"):
+        scoped["release_wanted"] = dict(component["release_wanted"], values=values)
+    return scoped
+
+
+def for_cluster(components, cluster_role, pod_security_level, sealed_secrets=None):
     """What runs on one cluster: the ``clusters: platform`` components on the platform cluster, the
     ``clusters: all`` ones everywhere, the ``clusters: sealed_secrets`` ones where the plan puts the
-    Sealed Secrets controller (``sealed_secrets``); with the Namespace objects (Pod Security labels)
-    of their namespaces, sorted."""
+    Sealed Secrets controller (``sealed_secrets``: the namespaces it unseals into there, none elsewhere;
+    it watches only those); with the Namespace objects (Pod Security labels) of their namespaces, sorted."""
     here = [c for c in components if _runs_here(c, cluster_role, sealed_secrets)]
+    here = [_scoped_to(c, sealed_secrets) if c.get("clusters") == "sealed_secrets" else c for c in here]
     namespaces = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {
         "app.kubernetes.io/part-of": "krci-platform",
         "pod-security.kubernetes.io/enforce": pod_security_level,

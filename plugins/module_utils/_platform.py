@@ -191,7 +191,9 @@ def plan(topology, settings=None, file_exists=os.path.isfile):
                  "path": "%s/%s" % (settings["argocd_environments_path"], project["name"]),
                  "destination": dict(project["destinations"][0])}
                 for project in entry["argocd"]["projects"]]
-        entry["sealed_secrets"] = bool(set(envs) & set(settings["sealed_secrets_environments"] or []))
+        sealed = [env for env in envs if env in (settings["sealed_secrets_environments"] or [])]
+        entry["sealed_secrets"] = bool(sealed)
+        entry["sealed_secrets_namespaces"] = [prefix + env for env in sealed]
         result_clusters[name] = entry
 
     errors.extend(_check_sealed_secrets(settings["sealed_secrets_environments"]))

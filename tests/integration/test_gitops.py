@@ -107,7 +107,7 @@ def ops(request, sandbox_pool, tools_env):
     for user, group in USERS.items():
         admin.ensure_user(user, PASSWORD, groups=[group])
     yield GitOps(option, sandbox_pool.state, instances, layout)
-    core.stop_argocd(option)
+    # Argo CD keeps running for test_promotion (next in the session's order), which stops it.
 
 
 def test_every_environment_comes_from_git_push_into_targets_and_pull_in_its_own_cluster(ops):

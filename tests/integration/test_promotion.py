@@ -139,6 +139,7 @@ def prom(request, sandbox_pool, tools_env):
     promotions.digest = digests[DEV]
     yield promotions
     core.stop_argocd(option)
+    core.stop_sealed_secrets(option)
 
 
 def test_refused_before_any_change(prom, tools_env):

@@ -231,7 +231,7 @@ def test_down_leaves_no_process_behind(sandbox_pool):
     state = sandbox_pool.any()
     pids = [p["pid"] for p in state["processes"]]
     # etcd, apiserver, controller-manager, scheduler, kwok per cluster; Keycloak; OpenBao; the Git server (and
-    # the OCI registry when test_operators started it; Argo CD's processes are stopped by test_gitops)
+    # the OCI registry, the applications' registry; Argo CD's and Sealed Secrets' processes start after a converge)
     core_processes = [p for p in state["processes"] if p["name"] != "registry"]
     assert len(core_processes) == len(state["clusters"]) * 5 + 3, [p["name"] for p in state["processes"]]
     sandbox_pool.close()

@@ -163,3 +163,27 @@ def test_missing_pinned_versions_are_named_with_their_cause():
         "operator tekton_pipelines: cannot read https://infra.tekton.dev/tekton-releases/pipeline/previous/v1.15.0/"
         "release.yaml: Connection refused (mirror it and set operators_overrides.tekton_pipelines.manifest)"]
     assert lookup_errors([], []) == []
+
+
+def test_sealed_secrets_run_where_the_plan_says_scoped_to_its_namespaces():
+    from ansible_collections.krci.platform.plugins.module_utils._operators import for_cluster
+
+    catalog = dict(CATALOG, sealed_secrets={
+        "chart": "sealed-secrets", "version": "2.18.4", "repository": "https://bitnami-labs.github.io/sealed-secrets",
+        "namespace": "sealed-secrets", "clusters": "sealed_secrets", "values": {"fullnameOverride": "sealed-secrets-controller"}})
+    plan, errors = resolve(catalog, ALL + ["sealed_secrets"], {})
+    assert not errors
+    # Not where the plan puts no controller, the platform cluster included.
+    assert "sealed_secrets" not in [c["name"] for c in for_cluster(plan, "platform", "restricted")["components"]]
+    assert "sealed_secrets" not in [c["name"] for c in for_cluster(plan, "production", "restricted", [])["components"]]
+    here = for_cluster(plan, "workloads", "restricted", ["krci-dev", "krci-test"])
+    sealed = [c for c in here["components"] if c["name"] == "sealed_secrets"][0]
+    values = sealed["helm_values"]
+    # Upstream's cluster-wide ClusterRole reads every Secret of the cluster: namespaced Roles instead.
+    assert values["rbac"] == {"clusterRole": False, "namespacedRoles": True}
+    assert values["additionalNamespaces"] == ["krci-dev", "krci-test", "sealed-secrets"]
+    assert "--all-namespaces=false" in values["args"] and values["fullnameOverride"] == "sealed-secrets-controller"
+    assert sealed["release_wanted"]["values"] == values
+    assert "sealed-secrets" in [n["metadata"]["name"] for n in here["namespaces"]]
+    # The catalog's own entry is untouched (one plan, many clusters).
+    assert "rbac" not in [c for c in plan if c["name"] == "sealed_secrets"][0]["helm_values"]
