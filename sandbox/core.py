@@ -406,6 +406,21 @@ def argocd_instances(option):
     return result
 
 
+def _start_all(home, state, components, timeout):
+    """Start components at once (each ``start(record)``); their processes replace same-named ones in the state."""
+    lock = threading.Lock()
+
+    def record(entry):
+        with lock:
+            state["processes"] = [r for r in state["processes"] if r["name"] != entry["name"]] + [entry]
+            _save_state(home, state)
+
+    if components:
+        with ThreadPoolExecutor(max_workers=len(components)) as pool:
+            for future in [pool.submit(component.start, record) for component in components]:
+                future.result(timeout=timeout)
+
+
 def start_argocd(option, timeout=180):
     """Start the real Argo CD of every instance of a running, converged sandbox; ``down`` stops them.
 
@@ -429,19 +444,10 @@ def start_argocd(option, timeout=180):
     redis_bin = build.redis()
     ca = CertificateAuthority(home / "pki")
     kubectl = Path(state["bin_dir"]) / "kubectl"
-    lock = threading.Lock()
-
-    def record(entry):
-        with lock:
-            state["processes"] = [r for r in state["processes"] if r["name"] != entry["name"]] + [entry]
-            _save_state(home, state)
-
     instances = [gitops.ArgoCDInstance(home / "argocd" / name, name, dict(state["clusters"][wanted[name]],
                                                                            name=wanted[name]),
                                        argocd_home, redis_bin, ca, kubectl) for name in todo]
-    with ThreadPoolExecutor(max_workers=len(instances)) as pool:
-        for future in [pool.submit(instance.start, record) for instance in instances]:
-            future.result(timeout=timeout)
+    _start_all(home, state, instances, timeout)
     for instance in instances:
         running[instance.instance] = instance.describe()
     state["argocd"] = running
@@ -489,13 +495,6 @@ def start_sealed_secrets(option, timeout=120):
     alive = {r["name"] for r in state["processes"] if procs.alive(r["pid"])}
     ca = CertificateAuthority(home / "pki")
     kubectl = Path(state["bin_dir"]) / "kubectl"
-    lock = threading.Lock()
-
-    def record(entry):
-        with lock:
-            state["processes"] = [r for r in state["processes"] if r["name"] != entry["name"]] + [entry]
-            _save_state(home, state)
-
     controllers = []
     for name in sorted(state["clusters"]):
         if "sealed-secrets-%s" % name in alive:
@@ -504,10 +503,7 @@ def start_sealed_secrets(option, timeout=120):
                                                     build.sealed_secrets(), ca, kubectl)
         if controller.installed():
             controllers.append(controller)
-    if controllers:
-        with ThreadPoolExecutor(max_workers=len(controllers)) as pool:
-            for future in [pool.submit(c.start, record) for c in controllers]:
-                future.result(timeout=timeout)
+    _start_all(home, state, controllers, timeout)
     for controller in controllers:
         running[controller.cluster["name"]] = controller.describe()
     state["sealed_secrets"] = running

@@ -9,12 +9,11 @@ Go module proxy, run where the collection installed upstream's chart) unseals wh
 krci.platform.sealed_secret module sealed for dev, and nothing of it in test.
 """
 
+import base64
 import json
-import os
-import re
-import shutil
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -71,11 +70,14 @@ class Promotions:
             for path, text in saved.items():
                 path.write_text(text)
 
-    def promote(self, version, target, *extra, application="krci-demo"):
+    def promote(self, version, target, *extra, application="krci-demo", revoke=True):
         """playbooks/promote.yml; (rc, the promote task's result or None, the failure message, stdout)."""
         argv = ["ansible-playbook", "-i", self.state["inventory"], str(REPO / "playbooks" / "promote.yml"),
                 "-e", "application=%s" % application, "-e", "version=%s" % version, "-e", "target=%s" % target] + list(extra)
-        with self.pull_credentials_revoked():
+        if revoke:
+            with self.pull_credentials_revoked():
+                result = run(argv, self.env)
+        else:
             result = run(argv, self.env)
         out = json.loads(result.stdout[result.stdout.index("{"):])
         task_result, failure = None, None
@@ -102,6 +104,21 @@ class Promotions:
         assert "nothing was changed" in failure or "promote krci-demo" in failure
         assert self.head() == head, "a refused promotion changed Git"
         return failure
+
+    def all_refused(self, cases):
+        """Several refusals at once (none writes): (version, target, words, kwargs) each."""
+        with self.pull_credentials_revoked(), ThreadPoolExecutor(max_workers=3) as pool:
+            futures = [pool.submit(self.refused, version, target, words, revoke=False, **kwargs)
+                       for version, target, words, kwargs in cases]
+            return [future.result() for future in futures]
+
+    def webhook(self, env):
+        """What the Git forge's webhook to a pull cluster's own Argo CD does: refresh now (the test reaches the
+        pull cluster; the promotion never does). Without it the instance finds the commit at its next resync."""
+        client, api_client = kube_client(self.state["clusters"][self.cluster_of(env)])
+        client.CustomObjectsApi(api_client).patch_namespaced_custom_object(
+            "argoproj.io", "v1alpha1", "argocd", "applications", env,
+            {"metadata": {"annotations": {"argocd.argoproj.io/refresh": "hard"}}})
 
     def head(self, branch="main"):
         return subprocess.run(["git", "--git-dir", self.bare, "rev-parse", branch], capture_output=True, text=True,
@@ -143,14 +160,16 @@ def prom(request, sandbox_pool, tools_env):
 
 
 def test_refused_before_any_change(prom, tools_env):
-    prom.refused("1.2", "dev", "version '1.2' is not a semantic version")
-    prom.refused("1.2.3-beta.1", "dev", "none of the kinds this platform promotes")
-    prom.refused(DEV, "production", "is a development build; production accepts releases only")
-    prom.refused(RC, "staging", "staging comes after %s, which runs 1.0.0 (not pinned to a digest), not the build %s"
-                 % (prom.envs[prom.envs.index("staging") - 1], prom.digest))
-    prom.refused(DEV, "qa", 'target: "qa" is not next nor an environment of this option')
-    prom.refused(DEV, "dev", 'application: "nope" is not one of krci_applications', application="nope")
-    prom.refused("9.9.9", "dev", "no such tag in the registry (HTTP 404)")
+    prom.all_refused([
+        ("1.2", "dev", "version '1.2' is not a semantic version", {}),
+        ("1.2.3-beta.1", "dev", "none of the kinds this platform promotes", {}),
+        (DEV, "production", "is a development build; production accepts releases only", {}),
+        (RC, "staging", "staging comes after %s, which runs 1.0.0 (not pinned to a digest), not the build %s"
+         % (prom.envs[prom.envs.index("staging") - 1], prom.digest), {}),
+        (DEV, "qa", 'target: "qa" is not next nor an environment of this option', {}),
+        (DEV, "dev", 'application: "nope" is not one of krci_applications', {"application": "nope"}),
+        ("9.9.9", "dev", "no such tag in the registry (HTTP 404)", {}),
+    ])
     core.stop_process(prom.option, "registry")
     try:
         prom.refused(DEV, "dev", "is not reachable")
@@ -197,6 +216,7 @@ def test_one_build_from_dev_to_production_across_the_push_pull_boundary(prom):
         assert result["changed"] and result["environment"] == env and result["gitops"] == ("pull" if prom.pull(env) else "push")
         if prom.pull(env):
             assert result["synced"].startswith("not observable from the platform")
+            prom.webhook(env)
         commit_message = subprocess.run(["git", "--git-dir", prom.bare, "log", "-1", "--format=%B", result["commit"]],
                                         capture_output=True, text=True, check=True).stdout
         assert commit_message.startswith("promote krci-demo %s to %s" % (version, env))
@@ -261,7 +281,6 @@ def test_a_value_sealed_for_dev_opens_in_dev_only_and_never_reaches_git_in_plain
                 return None
             raise
     data = wait_for(unsealed, SYNC_TIMEOUT, "the dev controller unsealing krci-demo-db")
-    import base64
     assert base64.b64decode(data["password"]).decode() == PLAIN
 
     # The same sealed value copied to test: test's controller (another key, or the same one with a
@@ -349,6 +368,5 @@ def test_kuberocketci_pipelines_from_the_topology(prom):
     pull_urls = [prom.state["clusters"][n]["api_url"] for n, c in prom.clusters.items() if c.get("gitops") == "pull"]
     for secret in client.CoreV1Api(api_client).list_secret_for_all_namespaces().items:
         blob = json.dumps(secret.data or {})
-        import base64
         decoded = " ".join(base64.b64decode(v).decode("utf-8", "replace") for v in (secret.data or {}).values())
         assert not any(url in decoded or url in blob for url in pull_urls), secret.metadata.name
