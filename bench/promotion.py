@@ -101,8 +101,10 @@ def main():
         finally:
             core.down(args.option)
     lines = ["# Promotion with the real Argo CD %s (%s option)" % (versions.ARGOCD, args.option), "",
-             "One build, promoted through every environment with playbooks/promote.yml (no wait). Sandbox settings: app "
-             "resync %d s, no Git webhook (a webhook makes a push environment's sync immediate)." % gitops.APP_RESYNC_SECONDS,
+             "One build, promoted through every environment with playbooks/promote.yml (no wait). Push environments: "
+             "the module asks the hub to refresh the Application at once. Pull environments: their own instance finds "
+             "the commit at its next resync (%d s in the sandbox, 3 min by upstream's default; a Git webhook to the "
+             "instance makes it immediate)." % gitops.APP_RESYNC_SECONDS,
              "", "| environment | GitOps | version | promote run (s) | promote to Synced/Healthy, running (s) |",
              "| --- | --- | --- | --- | --- |"]
     for target in envs:
