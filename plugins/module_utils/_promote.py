@@ -152,7 +152,6 @@ class Promotion(object):
                                          "run the promotion again" % exc)
                 # Another change landed first: start again from it (rules re-checked), never force.
                 self.wc.fetch_reset(branch)
-                result["retried"] = True
                 continue
             if env["gitops"] == "push" and self.refresh_application is not None and not request.get("review_branch"):
                 # What a Git webhook does: the hub looks at the repository now, not at its next resync.

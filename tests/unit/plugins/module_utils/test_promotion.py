@@ -303,3 +303,32 @@ def test_manifests_carried_with_the_promotion(repo):
     # replace=False keeps the one in Git (a re-sealed value differs on every run).
     again = promote(repo, "dev", manifests=[{"file": "db.sealed.yaml", "content": sealed + "# x\n", "replace": False}])
     assert again["changed"] is False
+
+
+def test_a_non_fast_forward_push_is_done_again_on_top_of_the_other_change(repo, tmp_path):
+    """The classic race: another promotion is pushed between this one's clone and its push (git answers
+    'fetch first'); the promotion starts again from the new head, checks the rules again, and loses nothing."""
+
+    class Racing(WorkingCopy):
+        raced = False
+
+        def push(self, branch):
+            if not Racing.raced:
+                Racing.raced = True
+                other = tmp_path / "other"
+                _git("clone", "-q", str(repo), str(other))
+                (other / "environments" / "test" / "deployment.yaml").write_text(MANIFEST % (IMAGE + ":0.9.0"))
+                _git("commit", "-qam", "another team's change", cwd=str(other))
+                _git("push", "-q", "origin", "main", cwd=str(other))
+            return super(Racing, self).push(branch)
+
+    base = {"application": "krci-demo", "image": IMAGE, "version": DEV, "target": "dev", "environments": envs(),
+            "branch": "main", "digest": A, "override_reason": None, "review_branch": False, "manifests": []}
+    wc = Racing("file://%s" % repo)
+    try:
+        result = Promotion(base, wc, None, {}.get).run(False)
+    finally:
+        wc.close()
+    assert result["changed"] and result["rebased"] is True
+    log = _git("--git-dir", str(repo), "log", "--format=%s", "main").splitlines()
+    assert log[:2] == ["promote krci-demo %s to dev" % DEV, "another team's change"]
