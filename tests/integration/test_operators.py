@@ -176,7 +176,7 @@ def test_a_deployment_that_never_becomes_available_is_named(converged, tools_env
      "operators_overrides.codebase_operator.path: /nowhere/codebase-operator does not exist on the controller"),
     ({"tekton_pipelines": {"version": "latest"}},
      "operators_overrides.tekton_pipelines.version: 'latest' is not a version such as 1.2.3 or v1.2.3"),
-    ({"sealed_secrets": {"version": "0.36.6"}}, "operators_overrides.sealed_secrets: unknown operator"),
+    ({"kyverno": {"version": "1.15.0"}}, "operators_overrides.kyverno: unknown operator"),
 ])
 def test_bad_operator_input_fails_before_any_change(converged, tools_env, override, message):
     state = converged
