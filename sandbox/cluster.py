@@ -130,6 +130,10 @@ class ControlPlane:
             "--leader-elect=false", "--service-account-private-key-file=%s" % self.sa_key,
             "--root-ca-file=%s" % self.ca.cert_path, "--use-service-account-credentials=true",
             "--authentication-kubeconfig=%s" % self.kubeconfig, "--authorization-kubeconfig=%s" % self.kubeconfig,
+            # kwok renews the node's lease but never marks pods ready again once the node lifecycle controller
+            # marked them unready: an API server stopped by a fault test for longer than the default grace
+            # period (50 s) would leave every Deployment of the cluster unavailable for good.
+            "--node-monitor-grace-period=10m",
         ]
 
     def _argv_scheduler(self):
