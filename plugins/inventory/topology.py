@@ -42,6 +42,9 @@ options:
         C(context) defaults to its current context;
         C(api_url), when set, must match the context's server. C(gitops) may be given only to
         confirm the derived model. C(vars) are host variables of that cluster.
+      - C(flavour) (C(kubernetes) or C(openshift)) is detected from the API groups when the playbooks run;
+        set it only where detection cannot tell (one of C(route.openshift.io) and the C(config.openshift.io)
+        ClusterVersion without the other). One that contradicts the detection stops the run.
     type: dict
     required: true
   kubeconfig_from:
@@ -142,7 +145,7 @@ class InventoryModule(BaseInventoryPlugin):
         self.inventory.set_variable("all", "krci_topology_source", path)
         self.inventory.set_variable("all", "krci_namespace_prefix", prefix)
         self.inventory.set_variable("all", "krci_topology", [
-            {k: c.get(k) for k in ("name", "role", "environments", "gitops", "api_url")} for c in resolved])
+            {k: c.get(k) for k in ("name", "role", "environments", "gitops", "flavour", "api_url")} for c in resolved])
         for group, members in topology.groups(option if option in topology.OPTIONS else "shared",
                                               resolved if not errors else []).items():
             self.inventory.add_group(group)
@@ -159,6 +162,8 @@ class InventoryModule(BaseInventoryPlugin):
                 "krci_environments": cluster.get("environments") or [],
                 "krci_namespaces": dict((env, "%s%s" % (prefix, env)) for env in cluster.get("environments") or []),
                 "krci_gitops_model": cluster.get("gitops"),
+                # The inventory's flavour (None: detected by the first play, as krci_flavour).
+                "krci_cluster_flavour": cluster.get("flavour"),
                 "krci_kubeconfig": cluster.get("kubeconfig"),
                 "krci_context": cluster.get("context"),
                 "krci_api_url": cluster.get("api_url"),

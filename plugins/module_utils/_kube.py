@@ -22,11 +22,12 @@ import re
 import tempfile
 import time
 
+from ansible_collections.krci.platform.plugins.module_utils import _flavour
 from ansible_collections.krci.platform.plugins.module_utils._changes import ChangeSet
 from ansible_collections.krci.platform.plugins.module_utils._retry import call_with_retry
 
 from ansible_collections.krci.platform.plugins.module_utils._kube_client import (  # noqa: F401  pylint: disable=unused-import
-    HAS_DEPS, IMPORT_ERROR, ApiClient, KubeConfigError, NotFoundError, ResourceNotFoundError, load_connection)
+    HAS_DEPS, IMPORT_ERROR, ApiClient, ApiError, KubeConfigError, NotFoundError, ResourceNotFoundError, load_connection)
 
 try:
     import urllib3
@@ -77,6 +78,27 @@ class KubeClient:
         except Exception as exc:  # pylint: disable=broad-except
             raise KubeError("connect to %s: %s; check that the API server runs and the kubeconfig's credentials"
                             % (self.api_url, _reason(exc)))
+
+    def flavour_evidence(self):
+        """What tells OpenShift from plain Kubernetes (_flavour.evidence): the Route API, the config.openshift.io
+        resources, and the ClusterVersion and cluster Ingress objects when this identity may read them."""
+        def optional(path):
+            try:
+                return self._retry("read %s of %s" % (path, self.api_url), lambda: self.api.request("GET", path))
+            except NotFoundError:
+                return None
+            except ApiError as exc:
+                if exc.status in (401, 403):
+                    return None
+                raise KubeError("read %s of %s: %s" % (path, self.api_url, _reason(exc)))
+            except Exception as exc:  # pylint: disable=broad-except
+                raise KubeError("read %s of %s: %s" % (path, self.api_url, _reason(exc)))
+        route_api = optional(_flavour.ROUTE_API)
+        config = optional(_flavour.CONFIG_API) or {}
+        resources = [r.get("name") for r in config.get("resources") or []]
+        cluster_version = optional(_flavour.CLUSTER_VERSION) if "clusterversions" in resources else None
+        ingress = optional(_flavour.CLUSTER_INGRESS) if "ingresses" in resources else None
+        return _flavour.evidence(route_api is not None, resources, cluster_version, ingress)
 
     def _retry(self, what, func):
         return call_with_retry(what, func, _status_of, _is_connection_error, on_retry=self.on_retry)

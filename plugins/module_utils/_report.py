@@ -145,16 +145,20 @@ def draw(graph, clusters, title, paths, services=None):
     plt.close(fig)
 
 
-def markdown(option, clusters, changes, picture, services=None):
+def markdown(option, clusters, changes, picture, services=None, flavours=None):
     lines = ["# krci.platform: %s" % option, "",
-             "| cluster | role | environments | GitOps | API server | changed objects |",
-             "| --- | --- | --- | --- | --- | --- |"]
+             "| cluster | role | environments | GitOps | flavour | API server | changed objects |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for cluster in clusters:
         summary = changes.get(cluster["name"]) or {}
         changed = ", ".join("%s %d" % (k, summary[k]) for k in ("created", "updated") if summary.get(k)) or "none"
-        lines.append("| %s | %s | %s | %s | %s | %s |" % (
+        flavour = (flavours or {}).get(cluster["name"]) or {}
+        shown = flavour.get("name") or cluster.get("flavour") or "-"
+        if flavour.get("openshift_version"):
+            shown += " " + flavour["openshift_version"]
+        lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
             cluster["name"], cluster["role"], ", ".join(cluster.get("environments") or []) or "-",
-            cluster["gitops"], cluster.get("api_url") or "-", changed))
+            cluster["gitops"], shown, cluster.get("api_url") or "-", changed))
     lines += ["", "Push: the hub Argo CD on the platform cluster syncs into the cluster. "
               "Pull: a dedicated Argo CD inside the cluster reads Git; nothing outside it holds its credentials.",
               "", "![topology](%s)" % picture, ""]

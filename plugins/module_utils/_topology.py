@@ -50,7 +50,8 @@ _OPTIONS = {
 }
 
 OPTIONS = tuple(_OPTIONS)
-CLUSTER_KEYS = ("role", "environments", "gitops", "kubeconfig", "context", "api_url", "vars")
+CLUSTER_KEYS = ("role", "environments", "gitops", "flavour", "kubeconfig", "context", "api_url", "vars")
+FLAVOURS = ("kubernetes", "openshift")
 
 
 class TopologyError(ValueError):
@@ -169,7 +170,7 @@ def resolve(option, declared, push_targets=None, kubeconfig_reader=read_kubeconf
             environ=None):
     """Validate a declared inventory against the option; return the resolved clusters.
 
-    ``declared`` maps cluster name -> dict with optional ``role``, ``environments``, ``gitops``,
+    ``declared`` maps cluster name -> dict with optional ``role``, ``environments``, ``gitops``, ``flavour``,
     ``kubeconfig``, ``context``, ``api_url``, ``vars``. Missing role and environments default
     from the option by cluster name (or by role, when the option has one cluster of that role).
     Raises TopologyError listing every problem, each naming the field and the fix.
@@ -232,8 +233,13 @@ def resolve(option, declared, push_targets=None, kubeconfig_reader=read_kubeconf
         if spec.get("gitops") not in (None, gitops):
             errors.append("clusters.%s.gitops: %r, but a %s cluster in the %s option is always %s (derived, not chosen)"
                           % (name, spec.get("gitops"), role, option, gitops))
+        flavour = spec.get("flavour")
+        if flavour is not None and flavour not in FLAVOURS:
+            errors.append("clusters.%s.flavour: %r; use %s, or leave it out to detect it from the API groups"
+                          % (name, flavour, " or ".join(FLAVOURS)))
+            continue
         cluster = {"name": name, "role": role, "environments": list(environments), "gitops": gitops,
-                   "kubeconfig": spec.get("kubeconfig"), "context": spec.get("context"),
+                   "flavour": flavour, "kubeconfig": spec.get("kubeconfig"), "context": spec.get("context"),
                    "api_url": spec.get("api_url"), "vars": spec.get("vars") or {}}
         resolved.append(cluster)
 

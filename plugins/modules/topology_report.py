@@ -47,6 +47,12 @@ options:
         URL), places it in the picture inside the platform cluster's shape or outside every cluster.
     type: dict
     default: {}
+  flavours:
+    description:
+      - Per cluster name, its flavour fact (C(krci_flavour) of the first play; C(name) and C(openshift_version)
+        are shown). Without it, the inventory's declared flavour or C(-).
+    type: dict
+    default: {}
   dest:
     description: Directory to write into; created if missing.
     type: path
@@ -122,6 +128,7 @@ def main(module_class=AnsibleModule):
         topology=dict(type="list", elements="dict", required=True),
         changes=dict(type="dict", default={}),
         services=dict(type="dict", default={}),
+        flavours=dict(type="dict", default={}),
         dest=dict(type="path", required=True),
     ), supports_check_mode=True)
     if not HAS_LIBS:
@@ -129,7 +136,7 @@ def main(module_class=AnsibleModule):
     params = module.params
     dest = params["dest"]
     text = _report.markdown(params["option"], params["topology"], params["changes"], "topology.svg",
-                            params["services"])
+                            params["services"], params["flavours"])
     files = [os.path.join(dest, name) for name in ("report.md", "topology.svg", "topology.png")]
     if module.check_mode:
         module.exit_json(changed=False, markdown=text, files=files)

@@ -23,9 +23,11 @@ def test_no_push_arrow_ever_reaches_a_pull_cluster():
 def test_markdown_lists_every_cluster_with_its_changes():
     clusters = _topology.clusters("shared")
     text = _report.markdown("shared", clusters, {"platform": {"created": 3, "updated": 1, "unchanged": 9}},
-                            "topology.svg")
-    assert "| platform | platform | dev, test | push | - | created 3, updated 1 |" in text
-    assert "| production | production | production | pull | - | none |" in text
+                            "topology.svg", flavours={"production": {"name": "openshift", "openshift_version": "4.20.3"},
+                                                      "platform": {"name": "kubernetes"}})
+    assert "| platform | platform | dev, test | push | kubernetes | - | created 3, updated 1 |" in text
+    assert "| production | production | production | pull | openshift 4.20.3 | - | none |" in text
+    assert "| staging | staging | staging | push | - | - | none |" in text
     assert "![topology](topology.svg)" in text
 
 

@@ -1,0 +1,93 @@
+"""The cluster flavour: detection from the API groups, the inventory's override, and what it means."""
+
+import pytest
+
+from ansible_collections.krci.platform.plugins.module_utils import _flavour
+
+OPENSHIFT = _flavour.evidence(True, ["clusterversions", "ingresses", "oauths"],
+                              {"status": {"desired": {"version": "4.20.3"}}}, {"spec": {"domain": "apps.ocp.test"}})
+VANILLA = _flavour.evidence(False, [])
+ROUTES_ONLY = _flavour.evidence(True, [])
+CONFIG_ONLY = _flavour.evidence(False, ["clusterversions"])
+
+
+def test_openshift_is_both_groups_and_reads_version_and_domain():
+    fact = _flavour.resolve("platform", None, OPENSHIFT)
+    assert fact["name"] == "openshift" and fact["source"].startswith("detected: serves route.openshift.io/v1 and")
+    assert (fact["openshift_version"], fact["ingress_domain"]) == ("4.20.3", "apps.ocp.test")
+    assert fact["namespace_labels"] == {"security.openshift.io/scc.podSecurityLabelSync": "false"}
+    assert (fact["endpoint_kind"], fact["pinned_ids_allowed"], fact["operator_source"]) == ("Route", False, "olm")
+    assert (fact["group_prefix"], fact["ingress_namespace"], fact["dns_namespace"]) == ("", "openshift-ingress",
+                                                                                        "openshift-dns")
+
+
+def test_vanilla_is_neither_group():
+    fact = _flavour.resolve("workloads", None, VANILLA)
+    assert fact["name"] == "kubernetes" and fact["namespace_labels"] == {} and fact["endpoint_kind"] == "Ingress"
+    assert fact["pinned_ids_allowed"] and fact["group_prefix"] == "oidc:" and fact["openshift_version"] is None
+    assert _flavour.resolve("workloads", "kubernetes", VANILLA)["name"] == "kubernetes"
+
+
+def test_version_from_history_when_no_desired():
+    seen = _flavour.evidence(True, ["clusterversions"], {"status": {"history": [
+        {"state": "Partial", "version": "4.21.0"}, {"state": "Completed", "version": "4.20.1"}]}})
+    assert seen["openshift_version"] == "4.20.1"
+
+
+@pytest.mark.parametrize("declared,seen,message", [
+    ("openshift", VANILLA, "clusters.prod.flavour: openshift, but the cluster serves neither route.openshift.io/v1 "
+                           "nor config.openshift.io/v1 ClusterVersion, so it is kubernetes: remove the override"),
+    ("kubernetes", OPENSHIFT, "clusters.prod.flavour: kubernetes, but the cluster serves route.openshift.io/v1 and "
+                              "config.openshift.io/v1 ClusterVersion, so it is openshift"),
+    (None, ROUTES_ONLY, "cluster prod serves route.openshift.io/v1 but not config.openshift.io/v1 ClusterVersion, so "
+                        "its flavour cannot be detected"),
+    ("okd", VANILLA, "clusters.prod.flavour: 'okd'; use kubernetes or openshift"),
+])
+def test_contradictions_and_ambiguity_are_errors_naming_the_field(declared, seen, message):
+    with pytest.raises(ValueError) as err:
+        _flavour.resolve("prod", declared, seen)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize("declared", ["kubernetes", "openshift"])
+def test_the_inventory_decides_where_detection_cannot(declared):
+    assert _flavour.resolve("edge", declared, ROUTES_ONLY)["name"] == declared
+    assert _flavour.resolve("edge", declared, CONFIG_ONLY)["source"] == "inventory: clusters.edge.flavour"
+
+
+def test_route_hosts_stay_inside_the_base_domain():
+    assert _flavour.route_host("keycloak", None, "apps.ocp.test") == "keycloak.apps.ocp.test"
+    assert _flavour.route_host("keycloak", "krci.example.com", "apps.ocp.test") == "keycloak.krci.example.com"
+    assert _flavour.route_host("sso", "krci.example.com", None, "SSO.krci.example.com") == "sso.krci.example.com"
+    with pytest.raises(ValueError, match="route host sso.evil.test is outside the base domain krci.example.com"):
+        _flavour.route_host("sso", "krci.example.com", None, "sso.evil.test")
+    with pytest.raises(ValueError, match="has no domain and no base domain is set"):
+        _flavour.route_host("vault", None, None)
+    with pytest.raises(ValueError, match="is not a DNS name"):
+        _flavour.route_host("vault", None, None, "vault_1.example.com")
+
+
+def test_routes_use_the_lower_case_termination_the_api_takes():
+    route = _flavour.route("keycloak", "keycloak", "sso.apps.test", "keycloak", "https", "reencrypt",
+                           ca_pem="CA", destination_ca_pem="DEST")
+    assert route["spec"]["tls"] == {"termination": "reencrypt", "insecureEdgeTerminationPolicy": "Redirect",
+                                    "caCertificate": "CA", "destinationCACertificate": "DEST"}
+    with pytest.raises(ValueError, match="route termination 'Edge'"):
+        _flavour.route("x", "ns", "x.apps.test", "x", 80, "Edge")
+
+
+def test_pinned_ids_are_found_and_removed_in_every_pod_template():
+    redis = {"kind": "Deployment", "spec": {"template": {"spec": {
+        "securityContext": {"runAsUser": 999, "runAsNonRoot": True, "fsGroup": 1000},
+        "containers": [{"name": "redis", "securityContext": {"runAsUser": 999, "allowPrivilegeEscalation": False}}]}}}}
+    assert _flavour.pinned_ids(redis) == ["spec.securityContext.runAsUser 999", "spec.securityContext.fsGroup 1000",
+                                          "container redis: runAsUser 999"]
+    clean = _flavour.without_pinned_ids(redis)
+    assert _flavour.pinned_ids(clean) == []
+    assert clean["spec"]["template"]["spec"]["securityContext"] == {"runAsNonRoot": True}
+    assert redis["spec"]["template"]["spec"]["securityContext"]["runAsUser"] == 999  # a copy
+    cron = {"kind": "CronJob", "spec": {"jobTemplate": {"spec": {"template": {"spec": {
+        "containers": [{"name": "c", "securityContext": {"runAsGroup": 0}}]}}}}}}
+    assert _flavour.pinned_ids(cron) == ["container c: runAsGroup 0"]
+    config_map = {"kind": "ConfigMap", "data": {}}
+    assert _flavour.pinned_ids(config_map) == [] and _flavour.without_pinned_ids(config_map) is config_map
