@@ -21,6 +21,9 @@ def _parser():
             cmd.add_argument("--no-keycloak", action="store_true", help="skip Keycloak (API servers get no OIDC)")
             cmd.add_argument("--no-openbao", action="store_true", help="skip OpenBao")
             cmd.add_argument("--timeout", type=int, default=300, help="seconds to wait for readiness (default 300)")
+            cmd.add_argument("--openshift", default="", help=(
+                "comma-separated clusters that get the openshift flavour: OpenShift's API groups as CRDs, seeded "
+                "objects, and test stand-ins for UID ranges, OLM resolution and Route admission (sandbox/openshift.py)"))
     cmd = sub.add_parser("restart", help="restart one process of a running sandbox (keycloak, openbao, <cluster>/kube-apiserver)")
     cmd.add_argument("--option", required=True, help="allocation option: %s" % ", ".join(topology.OPTIONS))
     cmd.add_argument("service", help="process name, e.g. keycloak, openbao, workloads/kube-apiserver")
@@ -42,7 +45,7 @@ def main(argv=None):
             return 0
         if args.command == "up":
             state = core.up(args.option, with_keycloak=not args.no_keycloak, with_openbao=not args.no_openbao,
-                            timeout=args.timeout)
+                            timeout=args.timeout, openshift=[n for n in args.openshift.split(",") if n])
             print(json.dumps({"option": args.option, "inventory": state["inventory"], "home": state["home"]}))
             return 0
         if args.command == "argocd":

@@ -87,13 +87,26 @@ def check_prerequisites():
         raise SandboxError("missing prerequisites: " + "; ".join(missing))
 
 
-def up(option, with_keycloak=True, with_openbao=True, timeout=300):
-    """Start every component of ``option``; no-op if it already runs. Returns the state."""
+def up(option, with_keycloak=True, with_openbao=True, timeout=300, openshift=()):
+    """Start every component of ``option``; no-op if it already runs. Returns the state.
+
+    ``openshift``: names of the option's clusters that get the sandbox's openshift flavour (sandbox.openshift:
+    OpenShift's API groups as CRDs, seeded objects, and the test stand-ins named there).
+    """
     clusters = topology.clusters(option)
+    openshift = sorted(set(openshift or ()))
+    unknown = [name for name in openshift if name not in [c["name"] for c in clusters]]
+    if unknown:
+        raise SandboxError("--openshift %s: not a cluster of the %s option (it has: %s)"
+                           % (", ".join(unknown), option, ", ".join(c["name"] for c in clusters)))
     home = sandbox_home(option)
     existing = status(option)
     if existing is not None:
         if existing["healthy"]:
+            running = sorted(existing.get("openshift") or [])
+            if running != openshift:
+                raise SandboxError("sandbox %s is up with OpenShift clusters [%s], not [%s]; run 'python -m sandbox "
+                                   "down --option %s' first" % (option, ", ".join(running), ", ".join(openshift), option))
             say("sandbox", "%s is already up (%s); nothing to do" % (option, home))
             return existing
         dead = [r["name"] for r in existing["processes"] if not r["alive"]]
@@ -161,7 +174,10 @@ def up(option, with_keycloak=True, with_openbao=True, timeout=300):
         for plane, cluster in zip(planes, clusters):
             described = plane.describe()
             described.update(cluster)
+            described["flavour"] = "openshift" if cluster["name"] in openshift else "kubernetes"
             state["clusters"][cluster["name"]] = described
+        if openshift:
+            _openshift_flavour(home, state, binaries, openshift, record)
         if openbao is not None:
             state["openbao"] = openbao.describe()
         if keycloak is not None:
@@ -177,6 +193,27 @@ def up(option, with_keycloak=True, with_openbao=True, timeout=300):
         raise
     say("sandbox", "%s is up in %.1fs; inventory: %s" % (option, state["up_seconds"], state["inventory"]))
     return state
+
+
+def _openshift_flavour(home, state, binaries, names, record):
+    """The openshift flavour of some clusters (sandbox.openshift): CRDs and seeds, then one stand-ins process."""
+    import sys
+
+    from sandbox import openshift
+
+    kubectl = binaries["kubernetes"] / "kubectl"
+    chosen = [state["clusters"][name] for name in names]
+    with ThreadPoolExecutor(max_workers=len(chosen)) as pool:
+        for future in [pool.submit(openshift.prepare, kubectl, cluster) for cluster in chosen]:
+            future.result()
+    argv = [sys.executable, "-m", "sandbox.openshift", "--kubectl", str(kubectl)]
+    for cluster in chosen:
+        argv += ["--cluster", "%s=%s@%s" % (cluster["name"], cluster["kubeconfig"], cluster["context"])]
+    entry = procs.start("openshift-stand-ins", argv, home / "openshift-stand-ins.log", cwd=str(REPO_ROOT))
+    record(entry)
+    procs.wait_until(entry, lambda: "stand-ins running" in (home / "openshift-stand-ins.log").read_text(), 60,
+                     "the OpenShift stand-ins")
+    state["openshift"] = list(names)
 
 
 def _link_tools(home, binaries, bao):

@@ -68,9 +68,11 @@ def operators_plan(catalog, enabled, overrides=None, chart_dir="", oci_mirror=""
     return {"components": components, "errors": errors}
 
 
-def operators_for_cluster(plan, cluster_role, pod_security_level="restricted", sealed_secrets=None):
+def operators_for_cluster(plan, cluster_role, pod_security_level="restricted", sealed_secrets=None, flavour=None):
     """The components of one cluster and the Namespace objects of their namespaces."""
-    return for_cluster((plan or {}).get("components") or [], cluster_role, pod_security_level, sealed_secrets)
+    flavour = flavour or {}
+    return for_cluster((plan or {}).get("components") or [], cluster_role, pod_security_level, sealed_secrets,
+                       flavour.get("name") or "kubernetes", flavour.get("namespace_labels"))
 
 
 def operators_lookup_errors(chart_lookups, manifest_lookups=None):

@@ -628,6 +628,24 @@ def not_ready_reason(obj):
 
 READINESS_KINDS = ("CustomResourceDefinition", "Deployment", "StatefulSet", "DaemonSet", "Job")
 
+# What admission says when it refuses a workload's pods (OpenShift's SCC admission, Pod Security, a policy):
+# waiting longer cannot help.
+REFUSALS = ("unable to validate against any security context constraint", "violates PodSecurity",
+            "denied request", "is forbidden")
+
+
+REFUSAL_GRACE = 15
+
+
+def refused_reason(obj):
+    """Why the API server refuses to create the pods of a Deployment (its ReplicaFailure condition), when
+    admission refused them; None otherwise."""
+    cond = _condition(obj, "ReplicaFailure") if obj.get("kind") == "Deployment" else None
+    message = (cond or {}).get("message") or ""
+    if cond and cond.get("status") == "True" and any(text in message for text in REFUSALS):
+        return message
+    return None
+
 
 def crd_served(client, crd):
     """Whether the API server serves the kind of a CRD (in one of its served versions); None when the CRD
@@ -649,6 +667,7 @@ def wait_ready(client, definitions, timeout, poll=1.0, live=None):
 
     watched = [body for body in definitions if body.get("kind") in READINESS_KINDS]
     known = dict(live or {})
+    refused_since = {}
     deadline = time.monotonic() + timeout
 
     def look(body):
@@ -664,6 +683,16 @@ def wait_ready(client, definitions, timeout, poll=1.0, live=None):
             resource = client.resource(body["apiVersion"], body["kind"])
             namespace = body["metadata"].get("namespace") if resource.namespaced else None
             current = client.get(resource, body["metadata"]["name"], namespace)
+        refused = refused_reason(current) if current is not None else None
+        if refused:
+            # A refusal that lasts (not one of a namespace still being set up) is final: waiting cannot help.
+            since = refused_since.setdefault(ref, time.monotonic())
+            if time.monotonic() - since >= REFUSAL_GRACE:
+                raise KubeError("%s on %s: its pods are refused at admission, so it can never become ready: %s. "
+                                "Fix its pod template (on OpenShift: no fixed runAsUser/fsGroup outside the namespace's "
+                                "range under restricted-v2)" % (ref, client.api_url, refused))
+        else:
+            refused_since.pop(ref, None)
         reason = "absent" if current is None else not_ready_reason(current)
         return "%s: %s" % (ref, reason) if reason else None
 

@@ -26,7 +26,14 @@ import tarfile
 SOURCES = ("repo", "oci", "path", "manifest")
 CLUSTERS = ("platform", "all", "sealed_secrets")
 SETTINGS = ("source", "chart", "version", "repository", "oci_registry", "path", "manifest", "release",
-            "namespace", "clusters", "values", "enabled")
+            "namespace", "clusters", "values", "enabled", "install", "olm", "openshift_values")
+# How a component is installed: 'auto' (OLM where the cluster is OpenShift and the component has an OLM package,
+# its chart or manifest elsewhere), 'olm' (OpenShift only), 'helm' (its chart or manifest everywhere).
+INSTALLS = ("auto", "olm", "helm")
+OLM_KEYS = ("package", "channel", "channels", "csv", "source", "source_namespace", "namespace", "operands")
+_CSV = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\.v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
+# OpenShift's namespace for operators that watch all namespaces (its global OperatorGroup is already there).
+GLOBAL_OPERATORS_NAMESPACE = "openshift-operators"
 _VERSION = re.compile(r"^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -119,12 +126,24 @@ def resolve(catalog, enabled, overrides, chart_dir="", oci_mirror="", load_yaml=
         values = spec.get("values") or {}
         if not isinstance(values, dict):
             errors.append("%s: must be a mapping of chart values" % field("values"))
+        install = spec.get("install") or "auto"
+        if install not in INSTALLS:
+            errors.append("%s: %r is not one of %s" % (field("install"), install, ", ".join(INSTALLS)))
+        olm, olm_errors = _olm(spec.get("olm"), field("olm"), name)
+        errors.extend(olm_errors)
+        if install == "olm" and not olm:
+            errors.append("%s: olm, but %s has no OLM package in the catalog (set operators_overrides.%s.olm)"
+                          % (field("install"), name, name))
+        openshift_values = spec.get("openshift_values") or {}
+        if not isinstance(openshift_values, dict):
+            errors.append("%s: must be a mapping of chart values" % field("openshift_values"))
         item = {"name": name, "source": source, "version": version, "release": release, "namespace": namespace,
                 "clusters": clusters, "helm_values": values, "chart_ref": None, "chart_repo_url": None,
                 "chart_version": None, "manifest": None, "release_key": "%s/%s" % (namespace, release),
                 # What helm_release_ready compares the installed release with (chart sources only).
                 "release_wanted": None if source == "manifest" else
-                {"name": release, "namespace": namespace, "version": version, "values": values}}
+                {"name": release, "namespace": namespace, "version": version, "values": values},
+                "install": install, "olm": olm, "openshift_values": openshift_values, "method": source}
         chart = spec.get("chart") or ""
         if source in ("repo", "oci", "path") and not chart and source != "path":
             errors.append("%s: a chart name is needed for source %s" % (field("chart"), source))
@@ -175,6 +194,97 @@ def resolve(catalog, enabled, overrides, chart_dir="", oci_mirror="", load_yaml=
     return plan, errors
 
 
+def _olm(spec, where, name):
+    """(the OLM settings of a component or None, errors). The catalog pins a channel and a CSV; ``channels``
+    lists the channels known to carry that package, so an override to an unknown one fails before any change."""
+    if not spec:
+        return None, []
+    if not isinstance(spec, dict):
+        return None, ["%s: must be a mapping of %s" % (where, ", ".join(OLM_KEYS))]
+    errors = ["%s.%s: unknown setting (known: %s)" % (where, key, ", ".join(OLM_KEYS))
+              for key in sorted(set(spec) - set(OLM_KEYS))]
+    olm = {"package": spec.get("package") or "", "channel": spec.get("channel") or "",
+           "csv": spec.get("csv") or "", "source": spec.get("source") or "redhat-operators",
+           "source_namespace": spec.get("source_namespace") or "openshift-marketplace",
+           "namespace": spec.get("namespace") or GLOBAL_OPERATORS_NAMESPACE,
+           "operands": list(spec.get("operands") or [])}
+    for key in ("package", "source", "source_namespace", "namespace"):
+        if not _NAME.match(olm[key]) or len(olm[key]) > 63:
+            errors.append("%s.%s: %r is not a valid name (lowercase letters, digits, '-')" % (where, key, olm[key]))
+    channels = spec.get("channels") or [olm["channel"]]
+    if olm["channel"] not in channels:
+        errors.append("%s.channel: unknown channel %r of package %s (known: %s)"
+                      % (where, olm["channel"], olm["package"], ", ".join(channels)))
+    if not _CSV.match(olm["csv"]):
+        errors.append("%s.csv: %r is not a ClusterServiceVersion name such as %s.v1.2.3 (the pinned version)"
+                      % (where, olm["csv"], olm["package"] or name))
+    return olm, errors
+
+
+def _merge(base, extra):
+    """``base`` with ``extra`` merged in, nested mappings merged, a None value kept (Helm drops that key)."""
+    result = dict(base or {})
+    for key, value in (extra or {}).items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = _merge(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def for_flavour(component, flavour):
+    """How ``component`` installs on a cluster of ``flavour``: (component with ``method`` olm/repo/oci/path/manifest
+    and, on OpenShift, its openshift_values merged into its chart values; error or None)."""
+    openshift = flavour == "openshift"
+    if component.get("install") == "olm" and not openshift:
+        return component, ("operators_overrides.%s.install: olm, but this cluster is %s (no OLM); use auto or helm"
+                           % (component["name"], flavour))
+    if openshift and component.get("olm") and component.get("install", "auto") in ("auto", "olm"):
+        return dict(component, method="olm", release_wanted=None), None
+    if openshift and component.get("openshift_values"):
+        values = _merge(component.get("helm_values"), component["openshift_values"])
+        changed = dict(component, helm_values=values)
+        if component.get("release_wanted"):
+            changed["release_wanted"] = dict(component["release_wanted"], values=values)
+        return changed, None
+    return component, None
+
+
+def subscriptions(components):
+    """The OLM installs of one cluster's components (method olm), one per package: the components it provides,
+    its namespace, the OperatorGroup it needs (none in openshift-operators) and its Subscription."""
+    by_package = {}
+    for component in components:
+        if component.get("method") != "olm":
+            continue
+        olm = component["olm"]
+        entry = by_package.setdefault(olm["package"], {"package": olm["package"], "components": [], "olm": olm})
+        entry["components"].append(component["name"])
+    result = []
+    for package in sorted(by_package):
+        olm = by_package[package]["olm"]
+        namespace = olm["namespace"]
+        labels = {"app.kubernetes.io/managed-by": "krci.platform", "app.kubernetes.io/part-of": "krci-platform"}
+        group = None if namespace == GLOBAL_OPERATORS_NAMESPACE else {
+            "apiVersion": "operators.coreos.com/v1", "kind": "OperatorGroup",
+            "metadata": {"name": package, "namespace": namespace, "labels": labels},
+            # No targetNamespaces: the operator watches all namespaces (AllNamespaces install mode).
+            "spec": {"upgradeStrategy": "Default"}}
+        result.append({
+            "package": package, "components": by_package[package]["components"], "namespace": namespace,
+            "csv": olm["csv"], "channel": olm["channel"], "operands": olm["operands"],
+            "operator_group": group,
+            "subscription": {
+                "apiVersion": "operators.coreos.com/v1alpha1", "kind": "Subscription",
+                "metadata": {"name": package, "namespace": namespace, "labels": labels},
+                "spec": {"name": package, "channel": olm["channel"], "source": olm["source"],
+                         "sourceNamespace": olm["source_namespace"], "startingCSV": olm["csv"],
+                         # Nothing upgrades behind the collection's back: it approves exactly the pinned CSV.
+                         "installPlanApproval": "Manual"}},
+        })
+    return result
+
+
 def _runs_here(component, cluster_role, sealed_secrets):
     if component.get("clusters") == "sealed_secrets":
         return bool(sealed_secrets)
@@ -196,20 +306,35 @@ def _scoped_to(component, namespaces):
     return scoped
 
 
-def for_cluster(components, cluster_role, pod_security_level, sealed_secrets=None):
+def for_cluster(components, cluster_role, pod_security_level, sealed_secrets=None, flavour="kubernetes",
+                namespace_labels=None):
     """What runs on one cluster: the ``clusters: platform`` components on the platform cluster, the
     ``clusters: all`` ones everywhere, the ``clusters: sealed_secrets`` ones where the plan puts the
     Sealed Secrets controller (``sealed_secrets``: the namespaces it unseals into there, none elsewhere;
-    it watches only those); with the Namespace objects (Pod Security labels) of their namespaces, sorted."""
+    it watches only those); with the Namespace objects (Pod Security labels, and the flavour's
+    ``namespace_labels``) of their namespaces, sorted. On OpenShift (``flavour``), components with an OLM
+    package install through OLM (``subscriptions``), the others with their ``openshift_values``.
+    ``errors``: a component asked to install through OLM on a cluster without OLM."""
     here = [c for c in components if _runs_here(c, cluster_role, sealed_secrets)]
     here = [_scoped_to(c, sealed_secrets) if c.get("clusters") == "sealed_secrets" else c for c in here]
-    namespaces = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {
+    errors = []
+    flavoured = []
+    for component in here:
+        component, error = for_flavour(component, flavour)
+        flavoured.append(component)
+        if error:
+            errors.append(error)
+    here = flavoured
+    olm = subscriptions(here)
+    names = set(c["namespace"] for c in here if c.get("method") != "olm")
+    names |= set(s["namespace"] for s in olm if s["namespace"] != GLOBAL_OPERATORS_NAMESPACE)
+    namespaces = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict({
         "app.kubernetes.io/part-of": "krci-platform",
         "pod-security.kubernetes.io/enforce": pod_security_level,
         "pod-security.kubernetes.io/audit": pod_security_level,
-        "pod-security.kubernetes.io/warn": pod_security_level}}}
-        for name in sorted(set(c["namespace"] for c in here))]
-    return {"components": here, "namespaces": namespaces}
+        "pod-security.kubernetes.io/warn": pod_security_level}, **(namespace_labels or {}))}}
+        for name in sorted(names)]
+    return {"components": here, "namespaces": namespaces, "subscriptions": olm, "errors": errors}
 
 
 def lookup_errors(chart_lookups, manifest_lookups):

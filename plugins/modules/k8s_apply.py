@@ -86,6 +86,14 @@ options:
     description: Seconds to wait with O(wait=true).
     type: int
     default: 300
+  drop_pinned_ids:
+    description:
+      - Remove C(runAsUser), C(runAsGroup) and C(fsGroup) from every Pod template (pod and containers) before
+        applying, for OpenShift's restricted-v2 SCC, which assigns them from the namespace's range and refuses
+        others (for example Argo CD's redis, pinned to UID 999 upstream). C(runAsNonRoot) and the rest stay.
+      - The playbooks set it from the cluster's flavour (C(krci_flavour.pinned_ids_allowed)).
+    type: bool
+    default: false
 attributes:
   check_mode:
     description: Can run in check mode and return the changed status prediction without modifying the cluster.
@@ -156,7 +164,7 @@ api_url:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.krci.platform.plugins.module_utils import _kube
+from ansible_collections.krci.platform.plugins.module_utils import _flavour, _kube
 from ansible_collections.krci.platform.plugins.module_utils._changes import ACTIONS
 from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC, client_from_params
 
@@ -172,6 +180,7 @@ def main(module_class=AnsibleModule):
         force_conflicts=dict(type="bool", default=False),
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=300),
+        drop_pinned_ids=dict(type="bool", default=False),
     )
     argument_spec.update(KUBE_CONNECTION_SPEC)
     module = module_class(argument_spec=argument_spec, supports_check_mode=True)
@@ -182,6 +191,8 @@ def main(module_class=AnsibleModule):
 
     try:
         definitions = module.params["definitions"] + _kube.load_manifests(module.params["src"], module.params["exclude"])
+        if module.params["drop_pinned_ids"]:
+            definitions = [_flavour.without_pinned_ids(body) for body in definitions]
         client = client_from_params(module)
         live = {}
         changed, objects, diffs = _kube.apply_all(

@@ -187,3 +187,99 @@ def test_sealed_secrets_run_where_the_plan_says_scoped_to_its_namespaces():
     assert "sealed-secrets" in [n["metadata"]["name"] for n in here["namespaces"]]
     # The catalog's own entry is untouched (one plan, many clusters).
     assert "rbac" not in [c for c in plan if c["name"] == "sealed_secrets"][0]["helm_values"]
+
+
+def _defaults_catalog():
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "operators", "defaults", "main.yml")
+    with open(path) as handle:
+        defaults = yaml.safe_load(handle)
+    return defaults["operators_catalog"], defaults["operators_enabled"]
+
+
+OPENSHIFT = {"name": "openshift", "namespace_labels": {"security.openshift.io/scc.podSecurityLabelSync": "false"}}
+
+
+def test_on_openshift_the_packaged_operators_install_through_olm_at_the_pinned_csv():
+    from ansible_collections.krci.platform.plugins.module_utils._operators import for_cluster
+
+    catalog, enabled = _defaults_catalog()
+    components, errors = resolve(catalog, enabled, {})
+    assert errors == []
+    here = for_cluster(components, "platform", "restricted", ["krci-dev"], OPENSHIFT["name"],
+                       OPENSHIFT["namespace_labels"])
+    assert here["errors"] == []
+    methods = {c["name"]: c["method"] for c in here["components"]}
+    assert methods == {"cert_manager": "olm", "external_secrets": "olm", "tekton_pipelines": "olm",
+                       "tekton_triggers": "olm", "codebase_operator": "repo", "cd_pipeline_operator": "repo",
+                       "keycloak_operator": "repo", "sealed_secrets": "repo"}
+    subs = {s["package"]: s for s in here["subscriptions"]}
+    # Tekton Pipelines and Triggers are one package on OpenShift: one Subscription.
+    assert subs["openshift-pipelines-operator-rh"]["components"] == ["tekton_pipelines", "tekton_triggers"]
+    assert subs["openshift-pipelines-operator-rh"]["operator_group"] is None  # openshift-operators has one
+    spec = subs["openshift-cert-manager-operator"]["subscription"]["spec"]
+    assert spec == {"name": "openshift-cert-manager-operator", "channel": "stable-v1", "source": "redhat-operators",
+                    "sourceNamespace": "openshift-marketplace", "startingCSV": "cert-manager-operator.v1.18.0",
+                    "installPlanApproval": "Manual"}
+    group = subs["openshift-cert-manager-operator"]["operator_group"]
+    assert group["metadata"]["namespace"] == "cert-manager-operator" and "targetNamespaces" not in group["spec"]
+    assert subs["openshift-external-secrets-operator"]["operands"][0]["kind"] == "ExternalSecretsConfig"
+    # Namespaces: the charts' and the OLM installs' own, never openshift-operators; the flavour's labels on each.
+    names = [n["metadata"]["name"] for n in here["namespaces"]]
+    assert "openshift-operators" not in names and "cert-manager-operator" in names and "krci" in names
+    assert "cert-manager" not in names and "tekton-pipelines" not in names
+    assert all(n["metadata"]["labels"]["security.openshift.io/scc.podSecurityLabelSync"] == "false"
+               for n in here["namespaces"])
+    # A chart without an OLM package drops its pinned UID/fsGroup on OpenShift (null: Helm removes the key).
+    sealed = next(c for c in here["components"] if c["name"] == "sealed_secrets")
+    assert sealed["helm_values"]["containerSecurityContext"]["runAsUser"] is None
+    assert sealed["helm_values"]["containerSecurityContext"]["runAsNonRoot"] is True
+    assert sealed["release_wanted"]["values"]["podSecurityContext"] == {"fsGroup": None}
+
+
+def test_on_vanilla_kubernetes_nothing_uses_olm_and_values_stay():
+    from ansible_collections.krci.platform.plugins.module_utils._operators import for_cluster
+
+    catalog, enabled = _defaults_catalog()
+    components, _ = resolve(catalog, enabled, {})
+    here = for_cluster(components, "platform", "restricted", ["krci-dev"])
+    assert here["subscriptions"] == [] and here["errors"] == []
+    assert {c["method"] for c in here["components"]} == {"repo", "manifest"}
+    sealed = next(c for c in here["components"] if c["name"] == "sealed_secrets")
+    assert sealed["helm_values"]["containerSecurityContext"]["runAsUser"] == 1001
+    assert all(set(n["metadata"]["labels"]) == {"app.kubernetes.io/part-of", "pod-security.kubernetes.io/enforce",
+                                                "pod-security.kubernetes.io/audit", "pod-security.kubernetes.io/warn"}
+               for n in here["namespaces"])
+
+
+def test_install_helm_keeps_the_chart_on_openshift_and_install_olm_fails_on_vanilla():
+    from ansible_collections.krci.platform.plugins.module_utils._operators import for_cluster
+
+    catalog, enabled = _defaults_catalog()
+    components, errors = resolve(catalog, enabled, {"cert_manager": {"install": "helm"},
+                                                    "external_secrets": {"install": "olm"}})
+    assert errors == []
+    openshift = for_cluster(components, "platform", "restricted", [], "openshift")
+    assert {c["name"]: c["method"] for c in openshift["components"]}["cert_manager"] == "repo"
+    vanilla = for_cluster(components, "workloads", "restricted", [], "kubernetes")
+    assert vanilla["errors"] == ["operators_overrides.external_secrets.install: olm, but this cluster is kubernetes "
+                                 "(no OLM); use auto or helm"]
+
+
+@pytest.mark.parametrize("override,message", [
+    ({"cert_manager": {"install": "maybe"}}, "operators_overrides.cert_manager.install: 'maybe' is not one of auto, olm, helm"),
+    ({"keycloak_operator": {"install": "olm"}}, "operators_overrides.keycloak_operator.install: olm, but keycloak_operator "
+                                                "has no OLM package in the catalog"),
+    ({"tekton_pipelines": {"olm": {"package": "openshift-pipelines-operator-rh", "channel": "pipelines-0.1",
+                                   "channels": ["pipelines-1.20"], "csv": "openshift-pipelines-operator-rh.v1.20.0"}}},
+     "operators_overrides.tekton_pipelines.olm.channel: unknown channel 'pipelines-0.1' of package "
+     "openshift-pipelines-operator-rh (known: pipelines-1.20)"),
+    ({"cert_manager": {"olm": {"package": "openshift-cert-manager-operator", "channel": "stable-v1",
+                               "csv": "cert-manager-operator-latest"}}},
+     "operators_overrides.cert_manager.olm.csv: 'cert-manager-operator-latest' is not a ClusterServiceVersion name"),
+    ({"cert_manager": {"olm": {"package": "Cert Manager", "channel": "stable-v1", "csv": "x.v1.0.0", "extra": 1}}},
+     "operators_overrides.cert_manager.olm.extra: unknown setting"),
+])
+def test_bad_olm_input_names_the_field(override, message):
+    catalog, enabled = _defaults_catalog()
+    _components, errors = resolve(catalog, enabled, override)
+    assert any(message in e for e in errors), errors
