@@ -58,7 +58,7 @@ BUNDLE_CRDS = {
     "openshift-gitops-operator": ("argo-cd", "argocd-operator"),
     "openshift-pipelines-operator-rh": ("tekton-pipeline", "tekton-triggers"),
     "openshift-cert-manager-operator": ("cert-manager",),
-    "external-secrets-operator": ("external-secrets",),
+    "openshift-external-secrets-operator": ("external-secrets",),
 }
 
 

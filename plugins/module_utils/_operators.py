@@ -30,7 +30,8 @@ SETTINGS = ("source", "chart", "version", "repository", "oci_registry", "path", 
 # How a component is installed: 'auto' (OLM where the cluster is OpenShift and the component has an OLM package,
 # its chart or manifest elsewhere), 'olm' (OpenShift only), 'helm' (its chart or manifest everywhere).
 INSTALLS = ("auto", "olm", "helm")
-OLM_KEYS = ("package", "channel", "channels", "csv", "source", "source_namespace", "namespace", "operands")
+OLM_KEYS = ("package", "channel", "channels", "csv", "source", "source_namespace", "namespace", "operand_namespace",
+            "operands")
 _CSV = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\.v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
 # OpenShift's namespace for operators that watch all namespaces (its global OperatorGroup is already there).
 GLOBAL_OPERATORS_NAMESPACE = "openshift-operators"
@@ -207,8 +208,11 @@ def _olm(spec, where, name):
            "csv": spec.get("csv") or "", "source": spec.get("source") or "redhat-operators",
            "source_namespace": spec.get("source_namespace") or "openshift-marketplace",
            "namespace": spec.get("namespace") or GLOBAL_OPERATORS_NAMESPACE,
+           # Where the operator runs what it manages, when the collection puts objects there (cert-manager's CA).
+           "operand_namespace": spec.get("operand_namespace") or "",
            "operands": list(spec.get("operands") or [])}
-    for key in ("package", "source", "source_namespace", "namespace"):
+    for key in ("package", "source", "source_namespace", "namespace") + (
+            ("operand_namespace",) if olm["operand_namespace"] else ()):
         if not _NAME.match(olm[key]) or len(olm[key]) > 63:
             errors.append("%s.%s: %r is not a valid name (lowercase letters, digits, '-')" % (where, key, olm[key]))
     channels = spec.get("channels") or [olm["channel"]]
@@ -328,6 +332,7 @@ def for_cluster(components, cluster_role, pod_security_level, sealed_secrets=Non
     olm = subscriptions(here)
     names = set(c["namespace"] for c in here if c.get("method") != "olm")
     names |= set(s["namespace"] for s in olm if s["namespace"] != GLOBAL_OPERATORS_NAMESPACE)
+    names |= set(c["olm"]["operand_namespace"] for c in here if c.get("method") == "olm" and c["olm"]["operand_namespace"])
     namespaces = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict({
         "app.kubernetes.io/part-of": "krci-platform",
         "pod-security.kubernetes.io/enforce": pod_security_level,

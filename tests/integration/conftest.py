@@ -34,10 +34,12 @@ CONVERGE_RUNS = {"separated": [(None, ("-vvv", "-e", "vault_revoke_root_token=fa
 # Test order: tests without a sandbox, then by option (one sandbox up at a time, each option brought
 # up and converged once), then by module; within a module, file order. Mark a test or a module with
 # @pytest.mark.sandbox("<option>"); unmarked tests need none; "end" runs after all (the sandbox teardown test).
-OPTION_ORDER = [None, "shared", "isolated", "separated", "end"]
+OPTION_ORDER = [None, "shared", "isolated", "separated", "separated-openshift", "end"]
+# Sandbox variants: marker name -> (option, clusters with the sandbox's openshift flavour, sandbox/openshift.py).
+VARIANTS = {"separated-openshift": ("separated", ("platform", "production", "workloads"))}
 MODULE_ORDER = ["test_packaging", "test_sandbox", "test_vault_init_unseal", "test_baseline", "test_keycloak_realm",
                 "test_vault_role", "test_operators", "test_awx_runner", "test_playbooks", "test_gitops", "test_promotion", "test_argocd", "test_security",
-                "test_molecule"]
+                "test_openshift", "test_molecule"]
 
 
 def pytest_configure(config):
@@ -62,19 +64,20 @@ class SandboxPool:
         self.convergence = None
 
     def get(self, option):
-        """The running sandbox of ``option``, its state read afresh from disk.
+        """The running sandbox of ``option`` (or of a VARIANTS name), its state read afresh from disk.
 
         Tests restart processes (new pids in state.json), so a cached state would name dead pids; a sandbox
         with a dead process is replaced instead of being handed out half broken.
         """
+        real, openshift = VARIANTS.get(option, (option, ()))
         if self.current == option:
-            fresh = core.status(option)
+            fresh = core.status(real)
             if fresh is not None and fresh["healthy"]:
                 self.state = fresh
                 return self.state
         self.close()
         self.convergence = None
-        self.state = core.up(option)
+        self.state = core.up(real, openshift=openshift)
         self.current = option
         return self.state
 
@@ -101,7 +104,7 @@ class SandboxPool:
 
     def close(self):
         if self.current is not None:
-            core.down(self.current)
+            core.down(VARIANTS.get(self.current, (self.current,))[0])
             self.current = None
             self.state = None
             self.convergence = None

@@ -1,0 +1,230 @@
+"""The separated option on a mixed topology: platform, workloads and production with the sandbox's openshift
+flavour (OpenShift's API groups as the real CRDs, OLM's and the ArgoCD operator's too; sandbox/openshift.py),
+staging plain Kubernetes.
+
+What stands in for OpenShift here, and nothing else: a namespace UID-range allocator, an admission policy with
+restricted-v2's UID-range rule, OLM's Subscription resolution (InstallPlan, then the bundle's CRDs and a
+Succeeded CSV once approved) and the router's Route admission. Everything the collection sends goes through the
+real schemas of those API groups.
+"""
+
+import json
+import re
+import time
+import uuid
+
+import pytest
+import yaml
+
+from conftest import assert_ok, changed_tasks, kube_client, playbooks_at_once, run, REPO
+from sandbox import core
+from test_baseline import DIFF_HEADER, resource_versions, verify_baseline, verify_gitops_isolation
+
+VARIANT = "separated-openshift"
+OPENSHIFT = ["platform", "production", "workloads"]
+pytestmark = pytest.mark.sandbox(VARIANT)
+
+# ansible_collections path for the module_utils the tests read (the same code the collection runs).
+from ansible_collections.krci.platform.plugins.module_utils import _flavour  # noqa: E402  pylint: disable=wrong-import-position
+
+
+def _flat(result):
+    return " ".join((result.stdout + result.stderr).split())
+
+
+def test_separated_converges_on_openshift_idempotently_and_stays_isolated(sandbox_pool, tools_env):
+    state, runs = sandbox_pool.converged(VARIANT, tools_env)
+    first = _flat(runs[0])
+    for name in OPENSHIFT:
+        assert re.search(r"%s: role \S+, .*?flavour openshift 4\.20\.8, Kubernetes v1\.34\.4" % name, first), name
+    assert re.search(r"staging: role staging, .*?flavour kubernetes, Kubernetes", first)
+    before = resource_versions(state)
+    second, check = playbooks_at_once(state, tools_env, (), ("--check", "--diff"))
+    assert all(r["changed"] == 0 for r in assert_ok(second).values()), changed_tasks(second.stdout)
+    assert all(r["changed"] == 0 for r in assert_ok(check).values()), changed_tasks(check.stdout)
+    assert DIFF_HEADER.findall(check.stdout) == []
+    assert resource_versions(state) == before
+    report = (REPO / state["inventory"]).parent / "reports" / "report.md"
+    text = report.read_text()
+    for name in OPENSHIFT:
+        assert re.search(r"\| %s \| \S+ \| [^|]+ \| \S+ \| openshift 4\.20\.8 \|" % name, text), name
+    assert re.search(r"\| staging \| staging \| staging \| pull \| kubernetes \|", text)
+    # The isolation invariants and the baseline hold unchanged on the mixed topology.
+    verify_baseline(state)
+    verify_gitops_isolation(state)
+
+
+def test_namespaces_opt_out_of_the_label_syncer_on_openshift_only(sandbox_pool, tools_env):
+    state, _ = sandbox_pool.converged(VARIANT, tools_env)
+    for name, cluster in state["clusters"].items():
+        client, api = kube_client(cluster)
+        managed = client.CoreV1Api(api).list_namespace(label_selector="app.kubernetes.io/managed-by=krci.platform").items
+        assert managed, name
+        for ns in managed:
+            sync = (ns.metadata.labels or {}).get("security.openshift.io/scc.podSecurityLabelSync")
+            assert sync == ("false" if name in OPENSHIFT else None), (name, ns.metadata.name)
+            assert ns.metadata.labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_operators_come_from_olm_at_exactly_the_pinned_csv(sandbox_pool, tools_env):
+    state, _ = sandbox_pool.converged(VARIANT, tools_env)
+    expected = {"platform": {"openshift-cert-manager-operator": "cert-manager-operator.v1.18.0",
+                             "openshift-external-secrets-operator": "external-secrets-operator.v1.0.0",
+                             "openshift-pipelines-operator-rh": "openshift-pipelines-operator-rh.v1.20.0"},
+                "workloads": {"openshift-external-secrets-operator": "external-secrets-operator.v1.0.0"},
+                "production": {"openshift-external-secrets-operator": "external-secrets-operator.v1.0.0"}}
+    for name, packages in expected.items():
+        client, api = kube_client(state["clusters"][name])
+        custom = client.CustomObjectsApi(api)
+        subs = custom.list_cluster_custom_object("operators.coreos.com", "v1alpha1", "subscriptions")["items"]
+        assert {s["spec"]["name"]: s["spec"]["startingCSV"] for s in subs} == packages, name
+        for sub in subs:
+            assert sub["spec"]["installPlanApproval"] == "Manual"
+            assert sub["status"]["installedCSV"] == sub["spec"]["startingCSV"]
+            namespace = sub["metadata"]["namespace"]
+            plans = custom.list_namespaced_custom_object("operators.coreos.com", "v1alpha1", namespace,
+                                                         "installplans")["items"]
+            mine = [p for p in plans if p["metadata"]["name"] == sub["status"]["installPlanRef"]["name"]]
+            assert mine and mine[0]["spec"]["approved"] is True
+            assert mine[0]["spec"]["clusterServiceVersionNames"] == [sub["spec"]["startingCSV"]]
+            csv = custom.get_namespaced_custom_object("operators.coreos.com", "v1alpha1", namespace,
+                                                      "clusterserviceversions", sub["spec"]["startingCSV"])
+            assert csv["status"]["phase"] == "Succeeded"
+            if namespace != "openshift-operators":
+                groups = custom.list_namespaced_custom_object("operators.coreos.com", "v1", namespace,
+                                                              "operatorgroups")["items"]
+                assert [g["metadata"]["name"] for g in groups] == [sub["spec"]["name"]]
+        # What OLM installed on the vanilla path comes from no chart here: no Helm release of those operators.
+        secrets = client.CoreV1Api(api).list_secret_for_all_namespaces(label_selector="owner=helm").items
+        releases = {s.metadata.labels["name"] for s in secrets}
+        assert not releases & {"cert-manager", "external-secrets", "tekton-pipelines"}, (name, releases)
+    # staging (plain Kubernetes) got External Secrets from its chart, no Subscription.
+    client, api = kube_client(state["clusters"]["staging"])
+    assert not client.ApiextensionsV1Api(api).list_custom_resource_definition(
+        field_selector="metadata.name=subscriptions.operators.coreos.com").items
+    releases = {s.metadata.labels["name"] for s in client.CoreV1Api(api).list_secret_for_all_namespaces(
+        label_selector="owner=helm").items}
+    assert "external-secrets" in releases
+
+
+def _workloads(client, api):
+    apps = client.AppsV1Api(api)
+    batch = client.BatchV1Api(api)
+    for listing in (apps.list_deployment_for_all_namespaces().items, apps.list_stateful_set_for_all_namespaces().items,
+                    apps.list_daemon_set_for_all_namespaces().items, batch.list_job_for_all_namespaces().items):
+        for obj in listing:
+            yield api.sanitize_for_serialization(obj)
+
+
+def test_every_pod_template_on_openshift_runs_under_restricted_v2(sandbox_pool, tools_env):
+    state, _ = sandbox_pool.converged(VARIANT, tools_env)
+    seen = 0
+    for name in OPENSHIFT:
+        client, api = kube_client(state["clusters"][name])
+        for obj in _workloads(client, api):
+            if obj["metadata"]["namespace"].startswith("kube-"):
+                continue
+            seen += 1
+            ref = "%s %s/%s on %s" % (obj["kind"], obj["metadata"]["namespace"], obj["metadata"]["name"], name)
+            assert _flavour.pinned_ids(obj) == [], ref
+            if obj["kind"] == "Deployment":
+                # Its pods passed the restricted-v2 UID-range policy: the Deployment is Available.
+                conditions = {c["type"]: c for c in obj["status"].get("conditions") or []}
+                assert conditions.get("Available", {}).get("status") == "True", (ref, conditions)
+                assert "ReplicaFailure" not in conditions, (ref, conditions)
+    assert seen >= 6
+    # Upstream's Argo CD pins redis to UID 999; on OpenShift the collection drops the pin.
+    client, api = kube_client(state["clusters"]["platform"])
+    redis = client.AppsV1Api(api).read_namespaced_deployment("argocd-redis", "argocd")
+    assert redis.spec.template.spec.security_context.run_as_user is None
+    assert redis.spec.template.spec.security_context.run_as_non_root is True
+
+
+def test_a_pinned_uid_is_refused_naming_the_object_and_the_scc_rule(sandbox_pool, tools_env, tmp_path):
+    state, _ = sandbox_pool.converged(VARIANT, tools_env)
+    name = "pinned-%s" % uuid.uuid4().hex[:6]
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "krci-dev"},
+                  "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                           "template": {"metadata": {"labels": {"app": name}}, "spec": {
+                               "securityContext": {"runAsNonRoot": True, "runAsUser": 999,
+                                                   "seccompProfile": {"type": "RuntimeDefault"}},
+                               "containers": [{"name": "c", "image": "registry.invalid/app:1", "securityContext": {
+                                   "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}}]}}}}
+    playbook = tmp_path / "pinned.yml"
+    playbook.write_text(yaml.safe_dump([{"name": "A workload that pins its UID", "hosts": "workloads",
+                                         "gather_facts": False, "tasks": [{
+                                             "name": "Apply it and wait", "krci.platform.k8s_apply": {
+                                                 "kubeconfig": "{{ krci_kubeconfig }}", "context": "{{ krci_context }}",
+                                                 "definitions": [deployment], "wait": True, "wait_timeout": 240}}]}]))
+    started = time.monotonic()
+    result = run(["ansible-playbook", "-i", state["inventory"], str(playbook)], tools_env)
+    elapsed = time.monotonic() - started
+    client, api = kube_client(state["clusters"]["workloads"])
+    client.AppsV1Api(api).delete_namespaced_deployment(name, "krci-dev")
+    assert result.returncode != 0
+    flat = _flat(result)
+    assert "Deployment krci-dev/%s on %s: its pods are refused at admission" % (
+        name, state["clusters"]["workloads"]["api_url"]) in flat
+    assert 'provider "restricted-v2"' in flat and "runAsUser: Invalid value: 999: must be in the ranges" in flat
+    # Refused, not timed out: the run stops soon after the refusal lasts (15 s), far before wait_timeout.
+    assert elapsed < 120, elapsed
+
+
+@pytest.mark.parametrize("inventory_edit,extra,message", [
+    ({"staging": {"flavour": "openshift"}}, {},
+     "clusters.staging.flavour: openshift, but the cluster serves neither route.openshift.io/v1 nor "
+     "config.openshift.io/v1 ClusterVersion, so it is kubernetes"),
+    ({"production": {"flavour": "kubernetes"}}, {},
+     "clusters.production.flavour: kubernetes, but the cluster serves route.openshift.io/v1 and config.openshift.io/v1 "
+     "ClusterVersion, so it is openshift"),
+    ({}, {"operators_overrides": {"external_secrets": {"install": "olm"}}},
+     "cluster staging: operators_overrides.external_secrets.install: olm, but this cluster is kubernetes (no OLM)"),
+    ({}, {"operators_overrides": {"tekton_pipelines": {"olm": {
+        "package": "openshift-pipelines-operator-rh", "channel": "pipelines-0.9", "channels": ["pipelines-1.20"],
+        "csv": "openshift-pipelines-operator-rh.v1.20.0"}}}},
+     "operators_overrides.tekton_pipelines.olm.channel: unknown channel 'pipelines-0.9' of package "
+     "openshift-pipelines-operator-rh (known: pipelines-1.20)"),
+])
+def test_bad_input_fails_before_any_change(sandbox_pool, tools_env, tmp_path, inventory_edit, extra, message):
+    state, _ = sandbox_pool.converged(VARIANT, tools_env)
+    inventory = yaml.safe_load(open(state["inventory"]).read())
+    for cluster, settings in inventory_edit.items():
+        inventory["clusters"][cluster].update(settings)
+    path = tmp_path / "topology.yml"
+    path.write_text(yaml.safe_dump(inventory))
+    before = resource_versions(state)
+    result = run(["ansible-playbook", "-i", str(path), str(REPO / "playbooks" / "separated.yml"),
+                  "-e", json.dumps(extra)], tools_env)
+    assert result.returncode != 0
+    assert message in _flat(result)
+    assert "TASK [krci.platform.cluster_baseline" not in result.stdout
+    assert resource_versions(state) == before
+
+
+def test_a_subscription_olm_never_resolves_times_out_naming_it(sandbox_pool, tools_env, tmp_path):
+    """OLM down (its stand-in stopped): the Subscription is stored but nothing resolves it."""
+    state, _ = sandbox_pool.converged(VARIANT, tools_env)
+    package = "krci-test-never-%s" % uuid.uuid4().hex[:5]
+    subscription = {"apiVersion": "operators.coreos.com/v1alpha1", "kind": "Subscription",
+                    "metadata": {"name": package, "namespace": "openshift-operators"},
+                    "spec": {"name": package, "channel": "stable", "source": "redhat-operators",
+                             "sourceNamespace": "openshift-marketplace", "startingCSV": package + ".v1.0.0",
+                             "installPlanApproval": "Manual"}}
+    playbook = tmp_path / "never.yml"
+    playbook.write_text(yaml.safe_dump([{"name": "A Subscription nothing resolves", "hosts": "workloads",
+                                         "gather_facts": False, "tasks": [{
+                                             "name": "Subscribe and wait", "krci.platform.olm_subscription": {
+                                                 "kubeconfig": "{{ krci_kubeconfig }}", "context": "{{ krci_context }}",
+                                                 "subscription": subscription, "timeout": 8}}]}]))
+    core.stop_process(state["option"], "openshift-stand-ins")
+    try:
+        result = run(["ansible-playbook", "-i", state["inventory"], str(playbook)], tools_env)
+    finally:
+        core.start_process(state["option"], "openshift-stand-ins")
+        client, api = kube_client(state["clusters"]["workloads"])
+        client.CustomObjectsApi(api).delete_namespaced_custom_object(
+            "operators.coreos.com", "v1alpha1", "openshift-operators", "subscriptions", package)
+    assert result.returncode != 0
+    assert ("Subscription openshift-operators/%s (package %s, channel stable) on %s: CSV %s.v1.0.0 not Succeeded "
+            "after 8s: no InstallPlan yet (is OLM running and resolving?" % (
+                package, package, state["clusters"]["workloads"]["api_url"], package)) in _flat(result)
