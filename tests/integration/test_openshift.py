@@ -110,10 +110,12 @@ def test_operators_come_from_olm_at_exactly_the_pinned_csv(sandbox_pool, tools_e
 def _workloads(client, api):
     apps = client.AppsV1Api(api)
     batch = client.BatchV1Api(api)
-    for listing in (apps.list_deployment_for_all_namespaces().items, apps.list_stateful_set_for_all_namespaces().items,
-                    apps.list_daemon_set_for_all_namespaces().items, batch.list_job_for_all_namespaces().items):
+    for kind, listing in (("Deployment", apps.list_deployment_for_all_namespaces().items),
+                          ("StatefulSet", apps.list_stateful_set_for_all_namespaces().items),
+                          ("DaemonSet", apps.list_daemon_set_for_all_namespaces().items),
+                          ("Job", batch.list_job_for_all_namespaces().items)):
         for obj in listing:
-            yield api.sanitize_for_serialization(obj)
+            yield dict(api.sanitize_for_serialization(obj), kind=kind)  # list items carry no kind
 
 
 def test_every_pod_template_on_openshift_runs_under_restricted_v2(sandbox_pool, tools_env):
@@ -177,6 +179,8 @@ def test_a_pinned_uid_is_refused_naming_the_object_and_the_scc_rule(sandbox_pool
     ({"production": {"flavour": "kubernetes"}}, {},
      "clusters.production.flavour: kubernetes, but the cluster serves route.openshift.io/v1 and config.openshift.io/v1 "
      "ClusterVersion, so it is openshift"),
+    ({}, {"argocd_urls": {"hub": "https://argocd.evil.test"}},
+     "argocd-hub: route host argocd.evil.test is outside the base domain krci.test; use a name under krci.test"),
     ({}, {"operators_overrides": {"external_secrets": {"install": "olm"}}},
      "cluster staging: operators_overrides.external_secrets.install: olm, but this cluster is kubernetes (no OLM)"),
     ({}, {"operators_overrides": {"tekton_pipelines": {"olm": {
@@ -228,3 +232,22 @@ def test_a_subscription_olm_never_resolves_times_out_naming_it(sandbox_pool, too
     assert ("Subscription openshift-operators/%s (package %s, channel stable) on %s: CSV %s.v1.0.0 not Succeeded "
             "after 8s: no InstallPlan yet (is OLM running and resolving?" % (
                 package, package, state["clusters"]["workloads"]["api_url"], package)) in _flat(result)
+
+
+def test_each_argocd_instance_on_openshift_is_published_by_an_admitted_route(sandbox_pool, tools_env):
+    state, _ = sandbox_pool.converged(VARIANT, tools_env)
+    for name, instance in (("platform", "hub"), ("production", "production")):
+        client, api = kube_client(state["clusters"][name])
+        route = client.CustomObjectsApi(api).get_namespaced_custom_object("route.openshift.io", "v1", "argocd",
+                                                                          "routes", "argocd-server")
+        assert route["spec"]["host"] == "argocd-%s.krci.test" % instance
+        assert route["spec"]["to"] == {"kind": "Service", "name": "argocd-server", "weight": 100}
+        assert route["spec"]["tls"] == {"termination": "reencrypt", "insecureEdgeTerminationPolicy": "Redirect"}
+        admitted = route["status"]["ingress"][0]
+        assert admitted["host"] == route["spec"]["host"] and admitted["conditions"][0]["status"] == "True"
+        service = client.CoreV1Api(api).read_namespaced_service("argocd-server", "argocd")
+        assert service.metadata.annotations["service.beta.openshift.io/serving-cert-secret-name"] == "argocd-server-tls"
+    # staging is plain Kubernetes: no Route API at all.
+    client, api = kube_client(state["clusters"]["staging"])
+    assert not client.ApiextensionsV1Api(api).list_custom_resource_definition(
+        field_selector="metadata.name=routes.route.openshift.io").items

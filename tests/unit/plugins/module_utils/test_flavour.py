@@ -91,3 +91,24 @@ def test_pinned_ids_are_found_and_removed_in_every_pod_template():
     assert _flavour.pinned_ids(cron) == ["container c: runAsGroup 0"]
     config_map = {"kind": "ConfigMap", "data": {}}
     assert _flavour.pinned_ids(config_map) == [] and _flavour.without_pinned_ids(config_map) is config_map
+
+
+def test_the_endpoint_route_filter_takes_the_host_from_the_url_on_openshift_only():
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.krci.platform.plugins.filter.endpoint_route import endpoint_route
+
+    fact = _flavour.resolve("platform", None, OPENSHIFT)
+    route = endpoint_route("https://argocd-hub.krci.example.com/", "argocd-server", "argocd", "argocd-server", "https",
+                           fact, "krci.example.com", tls={"caCertificate": "CA"})
+    assert route["spec"]["host"] == "argocd-hub.krci.example.com"
+    assert route["spec"]["tls"] == {"termination": "reencrypt", "insecureEdgeTerminationPolicy": "Redirect",
+                                    "caCertificate": "CA"}
+    assert endpoint_route("https://argocd-hub.apps.ocp.test", "argocd-server", "argocd", "argocd-server", "https",
+                          fact)["spec"]["host"] == "argocd-hub.apps.ocp.test"
+    assert endpoint_route("https://argocd-hub.krci.example.com", "argocd-server", "argocd", "argocd-server", "https",
+                          _flavour.resolve("w", None, VANILLA)) is None
+    with pytest.raises(AnsibleFilterError, match="argocd-server: route host argocd.evil.test is outside the base domain"):
+        endpoint_route("https://argocd.evil.test", "argocd-server", "argocd", "argocd-server", "https", fact,
+                       "krci.example.com")
+    with pytest.raises(AnsibleFilterError, match="is not an https URL"):
+        endpoint_route("http://argocd-hub.krci.example.com", "argocd-server", "argocd", "argocd-server", "https", fact)
