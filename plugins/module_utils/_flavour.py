@@ -200,3 +200,30 @@ def without_pinned_ids(obj):
                 for field in ("runAsUser", "runAsGroup"):
                     context.pop(field, None)
     return obj
+
+
+def openid_identity_provider(name, issuer, client_id, secret_name, ca_configmap=None, mapping_method="claim"):
+    """An OpenShift OAuth ``OpenID`` identity provider: the client secret and the CA referenced by name (Secret and
+    ConfigMap in openshift-config), never inlined; claims for the user name, e-mail and groups."""
+    openid = {"clientID": client_id, "clientSecret": {"name": secret_name}, "issuer": issuer,
+              "claims": {"preferredUsername": ["preferred_username"], "name": ["name"], "email": ["email"],
+                         "groups": ["groups"]},
+              "extraScopes": ["profile", "email"]}
+    if ca_configmap:
+        openid["ca"] = {"name": ca_configmap}
+    return {"name": name, "mappingMethod": mapping_method, "type": "OpenID", "openID": openid}
+
+
+def with_identity_provider(providers, idp):
+    """``providers`` (an OAuth's atomic identityProviders list) with ``idp`` in place of the one of its name, or
+    appended; every other provider kept as it is, in order."""
+    result, found = [], False
+    for provider in providers or []:
+        if provider.get("name") == idp["name"]:
+            result.append(idp)
+            found = True
+        else:
+            result.append(provider)
+    if not found:
+        result.append(idp)
+    return result

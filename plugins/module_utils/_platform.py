@@ -98,7 +98,14 @@ DEFAULTS = {
     # The environments whose configuration may travel through Git as SealedSecrets: their clusters
     # run the Sealed Secrets controller (production keeps the external store).
     "sealed_secrets_environments": ["dev", "test"],
+    # Each cluster's flavour fact (krci_flavour of the first play): OpenShift clusters log people in through their
+    # OAuth server, which gets the realm as an OpenID identity provider of this name.
+    "flavours": {},
+    "openshift_idp_name": "keycloak",
 }
+
+# Where OpenShift's OAuth server reads an identity provider's client secret and CA.
+OPENSHIFT_CONFIG = "openshift-config"
 
 
 def _env_order(environments):
@@ -157,6 +164,11 @@ def plan(topology, settings=None, file_exists=os.path.isfile):
         client_secrets[name] = [_client_secret("argocd-" + name, namespaces.get("argocd", "argocd"),
                                                {"app.kubernetes.io/part-of": "argocd"})]
 
+    openshift_oauth, oauth_errors = _openshift_oauth(names, settings)
+    errors.extend(oauth_errors)
+    for name, oauth in openshift_oauth.items():
+        client_secrets[name].append(_client_secret(oauth["client"], OPENSHIFT_CONFIG, {}))
+
     result_clusters = {}
     for name in names:
         cluster = clusters[name]
@@ -181,6 +193,8 @@ def plan(topology, settings=None, file_exists=os.path.isfile):
             "vault": vault["clusters"].get(name),
             "secret_stores": vault["secret_stores"].get(name, []),
             "client_secrets": client_secrets[name],
+            # OpenShift: the realm as an identity provider of the cluster's OAuth server (None elsewhere).
+            "openshift_oauth": openshift_oauth.get(name),
         }
         if name in instances:
             entry["argocd"]["projects"] = _projects(name, name == hub_cluster, clusters, push_targets, extras, prefix)
@@ -220,6 +234,7 @@ def plan(topology, settings=None, file_exists=os.path.isfile):
             "git_tls_hosts": git_tls_hosts(settings) if settings["argocd_git_ca_file"] else [],
         },
         "vault": {k: v for k, v in vault.items() if k not in ("clusters", "secret_stores")},
+        "keycloak": {"openshift_clients": dict((name, oauth) for name, oauth in sorted(openshift_oauth.items()))},
         "clusters": result_clusters,
     }
     result["promotion"] = _promotion_plan(result, settings)
@@ -247,6 +262,31 @@ def _promotion_plan(result, settings):
         "namespace": settings["cd_pipelines_namespace"],
         "pipelines": _promotion.cd_pipelines(apps, envs, settings["cd_pipelines_namespace"], result["hub_cluster"]),
     }
+
+
+def _openshift_oauth(names, settings):
+    """Per OpenShift cluster: its OAuth server's Keycloak client (``openshift-<cluster>``) and callback URL."""
+    flavours = settings.get("flavours") or {}
+    idp = settings.get("openshift_idp_name") or "keycloak"
+    errors = []
+    if not DNS_LABEL.match(idp):
+        errors.append("openshift_idp_name: %r is not a DNS label (it is the identity provider's name in the "
+                      "OAuth callback URL)" % idp)
+    result = {}
+    for name in names:
+        flavour = flavours.get(name) or {}
+        if flavour.get("name") != "openshift":
+            continue
+        domain = flavour.get("ingress_domain")
+        if not domain:
+            errors.append("cluster %s is OpenShift but its ingresses.config.openshift.io 'cluster' has no domain (or "
+                          "cannot be read): its OAuth server's callback URL is unknown; let the automation user "
+                          "read it" % name)
+            continue
+        result[name] = {"client": "openshift-" + name, "idp_name": idp,
+                        "redirect_uri": "https://oauth-openshift.%s/oauth2callback/%s" % (domain, idp),
+                        "secret_namespace": OPENSHIFT_CONFIG}
+    return result, errors
 
 
 def _client_secret(client, namespace, labels):

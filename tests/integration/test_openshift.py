@@ -251,3 +251,45 @@ def test_each_argocd_instance_on_openshift_is_published_by_an_admitted_route(san
     client, api = kube_client(state["clusters"]["staging"])
     assert not client.ApiextensionsV1Api(api).list_custom_resource_definition(
         field_selector="metadata.name=routes.route.openshift.io").items
+
+
+def test_the_realm_is_each_openshift_cluster_s_identity_provider_with_its_secret_referenced(sandbox_pool, tools_env,
+                                                                                           tmp_path):
+    import base64
+
+    import requests
+
+    from keycloak_admin import KeycloakAdmin
+
+    state, _ = sandbox_pool.converged(VARIANT, tools_env)
+    admin = KeycloakAdmin(state)
+    issuer = state["keycloak"]["url"] + "/realms/krci"
+    for name in OPENSHIFT:
+        client, api = kube_client(state["clusters"][name])
+        oauth = client.CustomObjectsApi(api).get_cluster_custom_object("config.openshift.io", "v1", "oauths", "cluster")
+        [idp] = oauth["spec"]["identityProviders"]
+        assert idp["name"] == "keycloak" and idp["type"] == "OpenID" and idp["mappingMethod"] == "claim"
+        openid = idp["openID"]
+        assert openid["issuer"] == issuer and openid["clientID"] == "openshift-" + name
+        assert openid["clientSecret"] == {"name": "keycloak-oidc-client"}  # referenced, never inlined
+        assert openid["claims"]["groups"] == ["groups"] and openid["claims"]["preferredUsername"] == ["preferred_username"]
+        core_api = client.CoreV1Api(api)
+        secret = core_api.read_namespaced_secret("keycloak-oidc-client", "openshift-config")
+        written = base64.b64decode(secret.data["clientSecret"]).decode()
+        # The secret is the realm's client's, and its redirect URI is the cluster's OAuth callback.
+        [kc_client] = admin.session.get(admin.base + "/krci/clients", params={"clientId": "openshift-" + name},
+                                        timeout=30).json()
+        actual = admin.session.get(admin.base + "/krci/clients/%s/client-secret" % kc_client["id"], timeout=30).json()
+        assert written == actual["value"]
+        assert kc_client["redirectUris"] == ["https://oauth-openshift.apps.%s.krci.test/oauth2callback/keycloak" % name]
+        # The CA the collection wrote is enough to reach the issuer, as the OAuth server would.
+        ca = core_api.read_namespaced_config_map(openid["ca"]["name"], "openshift-config").data["ca.crt"]
+        ca_file = tmp_path / ("%s-ca.crt" % name)
+        ca_file.write_text(ca)
+        session = requests.Session()
+        session.trust_env = False
+        discovery = session.get(issuer + "/.well-known/openid-configuration", verify=str(ca_file), timeout=30).json()
+        assert discovery["issuer"] == issuer
+    # staging is plain Kubernetes: no OAuth client of its own in the realm.
+    assert admin.session.get(admin.base + "/krci/clients", params={"clientId": "openshift-staging"},
+                             timeout=30).json() == []

@@ -358,3 +358,53 @@ def test_gitops_layout_follows_the_path_settings_and_the_git_ca_hosts():
     assert result["argocd"]["git_tls_hosts"] == ["apps.example.test", "creds.example.test", "git.example.test"]
     without_ca = _platform.plan(topology("shared"), {"argocd_root_repo": "https://git.example.test/g.git"})
     assert without_ca["argocd"]["git_tls_hosts"] == []
+
+
+def test_openshift_clusters_get_an_oauth_client_whose_secret_only_they_receive():
+    from ansible_collections.krci.platform.plugins.module_utils import _flavour
+
+    openshift = _flavour.for_flavour("openshift", {"ingress_domain": "apps.prod.example.com"})
+    vanilla = _flavour.for_flavour("kubernetes")
+    result = _platform.plan(topology("separated"), {"vault": True, "flavours": {
+        "production": openshift, "platform": dict(openshift, ingress_domain="apps.hub.example.com"),
+        "workloads": vanilla}})
+    assert result["errors"] == []
+    clients = result["keycloak"]["openshift_clients"]
+    assert sorted(clients) == ["platform", "production"]
+    assert clients["production"] == {"client": "openshift-production", "idp_name": "keycloak",
+                                     "redirect_uri": "https://oauth-openshift.apps.prod.example.com/oauth2callback/keycloak",
+                                     "secret_namespace": "openshift-config"}
+    production = result["clusters"]["production"]
+    assert production["openshift_oauth"] == clients["production"]
+    assert {"client": "openshift-production", "namespace": "openshift-config", "labels": {}} in production["client_secrets"]
+    # Nobody else gets that secret: the platform host never holds a pull cluster's credential.
+    for name, cluster in result["clusters"].items():
+        if name != "production":
+            assert "openshift-production" not in [c["client"] for c in cluster["client_secrets"]], name
+    assert result["clusters"]["workloads"]["openshift_oauth"] is None
+    assert result["clusters"]["staging"]["openshift_oauth"] is None
+
+
+def test_an_openshift_cluster_without_a_readable_apps_domain_is_named():
+    from ansible_collections.krci.platform.plugins.module_utils import _flavour
+
+    result = _platform.plan(topology("shared"), {"vault": True, "openshift_idp_name": "Key_cloak", "flavours": {
+        "staging": _flavour.for_flavour("openshift", {})}})
+    assert any(e.startswith("cluster staging is OpenShift but its ingresses.config.openshift.io 'cluster' has no domain")
+               for e in result["errors"])
+    assert any(e.startswith("openshift_idp_name: 'Key_cloak' is not a DNS label") for e in result["errors"])
+
+
+def test_the_oauth_identity_provider_references_its_secret_and_ca_and_keeps_the_others():
+    from ansible_collections.krci.platform.plugins.module_utils import _flavour
+
+    idp = _flavour.openid_identity_provider("keycloak", "https://sso.example.com/realms/krci", "openshift-production",
+                                            "keycloak-oidc-client", "krci-keycloak-ca")
+    assert idp["openID"]["clientSecret"] == {"name": "keycloak-oidc-client"}
+    assert idp["openID"]["ca"] == {"name": "krci-keycloak-ca"}
+    assert idp["openID"]["claims"]["groups"] == ["groups"] and idp["type"] == "OpenID"
+    local = {"name": "local", "type": "HTPasswd", "mappingMethod": "claim", "htpasswd": {"fileData": {"name": "h"}}}
+    old = dict(idp, mappingMethod="add")
+    assert _flavour.with_identity_provider([local], idp) == [local, idp]
+    assert _flavour.with_identity_provider([old, local], idp) == [idp, local]
+    assert _flavour.with_identity_provider([], idp) == [idp]
