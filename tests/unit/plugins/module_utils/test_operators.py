@@ -242,7 +242,8 @@ def test_on_vanilla_kubernetes_nothing_uses_olm_and_values_stay():
     from ansible_collections.krci.platform.plugins.module_utils._operators import for_cluster
 
     catalog, enabled = _defaults_catalog()
-    components, _ = resolve(catalog, enabled, {})
+    components, errors = resolve(catalog, enabled, {})
+    assert errors == []
     here = for_cluster(components, "platform", "restricted", ["krci-dev"])
     assert here["subscriptions"] == [] and here["errors"] == []
     assert {c["method"] for c in here["components"]} == {"repo", "manifest"}
