@@ -236,6 +236,7 @@ def test_on_openshift_the_packaged_operators_install_through_olm_at_the_pinned_c
     assert sealed["helm_values"]["containerSecurityContext"]["runAsUser"] is None
     assert sealed["helm_values"]["containerSecurityContext"]["runAsNonRoot"] is True
     assert sealed["release_wanted"]["values"]["podSecurityContext"] == {"fsGroup": None}
+    assert len(sealed["helm_values"]["extraDeploy"]) == 2  # the aggregated ClusterRoles stay
 
 
 def test_on_vanilla_kubernetes_nothing_uses_olm_and_values_stay():
@@ -249,6 +250,9 @@ def test_on_vanilla_kubernetes_nothing_uses_olm_and_values_stay():
     assert {c["method"] for c in here["components"]} == {"repo", "manifest"}
     sealed = next(c for c in here["components"] if c["name"] == "sealed_secrets")
     assert sealed["helm_values"]["containerSecurityContext"]["runAsUser"] == 1001
+    assert [o["metadata"]["name"] for o in sealed["helm_values"]["extraDeploy"]] == ["krci-sealedsecrets-edit",
+                                                                                    "krci-sealedsecrets-view"]
+    assert "openshift_values" not in sealed["helm_values"]
     assert all(set(n["metadata"]["labels"]) == {"app.kubernetes.io/part-of", "pod-security.kubernetes.io/enforce",
                                                 "pod-security.kubernetes.io/audit", "pod-security.kubernetes.io/warn"}
                for n in here["namespaces"])
