@@ -250,8 +250,8 @@ def test_on_vanilla_kubernetes_nothing_uses_olm_and_values_stay():
     assert {c["method"] for c in here["components"]} == {"repo", "manifest"}
     sealed = next(c for c in here["components"] if c["name"] == "sealed_secrets")
     assert sealed["helm_values"]["containerSecurityContext"]["runAsUser"] == 1001
-    assert [o["metadata"]["name"] for o in sealed["helm_values"]["extraDeploy"]] == ["krci-sealedsecrets-edit",
-                                                                                    "krci-sealedsecrets-view"]
+    extra = [o["metadata"]["name"] for o in sealed["helm_values"]["extraDeploy"]]
+    assert extra == ["krci-sealedsecrets-edit", "krci-sealedsecrets-view"]
     assert "openshift_values" not in sealed["helm_values"]
     assert all(set(n["metadata"]["labels"]) == {"app.kubernetes.io/part-of", "pod-security.kubernetes.io/enforce",
                                                 "pod-security.kubernetes.io/audit", "pod-security.kubernetes.io/warn"}
