@@ -284,12 +284,7 @@ class SubscriptionResolver:
                                                       "name": meta["name"], "uid": meta["uid"]}]},
                     "spec": {"approval": approval, "approved": approval == "Automatic",
                              "clusterServiceVersionNames": [csv], "generation": 1}}
-            try:
-                self.cluster.custom.create_namespaced_custom_object(self.GROUP, "v1alpha1", meta["namespace"],
-                                                                    "installplans", plan)
-            except Exception as exc:  # pylint: disable=broad-except
-                if getattr(exc, "status", None) != 409:
-                    raise
+            self._create(meta["namespace"], "installplans", plan)
             created = self.cluster.custom.get_namespaced_custom_object(self.GROUP, "v1alpha1", meta["namespace"],
                                                                        "installplans", plan_name)
             ref = {"apiVersion": self.GROUP + "/v1alpha1", "kind": "InstallPlan", "name": plan_name,
@@ -325,12 +320,7 @@ class SubscriptionResolver:
                     "spec": {"displayName": package or csv, "install": {"strategy": "deployment",
                                                                          "spec": {"deployments": []}},
                              "version": csv.split(".v", 1)[-1] if ".v" in csv else "0.0.0"}}
-            try:
-                self.cluster.custom.create_namespaced_custom_object(self.GROUP, "v1alpha1", meta["namespace"],
-                                                                    "clusterserviceversions", body)
-            except Exception as exc:  # pylint: disable=broad-except
-                if getattr(exc, "status", None) != 409:
-                    raise
+            self._create(meta["namespace"], "clusterserviceversions", body)
             self.cluster.custom.patch_namespaced_custom_object_status(
                 self.GROUP, "v1alpha1", meta["namespace"], "clusterserviceversions", csv,
                 {"status": {"phase": "Succeeded", "reason": "InstallSucceeded", "message": "sandbox stand-in",
@@ -345,6 +335,14 @@ class SubscriptionResolver:
         log(self.cluster, "subscription-resolver", "InstallPlan %s/%s approved: %s Succeeded (CRDs of %s)"
             % (meta["namespace"], meta["name"], ", ".join(plan["spec"]["clusterServiceVersionNames"]),
                ", ".join(folders) or "none"))
+
+    def _create(self, namespace, plural, body):
+        """Create an OLM object; one that exists already (an earlier step of this stand-in) is kept."""
+        try:
+            self.cluster.custom.create_namespaced_custom_object(self.GROUP, "v1alpha1", namespace, plural, body)
+        except Exception as exc:  # pylint: disable=broad-except
+            if getattr(exc, "status", None) != 409:
+                raise
 
     def _subscription_status(self, sub, status):
         meta = sub["metadata"]

@@ -157,14 +157,15 @@ def _get(client, kind, name, namespace):
 
 
 def not_ready(client, subscription, csv):
-    """(reason or None when the CSV succeeded, the InstallPlan ref, the plan to approve or None, phase)."""
+    """(reason or None when the CSV succeeded, the InstallPlan ref, the plan to approve or None, the CSV's phase,
+    final: waiting cannot help)."""
     namespace = subscription["metadata"]["namespace"]
     live = _get(client, "Subscription", subscription["metadata"]["name"], namespace) or {}
     status = live.get("status") or {}
     current = _get(client, "ClusterServiceVersion", csv, namespace)
     phase = ((current or {}).get("status") or {}).get("phase") or ""
     if phase == "Succeeded":
-        return None, "", None, phase
+        return None, "", None, phase, False
     ref = status.get("installPlanRef") or {}
     if not ref:
         health = ", ".join("%s/%s %s" % ((c.get("catalogSourceRef") or {}).get("namespace"),
@@ -174,26 +175,27 @@ def not_ready(client, subscription, csv):
         conditions = "; ".join("%s: %s" % (c.get("type"), c.get("message")) for c in status.get("conditions") or []
                                if c.get("status") == "True" and c.get("message"))
         return ("no InstallPlan yet (is OLM running and resolving? catalog: %s%s)"
-                % (health, "; " + conditions if conditions else "")), "", None, phase
+                % (health, "; " + conditions if conditions else "")), "", None, phase, False
     plan_name = "%s/%s" % (ref.get("namespace") or namespace, ref.get("name"))
     plan = _get(client, "InstallPlan", ref.get("name"), ref.get("namespace") or namespace) or {}
     wanted = (plan.get("spec") or {}).get("clusterServiceVersionNames") or []
     if csv not in wanted:
         return ("InstallPlan %s installs %s, not the pinned %s: approve nothing; pin that CSV or delete the "
-                "Subscription and run again" % (plan_name, ", ".join(wanted) or "nothing", csv)), plan_name, None, phase
+                "Subscription and run again" % (plan_name, ", ".join(wanted) or "nothing", csv)), plan_name, None, phase, True
     if not (plan.get("spec") or {}).get("approved"):
-        return "InstallPlan %s waits for approval" % plan_name, plan_name, plan, phase
+        return "InstallPlan %s waits for approval" % plan_name, plan_name, plan, phase, False
     plan_phase = (plan.get("status") or {}).get("phase") or "pending"
     if plan_phase == "Failed":
         message = "; ".join(c.get("message") or c.get("reason") or "" for c in (plan.get("status") or {}).get(
             "conditions") or [])
-        return "InstallPlan %s Failed: %s" % (plan_name, message or "no message"), plan_name, None, phase
+        return "InstallPlan %s Failed: %s" % (plan_name, message or "no message"), plan_name, None, phase, True
     if current is None:
-        return "InstallPlan %s is %s; CSV %s not created yet" % (plan_name, plan_phase, csv), plan_name, None, phase
+        return ("InstallPlan %s is %s; CSV %s not created yet" % (plan_name, plan_phase, csv), plan_name, None, phase,
+                False)
     reason = ((current.get("status") or {}).get("reason") or "")
     message = ((current.get("status") or {}).get("message") or "")
     return ("CSV %s/%s is %s%s" % (namespace, csv, phase or "without a phase",
-                                   (": %s %s" % (reason, message)).rstrip() if reason or message else "")), plan_name, None, phase
+                                   (": %s %s" % (reason, message)).rstrip() if reason or message else "")), plan_name, None, phase, False
 
 
 def main(module_class=AnsibleModule):
@@ -234,14 +236,14 @@ def main(module_class=AnsibleModule):
             # What a run would approve: the pending InstallPlan of the pinned CSV of an existing Subscription.
             live = _get(client, "Subscription", subscription["metadata"]["name"], subscription["metadata"]["namespace"])
             if live is not None:
-                _reason, plan_name, plan, phase = not_ready(client, subscription, csv)
+                _reason, plan_name, plan, phase, _final = not_ready(client, subscription, csv)
                 result.update(phase=phase, install_plan=plan_name)
                 if plan is not None:
                     result.update(changed=True, approved=True)
             module.exit_json(**result)
         deadline = time.monotonic() + params["timeout"]
         while True:
-            reason, plan_name, plan, phase = not_ready(client, subscription, csv)
+            reason, plan_name, plan, phase, final = not_ready(client, subscription, csv)
             result.update(phase=phase, install_plan=plan_name or result["install_plan"])
             if reason is None:
                 break
@@ -250,7 +252,7 @@ def main(module_class=AnsibleModule):
                                    plan["metadata"]["namespace"], {"spec": {"approved": True}})
                 result.update(changed=True, approved=True)
                 continue
-            if reason.startswith("InstallPlan") and (" installs " in reason or " Failed: " in reason):
+            if final:
                 module.fail_json(msg="Subscription %s on %s: %s" % (_ref(subscription), client.api_url, reason), **result)
             if time.monotonic() >= deadline:
                 module.fail_json(msg="Subscription %s (package %s, channel %s) on %s: CSV %s not Succeeded after %ss: %s"
