@@ -210,6 +210,12 @@ def prepare(kubectl, cluster):
                              "observedGeneration": 1, "versionHash": "sandbox", "availableUpdates": []}}
         _kubectl(kubectl, cluster, "patch", "clusterversion", "version", "--subresource", "status", "--type", "merge",
                  "-p", json.dumps(status))
+        # The clients the authentication operator lists as configurable under external OIDC (the API takes
+        # oidcClients only for them): the console, as on OpenShift 4.20.
+        clients = {"status": {"oidcClients": [{"componentName": "console", "componentNamespace": "openshift-console",
+                                               "consumingUsers": ["system:serviceaccount:openshift-console:console"]}]}}
+        _kubectl(kubectl, cluster, "patch", "authentications.config.openshift.io", "cluster", "--subresource", "status", "--type", "merge",
+                 "-p", json.dumps(clients))
 
 
 # --- The stand-ins (python -m sandbox.openshift --cluster NAME=KUBECONFIG@CONTEXT ...) ------------------------

@@ -227,3 +227,38 @@ def with_identity_provider(providers, idp):
     if not found:
         result.append(idp)
     return result
+
+
+# Direct external OIDC (authentications.config.openshift.io 'cluster', type OIDC): the API server verifies the
+# realm's tokens itself and the OAuth server is gone. The console signs people in as this client.
+CONSOLE_CLIENT = {"componentName": "console", "componentNamespace": "openshift-console"}
+
+
+def external_oidc_provider(name, issuer, client_id, secret_name, ca_configmap=None, clients_in_status=()):
+    """An ``oidcProviders`` entry of the Authentication object: the realm's issuer with the client as audience, the
+    CA referenced by its ConfigMap (key ca-bundle.crt), user names as the preferred_username claim without a prefix
+    and groups as the groups claim with an explicit empty prefix (the names the baseline's RoleBindings bind); the
+    console as an OIDC client with the secret referenced, when the cluster lists it (status.oidcClients, which
+    the API requires of every client named)."""
+    issuer_spec = {"issuerURL": issuer, "audiences": [client_id]}
+    if ca_configmap:
+        issuer_spec["issuerCertificateAuthority"] = {"name": ca_configmap}
+    provider = {"name": name, "issuer": issuer_spec,
+                "claimMappings": {"username": {"claim": "preferred_username", "prefixPolicy": "NoPrefix"},
+                                  "groups": {"claim": "groups", "prefix": ""}}}
+    known = [(c.get("componentNamespace"), c.get("componentName")) for c in clients_in_status or ()]
+    if (CONSOLE_CLIENT["componentNamespace"], CONSOLE_CLIENT["componentName"]) in known:
+        provider["oidcClients"] = [dict(CONSOLE_CLIENT, clientID=client_id, clientSecret={"name": secret_name})]
+    return provider
+
+
+def with_external_oidc(spec, provider):
+    """(spec fields to write, error): the Authentication spec's ``type`` and ``oidcProviders`` with ``provider`` as
+    the one provider (the API takes one). Another provider of another name is not replaced: error naming it."""
+    others = [p.get("name") for p in (spec or {}).get("oidcProviders") or [] if p.get("name") != provider["name"]]
+    if others:
+        return None, ("it already has the OIDC provider %s (the API takes one); remove it or give this one that "
+                      "name" % ", ".join(others))
+    if (spec or {}).get("webhookTokenAuthenticator"):
+        return None, "it has a webhookTokenAuthenticator, which type OIDC does not allow; remove it first"
+    return {"type": "OIDC", "oidcProviders": [provider]}, None

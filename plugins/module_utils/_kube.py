@@ -586,6 +586,13 @@ def not_ready_reason(obj):
     if generation and status.get("observedGeneration") is not None and status["observedGeneration"] < generation \
             and kind in ("Deployment", "StatefulSet", "DaemonSet"):
         return "the controller has not seen generation %s yet" % generation
+    if kind == "Route":
+        admitted = route_admission(obj)
+        if admitted is None:
+            return "not admitted by a router yet (no status.ingress for host %s)" % spec.get("host")
+        if admitted.get("status") != "True":
+            return "not admitted by the router: %s %s" % (admitted.get("reason") or "", admitted.get("message") or "")
+        return None
     if kind == "CustomResourceDefinition":
         cond = _condition(obj, "Established")
         if not cond or cond.get("status") != "True":
@@ -626,7 +633,20 @@ def not_ready_reason(obj):
     return None
 
 
-READINESS_KINDS = ("CustomResourceDefinition", "Deployment", "StatefulSet", "DaemonSet", "Job")
+READINESS_KINDS = ("CustomResourceDefinition", "Deployment", "StatefulSet", "DaemonSet", "Job", "Route")
+
+
+def route_admission(route):
+    """The Admitted condition of an OpenShift Route for its own host (status.ingress, one entry per router), or
+    None while no router has looked at it."""
+    host = (route.get("spec") or {}).get("host")
+    for ingress in (route.get("status") or {}).get("ingress") or []:
+        if host and ingress.get("host") not in (None, host):
+            continue
+        for cond in ingress.get("conditions") or []:
+            if cond.get("type") == "Admitted":
+                return cond
+    return None
 
 # What admission says when it refuses a workload's pods (OpenShift's SCC admission, Pod Security, a policy):
 # waiting longer cannot help.
@@ -639,7 +659,13 @@ REFUSAL_GRACE = 15
 
 def refused_reason(obj):
     """Why the API server refuses to create the pods of a Deployment (its ReplicaFailure condition), when
-    admission refused them; None otherwise."""
+    admission refused them, or why the router rejects a Route; None otherwise."""
+    if obj.get("kind") == "Route":
+        admitted = route_admission(obj)
+        if admitted and admitted.get("status") == "False":
+            return "the router rejects host %s: %s %s" % ((obj.get("spec") or {}).get("host"), admitted.get("reason") or "",
+                                                          admitted.get("message") or "")
+        return None
     cond = _condition(obj, "ReplicaFailure") if obj.get("kind") == "Deployment" else None
     message = (cond or {}).get("message") or ""
     if cond and cond.get("status") == "True" and any(text in message for text in REFUSALS):
@@ -687,6 +713,9 @@ def wait_ready(client, definitions, timeout, poll=1.0, live=None):
         if refused:
             # A refusal that lasts (not one of a namespace still being set up) is final: waiting cannot help.
             since = refused_since.setdefault(ref, time.monotonic())
+            if current.get("kind") == "Route":  # the router's answer for that host holds until the other Route goes
+                raise KubeError("%s on %s is not admitted, so its URL can never serve: %s. Choose another host (the "
+                                "endpoint's URL) or remove the Route that holds it" % (ref, client.api_url, refused.strip()))
             if time.monotonic() - since >= REFUSAL_GRACE:
                 raise KubeError("%s on %s: its pods are refused at admission, so it can never become ready: %s. "
                                 "Fix its pod template (on OpenShift: no fixed runAsUser/fsGroup outside the namespace's "

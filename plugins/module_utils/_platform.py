@@ -26,6 +26,7 @@ import re
 
 from ansible_collections.krci.platform.plugins.module_utils._topology import ENVIRONMENTS, PULL
 from ansible_collections.krci.platform.plugins.module_utils import _promotion
+from ansible_collections.krci.platform.plugins.module_utils._flavour import DNS_NAME
 
 IN_CLUSTER = "https://kubernetes.default.svc"
 HUB = "hub"
@@ -164,6 +165,8 @@ def plan(topology, settings=None, file_exists=os.path.isfile):
         client_secrets[name] = [_client_secret("argocd-" + name, namespaces.get("argocd", "argocd"),
                                                {"app.kubernetes.io/part-of": "argocd"})]
 
+    argocd_urls, url_errors = _argocd_urls(sorted(instances.values()), settings)
+    errors.extend(url_errors)
     openshift_oauth, oauth_errors = _openshift_oauth(names, settings)
     errors.extend(oauth_errors)
     for name, oauth in openshift_oauth.items():
@@ -227,6 +230,8 @@ def plan(topology, settings=None, file_exists=os.path.isfile):
         "argocd": {
             "instances": instances,
             "clients": dict((instance, "argocd-" + instance) for instance in sorted(instances.values())),
+            # Each instance's public URL: argocd_urls.<instance>, else https://argocd-<instance>.<base domain>.
+            "urls": argocd_urls,
             "namespace": settings["argocd_namespace"],
             "root_repo": settings["argocd_root_repo"],
             "root_revision": settings["argocd_root_revision"],
@@ -264,9 +269,34 @@ def _promotion_plan(result, settings):
     }
 
 
+def _argocd_urls(instances, settings):
+    """({instance: public URL}, errors): argocd_urls.<instance> as given, else https://argocd-<instance>.<base
+    domain>; each an https URL whose host is a DNS name (it becomes a redirect URI and, on OpenShift, a Route)."""
+    given = settings.get("argocd_urls") or {}
+    domain = settings.get("base_domain") or "example.com"
+    urls, errors = {}, []
+    if not isinstance(given, dict):
+        return {}, ["argocd_urls: %r must map an instance ('hub' or a pull cluster's name) to its URL" % (given,)]
+    for name in sorted(set(given) - set(instances)):
+        errors.append("argocd_urls.%s: no Argo CD instance of that name (instances: %s)" % (name, ", ".join(instances)))
+    for instance in instances:
+        url = given.get(instance) or "https://argocd-%s.%s" % (instance, domain)
+        host = url[len("https://"):].split("/")[0].split(":")[0] if isinstance(url, str) and url.startswith("https://") else ""
+        if not DNS_NAME.match(host.lower()) or host != host.lower():
+            errors.append("argocd_urls.%s: %r is not an https URL with a lower-case DNS name as host" % (instance, url))
+        urls[instance] = url.rstrip("/") if isinstance(url, str) else url
+    return urls, errors
+
+
+OPENSHIFT_AUTHENTICATION = ("oauth", "external_oidc")
+
+
 def _openshift_oauth(names, settings):
-    """Per OpenShift cluster: its OAuth server's Keycloak client (``openshift-<cluster>``) and callback URL."""
+    """Per OpenShift cluster: how people log in through the realm (``method``: its OAuth server's OpenID identity
+    provider, or direct external OIDC), its Keycloak client (``openshift-<cluster>``) and that client's callback
+    URL (the OAuth server's, or the console's under external OIDC)."""
     flavours = settings.get("flavours") or {}
+    methods = settings.get("openshift_authentication") or {}
     idp = settings.get("openshift_idp_name") or "keycloak"
     errors = []
     if not DNS_LABEL.match(idp):
@@ -275,7 +305,17 @@ def _openshift_oauth(names, settings):
     result = {}
     for name in names:
         flavour = flavours.get(name) or {}
+        method = methods.get(name) or "oauth"
+        if method not in OPENSHIFT_AUTHENTICATION:
+            errors.append("cluster %s: openshift_authentication %r; use oauth (the OAuth server's identity provider) "
+                          "or external_oidc (the API server verifies the realm's tokens, OpenShift 4.19 and later)"
+                          % (name, method))
+            continue
         if flavour.get("name") != "openshift":
+            if method != "oauth":
+                errors.append("cluster %s: openshift_authentication external_oidc, but the cluster is not OpenShift "
+                              "(flavour %s); Kubernetes API servers take the realm through their OIDC flags"
+                              % (name, flavour.get("name") or "unknown"))
             continue
         domain = flavour.get("ingress_domain")
         if not domain:
@@ -283,9 +323,14 @@ def _openshift_oauth(names, settings):
                           "cannot be read): its OAuth server's callback URL is unknown; let the automation user "
                           "read it" % name)
             continue
-        result[name] = {"client": "openshift-" + name, "idp_name": idp,
-                        "redirect_uri": "https://oauth-openshift.%s/oauth2callback/%s" % (domain, idp),
-                        "secret_namespace": OPENSHIFT_CONFIG}
+        if method == "external_oidc":
+            redirect, title = ("https://console-openshift-console.%s/auth/callback" % domain,
+                               "OpenShift console and API server (%s cluster, external OIDC)" % name)
+        else:
+            redirect, title = ("https://oauth-openshift.%s/oauth2callback/%s" % (domain, idp),
+                               "OpenShift OAuth server (%s cluster)" % name)
+        result[name] = {"client": "openshift-" + name, "idp_name": idp, "method": method, "redirect_uri": redirect,
+                        "title": title, "secret_namespace": OPENSHIFT_CONFIG}
     return result, errors
 
 

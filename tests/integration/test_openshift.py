@@ -293,3 +293,132 @@ def test_the_realm_is_each_openshift_cluster_s_identity_provider_with_its_secret
     # staging is plain Kubernetes: no OAuth client of its own in the realm.
     assert admin.session.get(admin.base + "/krci/clients", params={"clientId": "openshift-staging"},
                              timeout=30).json() == []
+
+
+def test_keycloak_and_openbao_installed_on_openshift_are_published_by_admitted_routes(sandbox_pool, tools_env, tmp_path):
+    """The install paths of the keycloak and vault roles on the OpenShift platform cluster: Routes instead of
+    Ingresses (Keycloak edge to its http port, OpenBao passthrough: it serves its own certificate), namespaces out
+    of the label syncer, pods that pass the restricted-v2 stand-in policy; a re-run changes nothing."""
+    state, _ = sandbox_pool.converged(VARIANT, tools_env)
+    client, api = kube_client(state["clusters"]["platform"])
+    core_v1 = client.CoreV1Api(api)
+    for index in range(2):  # static volumes (the sandbox has no provisioner): data and audit of one server
+        try:
+            core_v1.create_persistent_volume({"metadata": {"name": "openbao-openshift-%d" % index}, "spec": {
+                "capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "krci-sandbox",
+                "hostPath": {"path": "/tmp/openbao-openshift-%d" % index}}})
+        except client.exceptions.ApiException as exc:
+            assert exc.status == 409, exc
+    play = tmp_path / "install.yml"
+    play.write_text(yaml.safe_dump([{"hosts": "role_platform", "gather_facts": False, "tasks": [
+        {"name": "The flavour, as the option playbooks read it", "krci.platform.k8s_cluster_version": {
+            "kubeconfig": "{{ krci_kubeconfig }}", "context": "{{ krci_context }}", "cluster": "{{ inventory_hostname }}"},
+         "register": "version"},
+        {"ansible.builtin.set_fact": {"krci_flavour": "{{ version.flavour }}"}},
+        {"name": "Install Keycloak", "ansible.builtin.include_role": {"name": "krci.platform.keycloak", "tasks_from": "install"},
+         "vars": {"keycloak_install": True, "keycloak_replicas": 1, "keycloak_hostname": "keycloak.krci.test",
+                  "keycloak_database": {"host": "postgres.db.svc", "port": 5432, "database": "keycloak",
+                                        "username": "keycloak", "vendor": "postgres"}}},
+        {"name": "Install OpenBao", "ansible.builtin.include_role": {"name": "krci.platform.vault", "tasks_from": "install"},
+         "vars": {"vault_install": True, "vault_replicas": 1, "vault_storage_class": "krci-sandbox",
+                  "vault_storage_size": "1Gi", "vault_audit_storage_size": "1Gi", "vault_hostname": "vault.krci.test"}},
+    ]}]))
+    env = dict(tools_env, KEYCLOAK_DB_PASSWORD="db-" + uuid.uuid4().hex)
+    first = run(["ansible-playbook", "-i", state["inventory"], str(play)], env)
+    assert first.returncode == 0, first.stdout[-3000:]
+    custom = client.CustomObjectsApi(api)
+    routes = {}
+    for namespace, name in (("keycloak", "keycloak"), ("vault", "openbao")):
+        route = custom.get_namespaced_custom_object("route.openshift.io", "v1", namespace, "routes", name)
+        admitted = route["status"]["ingress"][0]
+        assert admitted["host"] == route["spec"]["host"] and admitted["conditions"][0]["status"] == "True", route
+        routes[name] = route["spec"]
+        assert not client.NetworkingV1Api(api).list_namespaced_ingress(namespace).items, namespace
+        labels = core_v1.read_namespace(namespace).metadata.labels
+        assert labels["security.openshift.io/scc.podSecurityLabelSync"] == "false"
+        assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert routes["keycloak"]["host"] == "keycloak.krci.test"
+    assert routes["keycloak"]["to"]["name"] == "keycloak" and routes["keycloak"]["port"] == {"targetPort": "http"}
+    assert routes["keycloak"]["tls"] == {"termination": "edge", "insecureEdgeTerminationPolicy": "Redirect"}
+    assert routes["openbao"]["host"] == "vault.krci.test"
+    assert routes["openbao"]["to"]["name"] == "openbao" and routes["openbao"]["port"] == {"targetPort": "https"}
+    assert routes["openbao"]["tls"] == {"termination": "passthrough", "insecureEdgeTerminationPolicy": "None"}
+    # Both run: their pods passed the restricted-v2 stand-in policy (UIDs from the namespace's range).
+    apps = client.AppsV1Api(api)
+    assert apps.read_namespaced_deployment("keycloak", "keycloak").status.available_replicas == 1
+    openbao = apps.read_namespaced_stateful_set("openbao", "vault")
+    assert openbao.status.ready_replicas == 1
+    for kind, workload in (("Deployment", apps.read_namespaced_deployment("keycloak", "keycloak")), ("StatefulSet", openbao)):
+        assert _flavour.pinned_ids(dict(api.sanitize_for_serialization(workload), kind=kind)) == [], kind
+    second = run(["ansible-playbook", "-i", state["inventory"], str(play)], env)
+    assert second.returncode == 0 and "changed=0" in second.stdout.split("PLAY RECAP")[1], second.stdout[-3000:]
+
+
+def test_production_on_direct_external_oidc_takes_the_realm_in_its_authentication_object(sandbox_pool, tools_env,
+                                                                                         tmp_path):
+    """keycloak_openshift_authentication external_oidc on production (a host variable): its Authentication object
+    names the realm as the one OIDC provider, the console as its client with the secret referenced; the platform
+    keeps its OAuth identity provider. A second run changes nothing; external_oidc on a plain Kubernetes cluster
+    stops before any change, naming it."""
+    import requests
+
+    from keycloak_admin import KeycloakAdmin
+
+    state, _ = sandbox_pool.converged(VARIANT, tools_env)
+    play = tmp_path / "identity.yml"
+    play.write_text(yaml.safe_dump([
+        {"ansible.builtin.import_playbook": str(REPO / "playbooks" / "common" / "validate_option.yml"),
+         "vars": {"krci_expected_option": "separated"}},
+        {"ansible.builtin.import_playbook": str(REPO / "playbooks" / "common" / "identity.yml")}]))
+
+    def identity(**host_vars):
+        extra = tmp_path / "external-oidc.yml"
+        extra.write_text(yaml.safe_dump({"all": {"hosts": dict(
+            (host, {"keycloak_openshift_authentication": "external_oidc"}) for host in host_vars)}}))
+        # Without the report play that gives the run Lease back, these runs take none.
+        return run(["ansible-playbook", "-i", state["inventory"], "-i", str(extra), str(play),
+                    "-e", "krci_run_lease_enabled=false"], tools_env)
+
+    first = identity(production=True)
+    assert_ok(first)
+    issuer = state["keycloak"]["url"] + "/realms/krci"
+    client, api = kube_client(state["clusters"]["production"])
+    custom = client.CustomObjectsApi(api)
+    authentication = custom.get_cluster_custom_object("config.openshift.io", "v1", "authentications", "cluster")
+    assert authentication["spec"]["type"] == "OIDC"
+    [provider] = authentication["spec"]["oidcProviders"]
+    assert provider["name"] == "keycloak"
+    assert provider["issuer"] == {"issuerURL": issuer, "audiences": ["openshift-production"],
+                                  "issuerCertificateAuthority": {"name": "krci-keycloak-ca"}}
+    assert provider["claimMappings"] == {"username": {"claim": "preferred_username", "prefixPolicy": "NoPrefix"},
+                                         "groups": {"claim": "groups", "prefix": ""}}
+    assert provider["oidcClients"] == [{"componentName": "console", "componentNamespace": "openshift-console",
+                                        "clientID": "openshift-production",
+                                        "clientSecret": {"name": "keycloak-oidc-client"}}]
+    # The CA under the key the API server reads is enough to reach the issuer.
+    ca = client.CoreV1Api(api).read_namespaced_config_map("krci-keycloak-ca", "openshift-config").data["ca-bundle.crt"]
+    ca_file = tmp_path / "ca-bundle.crt"
+    ca_file.write_text(ca)
+    session = requests.Session()
+    session.trust_env = False
+    assert session.get(issuer + "/.well-known/openid-configuration", verify=str(ca_file),
+                       timeout=30).json()["issuer"] == issuer
+    # The realm's client of production now calls back to its console.
+    admin = KeycloakAdmin(state)
+    [kc_client] = admin.session.get(admin.base + "/krci/clients", params={"clientId": "openshift-production"},
+                                    timeout=30).json()
+    assert kc_client["redirectUris"] == ["https://console-openshift-console.apps.production.krci.test/auth/callback"]
+    # The platform stays on its OAuth server.
+    client, api = kube_client(state["clusters"]["platform"])
+    platform = client.CustomObjectsApi(api).get_cluster_custom_object("config.openshift.io", "v1", "authentications",
+                                                                      "cluster")
+    assert platform["spec"]["type"] == "IntegratedOAuth" and not platform["spec"].get("oidcProviders")
+
+    second = identity(production=True)
+    assert all(r["changed"] == 0 for r in assert_ok(second).values()), changed_tasks(second.stdout)
+
+    bad = identity(production=True, staging=True)
+    assert bad.returncode != 0
+    assert ("cluster staging: openshift_authentication external_oidc, but the cluster is not OpenShift (flavour "
+            "kubernetes)") in _flat(bad)
+    assert "nothing was changed" in _flat(bad) and "TASK [Configure the platform realm" not in bad.stdout

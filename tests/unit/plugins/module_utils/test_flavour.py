@@ -1,5 +1,7 @@
 """The cluster flavour: detection from the API groups, the inventory's override, and what it means."""
 
+import os
+
 import pytest
 
 from ansible_collections.krci.platform.plugins.module_utils import _flavour
@@ -112,3 +114,47 @@ def test_the_endpoint_route_filter_takes_the_host_from_the_url_on_openshift_only
                        "krci.example.com")
     with pytest.raises(AnsibleFilterError, match="is not an https URL"):
         endpoint_route("http://argocd-hub.krci.example.com", "argocd-server", "argocd", "argocd-server", "https", fact)
+
+
+AUTHENTICATION_CRD = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", "shared", "testdata", "crds",
+                                  "openshift", "0000_10_config-operator_01_authentications-Default.crd.yaml")
+CONSOLE = {"componentNamespace": "openshift-console", "componentName": "console"}
+
+
+@pytest.mark.skipif(not os.path.exists(AUTHENTICATION_CRD), reason="../shared/testdata is not beside the repository")
+@pytest.mark.parametrize("listed", [[CONSOLE], []])
+def test_the_external_oidc_provider_fits_the_authentication_schema_and_names_no_unlisted_client(listed):
+    import jsonschema  # pylint: disable=import-outside-toplevel
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    with open(AUTHENTICATION_CRD) as handle:
+        schema = yaml.safe_load(handle)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    provider = _flavour.external_oidc_provider("keycloak", "https://sso.krci.test/realms/krci", "openshift-production",
+                                               "keycloak-oidc-client", "krci-keycloak-ca", listed)
+    fields, error = _flavour.with_external_oidc({"type": "IntegratedOAuth"}, provider)
+    assert error is None
+    jsonschema.validate({"apiVersion": "config.openshift.io/v1", "kind": "Authentication", "metadata": {"name": "cluster"},
+                         "spec": fields}, schema)
+    assert fields["type"] == "OIDC" and fields["oidcProviders"] == [provider]
+    assert provider["issuer"] == {"issuerURL": "https://sso.krci.test/realms/krci", "audiences": ["openshift-production"],
+                                  "issuerCertificateAuthority": {"name": "krci-keycloak-ca"}}
+    # The names the baseline's RoleBindings bind: no prefix on users or groups, said explicitly.
+    assert provider["claimMappings"] == {"username": {"claim": "preferred_username", "prefixPolicy": "NoPrefix"},
+                                         "groups": {"claim": "groups", "prefix": ""}}
+    # The API refuses a client the cluster does not list in status.oidcClients (its CEL rule).
+    if listed:
+        assert provider["oidcClients"] == [dict(CONSOLE, clientID="openshift-production",
+                                                clientSecret={"name": "keycloak-oidc-client"})]
+    else:
+        assert "oidcClients" not in provider
+
+
+def test_another_external_oidc_provider_or_a_webhook_authenticator_is_named_not_replaced():
+    provider = _flavour.external_oidc_provider("keycloak", "https://sso.test/realms/krci", "c", "s")
+    fields, error = _flavour.with_external_oidc({"type": "OIDC", "oidcProviders": [{"name": "corporate-sso"}]}, provider)
+    assert fields is None and "already has the OIDC provider corporate-sso" in error
+    fields, error = _flavour.with_external_oidc({"webhookTokenAuthenticator": {"kubeConfig": {"name": "w"}}}, provider)
+    assert fields is None and "webhookTokenAuthenticator" in error
+    # Ours again (same name) is replaced in place.
+    fields, error = _flavour.with_external_oidc({"type": "OIDC", "oidcProviders": [{"name": "keycloak"}]}, provider)
+    assert error is None and fields["oidcProviders"] == [provider]

@@ -69,6 +69,13 @@ def test_object_ref():
     ({"kind": "Job", "status": {"conditions": [{"type": "Failed", "status": "True", "message": "BackoffLimitExceeded"}]}},
      "not Complete; failed: BackoffLimitExceeded"),
     ({"kind": "ConfigMap"}, None),
+    ({"kind": "Route", "spec": {"host": "a.apps.test"}}, "not admitted by a router yet (no status.ingress for host a.apps.test)"),
+    ({"kind": "Route", "spec": {"host": "a.apps.test"}, "status": {"ingress": [
+        {"host": "a.apps.test", "conditions": [{"type": "Admitted", "status": "True"}]}]}}, None),
+    # A router's answer for the host the Route had before is not an answer for this one.
+    ({"kind": "Route", "spec": {"host": "b.apps.test"}, "status": {"ingress": [
+        {"host": "a.apps.test", "conditions": [{"type": "Admitted", "status": "True"}]}]}},
+     "not admitted by a router yet (no status.ingress for host b.apps.test)"),
 ])
 def test_readiness_of_each_kind(obj, reason):
     assert _kube.not_ready_reason(obj) == reason
@@ -353,3 +360,24 @@ def test_a_crd_whose_kind_is_not_served_times_out_naming_it():
     with pytest.raises(_kube.KubeError, match="certificates.cert-manager.io: not Established"):
         _kube.wait_ready(client, [CRD], timeout=0.05, poll=0.01)
     assert client.crd_reads == 0 and len(client.asked) >= 2  # asked again at every look
+
+
+class _RouteClient(_Client):
+    """A Route another (older) Route's host keeps from being admitted, as the router answers."""
+
+    def get(self, resource, name, namespace):
+        return {"kind": "Route", "metadata": {"name": name, "namespace": namespace}, "spec": {"host": "a.apps.test"},
+                "status": {"ingress": [{"host": "a.apps.test", "conditions": [
+                    {"type": "Admitted", "status": "False", "reason": "HostAlreadyClaimed",
+                     "message": "route old already exposes a.apps.test and is older"}]}]}}
+
+
+def test_a_route_the_router_rejects_fails_at_once_naming_it_and_the_router_s_reason():
+    route = {"apiVersion": "route.openshift.io/v1", "kind": "Route", "metadata": {"name": "keycloak", "namespace": "keycloak"},
+             "spec": {"host": "a.apps.test"}}
+    with pytest.raises(_kube.KubeError) as error:
+        _kube.wait_ready(_RouteClient(), [route], timeout=60, poll=0.01)
+    message = str(error.value)
+    assert message.startswith("Route keycloak/keycloak on https://api.test is not admitted"), message
+    assert "HostAlreadyClaimed" in message and "route old already exposes a.apps.test" in message
+    assert "Choose another host" in message

@@ -371,8 +371,9 @@ def test_openshift_clusters_get_an_oauth_client_whose_secret_only_they_receive()
     assert result["errors"] == []
     clients = result["keycloak"]["openshift_clients"]
     assert sorted(clients) == ["platform", "production"]
-    assert clients["production"] == {"client": "openshift-production", "idp_name": "keycloak",
+    assert clients["production"] == {"client": "openshift-production", "idp_name": "keycloak", "method": "oauth",
                                      "redirect_uri": "https://oauth-openshift.apps.prod.example.com/oauth2callback/keycloak",
+                                     "title": "OpenShift OAuth server (production cluster)",
                                      "secret_namespace": "openshift-config"}
     production = result["clusters"]["production"]
     assert production["openshift_oauth"] == clients["production"]
@@ -383,6 +384,31 @@ def test_openshift_clusters_get_an_oauth_client_whose_secret_only_they_receive()
             assert "openshift-production" not in [c["client"] for c in cluster["client_secrets"]], name
     assert result["clusters"]["workloads"]["openshift_oauth"] is None
     assert result["clusters"]["staging"]["openshift_oauth"] is None
+
+
+def test_a_cluster_on_direct_external_oidc_gets_a_console_client_and_the_method_is_checked():
+    from ansible_collections.krci.platform.plugins.module_utils import _flavour
+
+    openshift = _flavour.for_flavour("openshift", {"ingress_domain": "apps.prod.example.com"})
+    result = _platform.plan(topology("separated"), {"vault": True, "flavours": {
+        "production": openshift, "platform": dict(openshift, ingress_domain="apps.hub.example.com")},
+        "openshift_authentication": {"production": "external_oidc", "platform": "oauth"}})
+    assert result["errors"] == []
+    clients = result["keycloak"]["openshift_clients"]
+    assert clients["production"]["method"] == "external_oidc"
+    assert clients["production"]["redirect_uri"] == "https://console-openshift-console.apps.prod.example.com/auth/callback"
+    assert clients["platform"]["method"] == "oauth"
+    assert clients["platform"]["redirect_uri"] == "https://oauth-openshift.apps.hub.example.com/oauth2callback/keycloak"
+    # The same client secret Secret either way (the console reads clientSecret from it).
+    assert {"client": "openshift-production", "namespace": "openshift-config", "labels": {}} in \
+        result["clusters"]["production"]["client_secrets"]
+    bad = _platform.plan(topology("separated"), {"vault": True, "flavours": {"production": openshift},
+                                                "openshift_authentication": {"production": "oidc",
+                                                                             "workloads": "external_oidc"}})
+    assert "cluster production: openshift_authentication 'oidc'; use oauth (the OAuth server's identity provider) " \
+        "or external_oidc (the API server verifies the realm's tokens, OpenShift 4.19 and later)" in bad["errors"]
+    assert any(e.startswith("cluster workloads: openshift_authentication external_oidc, but the cluster is not OpenShift")
+               for e in bad["errors"])
 
 
 def test_an_openshift_cluster_without_a_readable_apps_domain_is_named():
@@ -408,3 +434,17 @@ def test_the_oauth_identity_provider_references_its_secret_and_ca_and_keeps_the_
     assert _flavour.with_identity_provider([local], idp) == [local, idp]
     assert _flavour.with_identity_provider([old, local], idp) == [idp, local]
     assert _flavour.with_identity_provider([], idp) == [idp]
+
+
+def test_each_argocd_instance_url_is_planned_once_and_checked():
+    result = _platform.plan(topology("separated"), {"vault": True, "base_domain": "krci.example.com",
+                                                    "argocd_urls": {"staging": "https://cd.staging.krci.example.com/"}})
+    assert result["errors"] == []
+    assert result["argocd"]["urls"] == {"hub": "https://argocd-hub.krci.example.com",
+                                        "production": "https://argocd-production.krci.example.com",
+                                        "staging": "https://cd.staging.krci.example.com"}
+    bad = _platform.plan(topology("separated"), {"vault": True, "argocd_urls": {
+        "hub": "http://argocd.krci.test", "production": "https://Argo.krci.test", "dev": "https://x.krci.test"}})
+    assert "argocd_urls.hub: 'http://argocd.krci.test' is not an https URL with a lower-case DNS name as host" in bad["errors"]
+    assert any(e.startswith("argocd_urls.production: 'https://Argo.krci.test' is not") for e in bad["errors"])
+    assert "argocd_urls.dev: no Argo CD instance of that name (instances: hub, production, staging)" in bad["errors"]
