@@ -648,6 +648,7 @@ def route_admission(route):
                 return cond
     return None
 
+
 # What admission says when it refuses a workload's pods (OpenShift's SCC admission, Pod Security, a policy):
 # waiting longer cannot help.
 REFUSALS = ("unable to validate against any security context constraint", "violates PodSecurity",
@@ -655,6 +656,10 @@ REFUSALS = ("unable to validate against any security context constraint", "viola
 
 
 REFUSAL_GRACE = 15
+
+# Refusals that end by themselves: a namespace created by the same apply, not yet given its UID range by
+# OpenShift's namespace controller (the ReplicaSet controller retries with backoff once it has one).
+TRANSIENT_REFUSALS = ("has no openshift.io/sa.scc.uid-range annotation",)
 
 
 def refused_reason(obj):
@@ -668,6 +673,8 @@ def refused_reason(obj):
         return None
     cond = _condition(obj, "ReplicaFailure") if obj.get("kind") == "Deployment" else None
     message = (cond or {}).get("message") or ""
+    if any(text in message for text in TRANSIENT_REFUSALS):
+        return None
     if cond and cond.get("status") == "True" and any(text in message for text in REFUSALS):
         return message
     return None

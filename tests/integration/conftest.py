@@ -36,7 +36,13 @@ CONVERGE_RUNS = {"separated": [(None, ("-vvv", "-e", "vault_revoke_root_token=fa
 # @pytest.mark.sandbox("<option>"); unmarked tests need none; "end" runs after all (the sandbox teardown test).
 OPTION_ORDER = [None, "shared", "isolated", "separated", "separated-openshift", "end"]
 # Sandbox variants: marker name -> (option, clusters with the sandbox's openshift flavour, sandbox/openshift.py).
-VARIANTS = {"separated-openshift": ("separated", ("platform", "production", "workloads"))}
+# Shared and isolated converge as mixed topologies: platform and production OpenShift, the other clusters plain
+# Kubernetes; separated converges twice, all plain Kubernetes, then with workloads OpenShift too. So each
+# option converges once with OpenShift's platform and production, and a plain Kubernetes hub and pull cluster
+# are converged too (separated), without a converge more.
+VARIANTS = {"shared": ("shared", ("platform", "production")),
+            "isolated": ("isolated", ("platform", "production")),
+            "separated-openshift": ("separated", ("platform", "production", "workloads"))}
 MODULE_ORDER = ["test_packaging", "test_sandbox", "test_vault_init_unseal", "test_baseline", "test_keycloak_realm",
                 "test_vault_role", "test_operators", "test_awx_runner", "test_playbooks", "test_gitops", "test_promotion", "test_argocd", "test_security",
                 "test_openshift", "test_molecule"]

@@ -175,9 +175,11 @@ def _wait_authenticated(cluster, token):
         time.sleep(2)
 
 
-@pytest.mark.sandbox("shared")
+@pytest.mark.sandbox("separated")
 def test_keycloak_groups_get_their_access_per_environment(sandbox_pool, tools_env):
-    state, _ = sandbox_pool.converged("shared", tools_env)
+    """Real logins with the realm's ID tokens, through the API servers' OIDC authentication: the plain Kubernetes
+    clusters of separated (the OpenShift-flavoured clusters of the sandbox have no OAuth server to log in through)."""
+    state, _ = sandbox_pool.converged("separated", tools_env)
     admin = KeycloakAdmin(state)
     admin.ensure_realm()
     passwords = {user: "Aa1-" + uuid.uuid4().hex for user in ("dora", "vic", "ada")}
@@ -186,25 +188,25 @@ def test_keycloak_groups_get_their_access_per_environment(sandbox_pool, tools_en
     admin.ensure_user("ada", passwords["ada"], groups=["krci-administrators"])
     tokens = {user: admin.id_token(user, password) for user, password in passwords.items()}
     clusters = {name: dict(c, ca_file=state["keycloak"]["ca_file"]) for name, c in state["clusters"].items()}
-    platform, production = clusters["platform"], clusters["production"]
-    assert "oidc:krci-developers" in _wait_authenticated(platform, tokens["dora"])["groups"]
+    workloads, production = clusters["workloads"], clusters["production"]
+    assert "oidc:krci-developers" in _wait_authenticated(workloads, tokens["dora"])["groups"]
     _wait_authenticated(production, tokens["dora"])
 
     deploy = "/apis/apps/v1/namespaces/%s/deployments"
     name = "app-%s" % uuid.uuid4().hex[:6]
     # Developers: edit in dev and test, nothing in production.
-    assert _api(platform, tokens["dora"], "POST", deploy % "krci-dev", _deployment(name)).status_code == 201
-    assert _api(platform, tokens["dora"], "POST", deploy % "krci-test", _deployment(name)).status_code == 201
+    assert _api(workloads, tokens["dora"], "POST", deploy % "krci-dev", _deployment(name)).status_code == 201
+    assert _api(workloads, tokens["dora"], "POST", deploy % "krci-test", _deployment(name)).status_code == 201
     assert _api(production, tokens["dora"], "POST", deploy % "krci-production", _deployment(name)).status_code == 403
     assert _api(production, tokens["dora"], "GET", deploy % "krci-production").status_code == 403
     # Viewers: read outside production, write nowhere.
-    assert _api(platform, tokens["vic"], "GET", deploy % "krci-dev").status_code == 200
-    assert _api(platform, tokens["vic"], "POST", deploy % "krci-dev", _deployment(name + "-v")).status_code == 403
+    assert _api(workloads, tokens["vic"], "GET", deploy % "krci-dev").status_code == 200
+    assert _api(workloads, tokens["vic"], "POST", deploy % "krci-dev", _deployment(name + "-v")).status_code == 403
     assert _api(production, tokens["vic"], "GET", deploy % "krci-production").status_code == 403
     # Administrators: cluster-wide, production included.
     assert _api(production, tokens["ada"], "POST", deploy % "krci-production", _deployment(name)).status_code == 201
     # Nobody got cluster-wide rights by accident.
-    assert _api(platform, tokens["dora"], "GET", "/api/v1/secrets").status_code == 403
+    assert _api(workloads, tokens["dora"], "GET", "/api/v1/secrets").status_code == 403
 
 
 @pytest.mark.sandbox("shared")

@@ -381,3 +381,18 @@ def test_a_route_the_router_rejects_fails_at_once_naming_it_and_the_router_s_rea
     assert message.startswith("Route keycloak/keycloak on https://api.test is not admitted"), message
     assert "HostAlreadyClaimed" in message and "route old already exposes a.apps.test" in message
     assert "Choose another host" in message
+
+
+def _refused(message):
+    return {"kind": "Deployment", "status": {"conditions": [
+        {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": message}]}}
+
+
+def test_a_refusal_for_a_uid_range_not_yet_given_is_waited_out_and_a_uid_outside_it_is_final():
+    not_yet = ('pods "k-1" is forbidden: unable to validate against any security context constraint: [provider '
+               '"restricted-v2": namespace keycloak has no openshift.io/sa.scc.uid-range annotation]')
+    outside = ('pods "k-1" is forbidden: unable to validate against any security context constraint: [provider '
+               '"restricted-v2": .containers[0].runAsUser: Invalid value: 999: must be in the ranges: [1000680000, '
+               '1000689999]]')
+    assert _kube.refused_reason(_refused(not_yet)) is None
+    assert _kube.refused_reason(_refused(outside)) == outside

@@ -402,9 +402,9 @@ def test_a_cluster_on_direct_external_oidc_gets_a_console_client_and_the_method_
     # The same client secret Secret either way (the console reads clientSecret from it).
     assert {"client": "openshift-production", "namespace": "openshift-config", "labels": {}} in \
         result["clusters"]["production"]["client_secrets"]
+    methods = {"production": "oidc", "workloads": "external_oidc"}
     bad = _platform.plan(topology("separated"), {"vault": True, "flavours": {"production": openshift},
-                                                "openshift_authentication": {"production": "oidc",
-                                                                             "workloads": "external_oidc"}})
+                                                 "openshift_authentication": methods})
     assert "cluster production: openshift_authentication 'oidc'; use oauth (the OAuth server's identity provider) " \
         "or external_oidc (the API server verifies the realm's tokens, OpenShift 4.19 and later)" in bad["errors"]
     assert any(e.startswith("cluster workloads: openshift_authentication external_oidc, but the cluster is not OpenShift")
