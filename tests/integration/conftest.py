@@ -25,11 +25,11 @@ def _vault_key_store(state):
 # The runs that converge a fresh sandbox of an option, shared by every test of that option:
 # (play of playbooks/common or None for the option playbook, extra arguments, what to read after the
 # run, kept as result.snapshot). Separated: the first run keeps the root token and is verbose
-# (test_vault_role looks for the keys in its output and reads the key store it left), the second
-# hands Vault over to the admin AppRole (a whole run: the report records the handover); every later
-# run is a no-op.
+# (test_vault_role looks for the keys in its output and reads the key store it left), the second, the
+# secrets play alone as an operator re-runs it, hands Vault over to the admin AppRole (its summary line
+# records the handover); every later run is a no-op.
 CONVERGE_RUNS = {"separated": [(None, ("-vvv", "-e", "vault_revoke_root_token=false"), _vault_key_store),
-                               (None, (), None)]}
+                               ("secrets", (), None)]}
 
 # Test order: tests without a sandbox, then by option (one sandbox up at a time, each option brought
 # up and converged once), then by module; within a module, file order. Mark a test or a module with
@@ -158,6 +158,19 @@ def kube_client(cluster):
     return client, api_client
 
 
+def static_volumes(cluster, prefix, count, size="10Gi"):
+    """``count`` PersistentVolumes of the sandbox's storage class (it has no provisioner), kept if there."""
+    client, api = kube_client(cluster)
+    core_v1 = client.CoreV1Api(api)
+    for index in range(count):
+        try:
+            core_v1.create_persistent_volume({"metadata": {"name": "%s-%d" % (prefix, index)}, "spec": {
+                "capacity": {"storage": size}, "accessModes": ["ReadWriteOnce"], "storageClassName": "krci-sandbox",
+                "hostPath": {"path": "/tmp/%s-%d" % (prefix, index)}}})
+        except client.exceptions.ApiException as exc:
+            assert exc.status == 409, exc
+
+
 def playbook(state, env, *extra, name=None):
     """ansible-playbook of the sandbox's option (or playbooks/<name>.yml) against its inventory."""
     path = REPO / "playbooks" / ("%s.yml" % (name or state["option"]))
@@ -218,4 +231,4 @@ def load_yaml(path):
         return yaml.safe_load(handle)
 
 
-__all__ = ["run", "kube_client", "load_yaml", "procs", "playbook", "playbooks_at_once", "play", "recap", "assert_ok", "changed_tasks"]
+__all__ = ["run", "kube_client", "static_volumes", "load_yaml", "procs", "playbook", "playbooks_at_once", "play", "recap", "assert_ok", "changed_tasks"]

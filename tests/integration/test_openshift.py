@@ -16,7 +16,7 @@ import uuid
 import pytest
 import yaml
 
-from conftest import assert_ok, changed_tasks, kube_client, playbooks_at_once, run, REPO
+from conftest import assert_ok, changed_tasks, kube_client, playbooks_at_once, run, static_volumes, REPO
 from sandbox import core
 from test_baseline import DIFF_HEADER, resource_versions, verify_baseline, verify_gitops_isolation
 
@@ -302,13 +302,7 @@ def test_keycloak_and_openbao_installed_on_openshift_are_published_by_admitted_r
     state, _ = sandbox_pool.converged(VARIANT, tools_env)
     client, api = kube_client(state["clusters"]["platform"])
     core_v1 = client.CoreV1Api(api)
-    for index in range(2):  # static volumes (the sandbox has no provisioner): data and audit of one server
-        try:
-            core_v1.create_persistent_volume({"metadata": {"name": "openbao-openshift-%d" % index}, "spec": {
-                "capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "krci-sandbox",
-                "hostPath": {"path": "/tmp/openbao-openshift-%d" % index}}})
-        except client.exceptions.ApiException as exc:
-            assert exc.status == 409, exc
+    static_volumes(state["clusters"]["platform"], "openbao-openshift", 2, "1Gi")  # data and audit of one server
     play = tmp_path / "install.yml"
     play.write_text(yaml.safe_dump([{"hosts": "role_platform", "gather_facts": False, "tasks": [
         {"name": "The flavour, as the option playbooks read it", "krci.platform.k8s_cluster_version": {

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import assert_ok, changed_tasks, kube_client, play, playbook, recap, run
+from conftest import assert_ok, changed_tasks, kube_client, play, playbook, recap, run, static_volumes
 from keycloak_admin import KeycloakAdmin
 from vault_client import Vault, admin_token, credential_path, eso_token, key_shares, key_store
 from sandbox import core as sandbox_core
@@ -195,13 +195,7 @@ def test_vault_role_installs_openbao_on_the_platform_cluster(converged, tools_en
     state, _ = converged
     client, api = kube_client(state["clusters"]["platform"])
     core_v1 = client.CoreV1Api(api)
-    for index in range(2):  # static volumes (the sandbox has no provisioner): data and audit of one server
-        try:
-            core_v1.create_persistent_volume({"metadata": {"name": "openbao-test-%d" % index}, "spec": {
-                "capacity": {"storage": "10Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "krci-sandbox",
-                "hostPath": {"path": "/tmp/openbao-test-%d" % index}}})
-        except client.exceptions.ApiException as exc:
-            assert exc.status == 409, exc
+    static_volumes(state["clusters"]["platform"], "openbao-test", 2)  # data and audit of one server
     play = tmp_path / "install.yml"
     play.write_text(yaml.safe_dump([{"hosts": "role_platform", "gather_facts": False, "roles": [
         {"role": "krci.platform.vault", "vars": {
