@@ -58,6 +58,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+ansible_facts:
+  description: C(krci_flavour), the same as I(flavour), as a fact of the host (the roles read it).
+  returned: always
+  type: dict
+  contains:
+    krci_flavour:
+      description: The cluster's flavour (see I(flavour)).
+      type: dict
 git_version:
   description: The server's C(gitVersion).
   returned: always
@@ -149,8 +157,9 @@ def main(module_class=AnsibleModule):
         flavour = _flavour.resolve(module.params["cluster"], module.params["flavour"], seen)
     except ValueError as exc:
         module.fail_json(msg=str(exc), evidence=seen)
+    # The flavour is also this host's fact krci_flavour, which every role reads.
     module.exit_json(changed=False, git_version=(version or {}).get("gitVersion", ""), version=version or {},
-                     api_url=client.api_url, flavour=flavour)
+                     api_url=client.api_url, flavour=flavour, ansible_facts={"krci_flavour": flavour})
 
 
 if __name__ == "__main__":

@@ -268,9 +268,11 @@ def test_keycloak_role_configures_the_platform_realm_from_the_topology(sandbox_p
         assert keycloak_secret("argocd-%s" % name) not in json.dumps(data)
 
 
+@pytest.mark.sandbox("separated")
 def test_keycloak_role_installs_keycloak_and_a_rerun_changes_nothing(sandbox_pool, tools_env, tmp_path):
-    """Install on the platform cluster (kwok runs the pods), configure the sandbox's real Keycloak."""
-    state = sandbox_pool.any()
+    """Install on the platform cluster (kwok runs the pods), configure the sandbox's real Keycloak. On separated's
+    plain Kubernetes platform: an Ingress publishes it (test_openshift installs it on OpenShift, with a Route)."""
+    state = sandbox_pool.get("separated")
     play = tmp_path / "install.yml"
     play.write_text(yaml.safe_dump([{"hosts": "role_platform", "gather_facts": False, "roles": [
         {"role": "krci.platform.keycloak", "vars": {
@@ -289,6 +291,8 @@ def test_keycloak_role_installs_keycloak_and_a_rerun_changes_nothing(sandbox_poo
     assert conditions["Available"] == "True" and deployment.status.available_replicas == 2
     namespace = core.read_namespace("keycloak")
     assert namespace.metadata.labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    ingress = kube.NetworkingV1Api(api_client).read_namespaced_ingress("keycloak", "keycloak")
+    assert ingress.spec.rules[0].host == "keycloak.krci.test"
     bootstrap = core.read_namespaced_secret("keycloak-bootstrap-admin", "keycloak").data
     database = core.read_namespaced_secret("keycloak-database", "keycloak").data
     assert base64.b64decode(database["password"]).decode() == db_password
