@@ -657,9 +657,11 @@ REFUSALS = ("unable to validate against any security context constraint", "viola
 
 REFUSAL_GRACE = 15
 
-# Refusals that end by themselves: a namespace created by the same apply, not yet given its UID range by
-# OpenShift's namespace controller (the ReplicaSet controller retries with backoff once it has one).
+# Refusals that usually end by themselves: a namespace created by the same apply, not yet given its UID range
+# by OpenShift's namespace controller. The ReplicaSet controller retries with backoff once it has one, so these
+# get a longer grace; one that lasts is reported like any other.
 TRANSIENT_REFUSALS = ("has no openshift.io/sa.scc.uid-range annotation",)
+TRANSIENT_GRACE = 60
 
 
 def refused_reason(obj):
@@ -673,8 +675,6 @@ def refused_reason(obj):
         return None
     cond = _condition(obj, "ReplicaFailure") if obj.get("kind") == "Deployment" else None
     message = (cond or {}).get("message") or ""
-    if any(text in message for text in TRANSIENT_REFUSALS):
-        return None
     if cond and cond.get("status") == "True" and any(text in message for text in REFUSALS):
         return message
     return None
@@ -723,7 +723,8 @@ def wait_ready(client, definitions, timeout, poll=1.0, live=None):
             if current.get("kind") == "Route":  # the router's answer for that host holds until the other Route goes
                 raise KubeError("%s on %s is not admitted, so its URL can never serve: %s. Choose another host (the "
                                 "endpoint's URL) or remove the Route that holds it" % (ref, client.api_url, refused.strip()))
-            if time.monotonic() - since >= REFUSAL_GRACE:
+            grace = TRANSIENT_GRACE if any(text in refused for text in TRANSIENT_REFUSALS) else REFUSAL_GRACE
+            if time.monotonic() - since >= grace:
                 raise KubeError("%s on %s: its pods are refused at admission, so it can never become ready: %s. "
                                 "Fix its pod template (on OpenShift: no fixed runAsUser/fsGroup outside the namespace's "
                                 "range under restricted-v2)" % (ref, client.api_url, refused))

@@ -1,4 +1,5 @@
 import re
+import time
 
 import pytest
 
@@ -383,16 +384,42 @@ def test_a_route_the_router_rejects_fails_at_once_naming_it_and_the_router_s_rea
     assert "Choose another host" in message
 
 
+NOT_YET = ('pods "k-1" is forbidden: unable to validate against any security context constraint: [provider '
+           '"restricted-v2": namespace keycloak has no openshift.io/sa.scc.uid-range annotation]')
+OUTSIDE = ('pods "k-1" is forbidden: unable to validate against any security context constraint: [provider '
+           '"restricted-v2": .containers[0].runAsUser: Invalid value: 999: must be in the ranges: [1000680000, '
+           '1000689999]]')
+
+
 def _refused(message):
     return {"kind": "Deployment", "status": {"conditions": [
         {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": message}]}}
 
 
-def test_a_refusal_for_a_uid_range_not_yet_given_is_waited_out_and_a_uid_outside_it_is_final():
-    not_yet = ('pods "k-1" is forbidden: unable to validate against any security context constraint: [provider '
-               '"restricted-v2": namespace keycloak has no openshift.io/sa.scc.uid-range annotation]')
-    outside = ('pods "k-1" is forbidden: unable to validate against any security context constraint: [provider '
-               '"restricted-v2": .containers[0].runAsUser: Invalid value: 999: must be in the ranges: [1000680000, '
-               '1000689999]]')
-    assert _kube.refused_reason(_refused(not_yet)) is None
-    assert _kube.refused_reason(_refused(outside)) == outside
+class _RefusedClient(_Client):
+    """A Deployment whose pods admission refuses with ``message``, as long as the test runs."""
+
+    def __init__(self, message):
+        super().__init__()
+        self.message = message
+
+    def get(self, resource, name, namespace):
+        return dict(_refused(self.message), metadata={"name": name, "namespace": namespace})
+
+
+def test_a_refusal_for_a_uid_range_not_yet_given_gets_a_longer_grace_and_a_uid_outside_it_fails_sooner(monkeypatch):
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "k", "namespace": "keycloak"}}
+    monkeypatch.setattr(_kube, "REFUSAL_GRACE", 0.05)
+    monkeypatch.setattr(_kube, "TRANSIENT_GRACE", 0.3)
+    for message, grace in ((OUTSIDE, 0.05), (NOT_YET, 0.3)):
+        started = time.monotonic()
+        with pytest.raises(_kube.KubeError) as error:
+            _kube.wait_ready(_RefusedClient(message), [deployment], timeout=30, poll=0.01)
+        assert grace <= time.monotonic() - started < grace + 1
+        assert "Deployment keycloak/k on https://api.test: its pods are refused at admission" in str(error.value)
+        assert message in str(error.value)
+
+
+def test_both_refusals_are_named():
+    assert _kube.refused_reason(_refused(NOT_YET)) == NOT_YET
+    assert _kube.refused_reason(_refused(OUTSIDE)) == OUTSIDE
