@@ -378,6 +378,51 @@ def argocd(version=versions.ARGOCD):
     return _cached("argocd", version, build)
 
 
+# --- The argocd-operator: the real reconciler of the ArgoCD kind (OpenShift GitOps runs the same controllers) ---
+
+_TOOLS_GO = """//go:build tools
+
+package tools
+
+import _ "github.com/argoproj-labs/argocd-operator/cmd"
+"""
+
+
+def argocd_operator(version=versions.ARGOCD_OPERATOR):
+    """bin/argocd-operator and crds/ (the CRDs its controllers watch, from the module zip: ArgoCD,
+    ArgoCDExport, NotificationsConfiguration, ...). Runs out of cluster with KUBECONFIG."""
+    module = "github.com/argoproj-labs/argocd-operator"
+
+    def build(out, log_path):
+        env = _go_env()
+        upstream = _upstream_gomod(module, "v" + version, dict(env, GOTOOLCHAIN=versions.ARGOCD_GO_TOOLCHAIN), log_path)
+        env["GOTOOLCHAIN"] = _go_toolchain_for(upstream)
+        src = out / "src"
+        src.mkdir()
+        gomod = _argocd_wrapper_gomod(upstream, "v" + version).replace(
+            "module local/krci-sandbox/argocd", "module local/krci-sandbox/argocd-operator").replace(
+            "require github.com/argoproj/argo-cd/v3 ", "require %s " % module)
+        (src / "go.mod").write_text(gomod)
+        (src / "tools.go").write_text(_TOOLS_GO)
+        _run("argocd-operator", ["go", "mod", "tidy"], src, env, log_path)
+        bindir = out / "bin"
+        bindir.mkdir()
+        _run("argocd-operator", ["go", "build", "-p", "2", "-trimpath", "-ldflags", "-s -w", "-o",
+                                 str(bindir / "argocd-operator"), module + "/cmd"], src, env, log_path)
+        info = json.loads(subprocess.run(["go", "mod", "download", "-json", "%s@v%s" % (module, version)], cwd=src,
+                                         env=env, capture_output=True, text=True, check=True).stdout)
+        prefix = "%s@v%s/config/crd/bases/" % (module, version)
+        crds = out / "crds"
+        crds.mkdir()
+        with zipfile.ZipFile(info["Zip"]) as zf:
+            for member in zf.namelist():
+                if member.startswith(prefix) and member.endswith(".yaml"):
+                    (crds / member[len(prefix):]).write_bytes(zf.read(member))
+        shutil.rmtree(src)
+
+    return _cached("argocd-operator", version, build)
+
+
 # --- Keycloak: the Quarkus server distribution from Maven Central ---
 
 def keycloak(version=versions.KEYCLOAK):

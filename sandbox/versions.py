@@ -18,3 +18,5 @@ ARGOCD = "3.6.1"
 ARGOCD_GO_TOOLCHAIN = "go1.27.3"
 # The Sealed Secrets controller and kubeseal (the CRD version in ../shared/testdata), from the Go module proxy.
 SEALED_SECRETS = "0.36.6"
+# The reconciler of the ArgoCD kind (what the OpenShift GitOps operator runs), built from the Go module proxy.
+ARGOCD_OPERATOR = "0.18.0"
