@@ -411,15 +411,21 @@ def argocd_operator(version=versions.ARGOCD_OPERATOR):
                                  str(bindir / "argocd-operator"), module + "/cmd"], src, env, log_path)
         info = json.loads(subprocess.run(["go", "mod", "download", "-json", "%s@v%s" % (module, version)], cwd=src,
                                          env=env, capture_output=True, text=True, check=True).stdout)
-        prefix = "%s@v%s/config/crd/bases/" % (module, version)
-        crds = out / "crds"
-        crds.mkdir()
+        # Its CRDs, and the redis templates its image carries in /var/lib/redis (REDIS_CONFIG_PATH).
+        extracted = {"%s@v%s/config/crd/bases/" % (module, version): (out / "crds", ".yaml"),
+                     "%s@v%s/build/redis/" % (module, version): (out / "redis", ".tpl")}
+        for folder, _ in extracted.values():
+            folder.mkdir()
         with zipfile.ZipFile(info["Zip"]) as zf:
             for member in zf.namelist():
-                if member.startswith(prefix) and member.endswith(".yaml"):
-                    (crds / member[len(prefix):]).write_bytes(zf.read(member))
+                for prefix, (folder, suffix) in extracted.items():
+                    if member.startswith(prefix) and member.endswith(suffix) and "/" not in member[len(prefix):]:
+                        (folder / member[len(prefix):]).write_bytes(zf.read(member))
         shutil.rmtree(src)
 
+    cached = cache_root() / ("argocd-operator-%s" % version)
+    if (cached / ".complete").exists() and not (cached / "redis").is_dir():
+        shutil.rmtree(cached)  # a build of an earlier layout (before the redis templates): built again
     return _cached("argocd-operator", version, build)
 
 

@@ -34,6 +34,9 @@ class SandboxError(Exception):
     """Bad input or a sandbox that cannot be brought up; the message says what to do."""
 
 
+MANIFEST_ARGOCD_ON_OPENSHIFT = (("isolated", "production"),)
+
+
 def sandbox_home(option):
     base = Path(os.environ.get("KRCI_SANDBOX_HOME", "~/.local/state/krci-platform/sandbox")).expanduser()
     return base / option
@@ -206,7 +209,9 @@ def _openshift_flavour(home, state, binaries, names, record):
     with ThreadPoolExecutor(max_workers=len(chosen)) as pool:
         for future in [pool.submit(openshift.prepare, kubectl, cluster) for cluster in chosen]:
             future.result()
-    argv = [sys.executable, "-m", "sandbox.openshift", "--kubectl", str(kubectl)]
+    # The GitOps operator's reconciler, started by the OLM stand-in once a Subscription of it is installed.
+    argv = [sys.executable, "-m", "sandbox.openshift", "--kubectl", str(kubectl), "--gitops-operator",
+            str(build.argocd_operator()), "--home", str(home / "gitops-operator")]
     for cluster in chosen:
         argv += ["--cluster", "%s=%s@%s" % (cluster["name"], cluster["kubeconfig"], cluster["context"])]
     entry = procs.start("openshift-stand-ins", argv, home / "openshift-stand-ins.log", cwd=str(REPO_ROOT))
@@ -298,11 +303,16 @@ def _write_inventory(option, state):
         all_vars["operators_helm_binary"] = str(Path(state["bin_dir"]) / "helm")
     else:
         all_vars["krci_operators"] = False
+    clusters = {name: {"kubeconfig": c["kubeconfig"], "context": c["context"]} for name, c in state["clusters"].items()}
+    # Both ways Argo CD installs on OpenShift get converged: isolated's production keeps upstream's manifest (UID
+    # pins dropped, the collection's Route), every other OpenShift instance is the GitOps operator's ArgoCD resource.
+    for name in state.get("openshift") or []:
+        if (option, name) in MANIFEST_ARGOCD_ON_OPENSHIFT:
+            clusters[name]["vars"] = {"argocd_install": "manifest"}
     inventory = {
         "plugin": "krci.platform.topology",
         "option": option,
-        "clusters": {name: {"kubeconfig": c["kubeconfig"], "context": c["context"]}
-                     for name, c in state["clusters"].items()},
+        "clusters": clusters,
         "vars": all_vars,
     }
     path = inv_dir / "topology.yml"

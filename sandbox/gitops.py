@@ -13,7 +13,9 @@ manifest the sandbox gives the collection. They authenticate with tokens of the 
 upstream's manifest creates (so the ClusterRoles the collection installed are what they may do),
 and the repo-server reads the TLS and SSH data the collection wrote (argocd-tls-certs-cm,
 argocd-ssh-known-hosts-cm) from directories the sandbox projects them into, as the kubelet's
-ConfigMap volumes do. Nothing else is configured for them.
+ConfigMap volumes do. Nothing else is configured for them. Where the OpenShift GitOps operator reconciled the
+instance (an ``ArgoCD`` resource), they run as the ServiceAccounts the operator created, so the Roles it granted
+(its own namespace, and the namespaces labelled as managed by it) are what they may do.
 """
 
 import json
@@ -209,6 +211,7 @@ class ArgoCDInstance:
         self.ports = {name: procs.free_port() for name in ("redis", "repo", "repo_metrics", "controller_metrics",
                                                          "server", "server_metrics")}
         self.records = []
+        self.accounts = None
 
     def _kubectl(self, *args):
         proc = subprocess.run([self.kubectl, "--kubeconfig", self.cluster["kubeconfig"], "--context",
@@ -218,9 +221,30 @@ class ArgoCDInstance:
                                                                       proc.stderr.strip()))
         return proc.stdout
 
+    def service_accounts(self):
+        """The ServiceAccounts the components' pods run as: upstream's manifest's, or, where the OpenShift GitOps
+        operator reconciled an ArgoCD resource, the ones it created (<resource>-argocd-*; the repo-server's is
+        the namespace's default)."""
+        found = json.loads(self._kubectl("get", "argocds.argoproj.io", "-n", NAMESPACE, "-o", "json",
+                                         "--ignore-not-found") or '{"items": []}').get("items") \
+            if self._serves_argocd_kind() else []
+        if not found:
+            return dict(SERVICE_ACCOUNTS)
+        name = found[0]["metadata"]["name"]
+        return {"application-controller": "%s-argocd-application-controller" % name,
+                "server": "%s-argocd-server" % name, "repo-server": "default"}
+
+    def _serves_argocd_kind(self):
+        proc = subprocess.run([self.kubectl, "--kubeconfig", self.cluster["kubeconfig"], "--context",
+                               self.cluster["context"], "api-resources", "--api-group", "argoproj.io", "-o", "name"],
+                              capture_output=True, text=True, check=False)
+        return "argocds.argoproj.io" in proc.stdout.split()
+
     def _kubeconfig(self, component):
         """A kubeconfig with a token of the component's ServiceAccount, like its pod's projected token."""
-        token = self._kubectl("create", "token", SERVICE_ACCOUNTS[component], "-n", NAMESPACE,
+        if self.accounts is None:
+            self.accounts = self.service_accounts()
+        token = self._kubectl("create", "token", self.accounts[component], "-n", NAMESPACE,
                               "--duration=48h").strip()
         config = {
             "apiVersion": "v1", "kind": "Config", "current-context": "in-cluster",

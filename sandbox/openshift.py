@@ -19,7 +19,12 @@ all OpenShift clusters of the sandbox, log ``openshift-stand-ins.log``):
 - ``SubscriptionResolver``: stands in for OLM's resolution: a Subscription becomes an InstallPlan of its
   ``startingCSV`` (approved at once when ``installPlanApproval: Automatic``); an approved InstallPlan
   installs the bundle's CRDs from ../shared/testdata (what OLM's bundle unpacking would install) and
-  records the ClusterServiceVersion as ``Succeeded``. It runs no operator;
+  records the ClusterServiceVersion as ``Succeeded``. It runs no operator, but for the GitOps one (below);
+- the GitOps operator's deployment: OLM would run the operator's Deployment from the bundle; the stand-in
+  instead starts, once per cluster, the real argocd-operator (the reconciler OpenShift GitOps ships, built
+  from the Go module proxy by ``sandbox.build.argocd_operator``) as a host process against the cluster, with
+  the bundle's other CRDs from its module. Nothing else of the bundle runs (no console plugin, no default
+  instance); its log is ``gitops-operator/<cluster>.log``;
 - ``RouteAdmitter``: admits a Route as the router would (``status.ingress`` with ``Admitted``; a host
   already claimed by an older Route is not admitted). Nothing serves traffic.
 
@@ -262,20 +267,76 @@ class NamespaceUidRanges:
             log(self.cluster, "namespace-uid-ranges", "%s: %s" % (ns.metadata.name, annotations[UID_RANGE]))
 
 
+GITOPS_PACKAGE = "openshift-gitops-operator"
+# The operator module's CRDs the bundle carries besides those of ../shared/testdata (which win where both have one).
+GITOPS_TESTDATA_CRDS = ("argoproj.io_argocds.yaml", "argoproj.io_applications.yaml", "argoproj.io_applicationsets.yaml",
+                        "argoproj.io_appprojects.yaml")
+
+
+class GitOpsOperator:
+    """The real argocd-operator of one cluster, as OLM would run the GitOps bundle's Deployment (all namespaces)."""
+
+    def __init__(self, cluster_entry, kubectl, operator_home, home):
+        self.entry = cluster_entry
+        self.kubectl = kubectl
+        self.operator_home = Path(operator_home)
+        self.home = Path(home)
+        self.proc = None
+
+    def crds(self):
+        folder = self.operator_home / "crds"
+        return [p for p in sorted(folder.glob("*.yaml")) if p.name not in GITOPS_TESTDATA_CRDS]
+
+    def start(self):
+        if self.proc is not None and self.proc.poll() is None:
+            return False
+        import socket
+
+        args = ["apply", "--server-side", "--force-conflicts", "--field-manager", "krci-sandbox-olm"]
+        for path in self.crds():
+            args += ["-f", str(path)]
+        _kubectl(self.kubectl, self.entry, *args)
+        ports = []
+        for _ in range(2):
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                ports.append(sock.getsockname()[1])
+        self.home.mkdir(parents=True, exist_ok=True)
+        # All namespaces, as OLM's AllNamespaces install mode (an empty WATCH_NAMESPACE); the redis templates its
+        # image carries in /var/lib/redis.
+        env = {"KUBECONFIG": self.entry["kubeconfig"], "PATH": "/usr/bin:/bin", "HOME": str(self.home),
+               "LOG_LEVEL": "info", "WATCH_NAMESPACE": "", "REDIS_CONFIG_PATH": str(self.operator_home / "redis")}
+        log_file = open(str(self.home / ("%s.log" % self.entry["name"])), "ab")  # pylint: disable=consider-using-with
+        # Same process group as the stand-ins: stopping them stops it.
+        self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
+            [str(self.operator_home / "bin" / "argocd-operator"), "--metrics-bind-address", "127.0.0.1:%d" % ports[0], "--health-probe-bind-address",
+             "127.0.0.1:%d" % ports[1], "--leader-elect=false"],
+            stdout=log_file, stderr=subprocess.STDOUT, env=env, cwd=str(self.home))
+        return True
+
+
 class SubscriptionResolver:
     """Stand-in for OLM's catalog resolution: Subscription -> InstallPlan -> (approved) CRDs + Succeeded CSV."""
 
     GROUP = "operators.coreos.com"
 
-    def __init__(self, cluster, kubectl, cluster_entry):
+    def __init__(self, cluster, kubectl, cluster_entry, gitops_operator=None):
         self.cluster = cluster
         self.kubectl = kubectl
         self.entry = cluster_entry
+        self.gitops_operator = gitops_operator
+        self.first = True
 
     def _list(self, plural):
         return self.cluster.custom.list_cluster_custom_object(self.GROUP, "v1alpha1", plural)["items"]
 
     def step(self):
+        if self.first:
+            # A sandbox whose stand-ins restarted: the GitOps operator OLM had installed runs again.
+            self.first = False
+            if any((s.get("spec") or {}).get("name") == GITOPS_PACKAGE and (s.get("status") or {}).get("installedCSV")
+                   for s in self._list("subscriptions")):
+                self._start_gitops_operator()
         for sub in self._list("subscriptions"):
             meta, spec, status = sub["metadata"], sub.get("spec") or {}, sub.get("status") or {}
             if status.get("installPlanRef"):
@@ -334,6 +395,8 @@ class SubscriptionResolver:
         self.cluster.custom.patch_namespaced_custom_object_status(
             self.GROUP, "v1alpha1", meta["namespace"], "installplans", meta["name"],
             {"status": {"phase": "Complete", "catalogSources": [], "plan": []}})
+        if package == GITOPS_PACKAGE:
+            self._start_gitops_operator()
         if sub is not None:
             self._subscription_status(sub, dict(sub.get("status") or {}, state="AtLatestKnown",
                                                 installedCSV=plan["spec"]["clusterServiceVersionNames"][0],
@@ -341,6 +404,11 @@ class SubscriptionResolver:
         log(self.cluster, "subscription-resolver", "InstallPlan %s/%s approved: %s Succeeded (CRDs of %s)"
             % (meta["namespace"], meta["name"], ", ".join(plan["spec"]["clusterServiceVersionNames"]),
                ", ".join(folders) or "none"))
+
+    def _start_gitops_operator(self):
+        if self.gitops_operator is not None and self.gitops_operator.start():
+            log(self.cluster, "subscription-resolver", "GitOps operator: argocd-operator started (log %s)"
+                % (self.gitops_operator.home / ("%s.log" % self.cluster.name)))
 
     def _create(self, namespace, plural, body):
         """Create an OLM object; one that exists already (an earlier step of this stand-in) is kept."""
@@ -393,11 +461,12 @@ def _now():
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def run(clusters, kubectl, interval=1.0):
+def run(clusters, kubectl, interval=1.0, gitops_operator=None, home=None):
     controllers = []
     for entry in clusters:
         cluster = Cluster(entry["name"], entry["kubeconfig"], entry["context"])
-        controllers += [NamespaceUidRanges(cluster), SubscriptionResolver(cluster, kubectl, entry),
+        operator = GitOpsOperator(entry, kubectl, gitops_operator, home) if gitops_operator else None
+        controllers += [NamespaceUidRanges(cluster), SubscriptionResolver(cluster, kubectl, entry, operator),
                         RouteAdmitter(cluster)]
 
     def loop(controller):
@@ -422,13 +491,15 @@ def main(argv=None):
         "resolution, the router's Route admission). Not OpenShift."))
     parser.add_argument("--kubectl", required=True)
     parser.add_argument("--cluster", action="append", required=True, help="NAME=KUBECONFIG@CONTEXT")
+    parser.add_argument("--gitops-operator", help="the argocd-operator build (bin/, crds/) to run for the GitOps bundle")
+    parser.add_argument("--home", help="where the GitOps operator's logs go")
     args = parser.parse_args(argv)
     clusters = []
     for spec in args.cluster:
         name, rest = spec.split("=", 1)
         kubeconfig, context = rest.rsplit("@", 1)
         clusters.append({"name": name, "kubeconfig": kubeconfig, "context": context})
-    run(clusters, Path(args.kubectl))
+    run(clusters, Path(args.kubectl), gitops_operator=args.gitops_operator, home=args.home)
 
 
 if __name__ == "__main__":

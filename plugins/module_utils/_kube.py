@@ -593,6 +593,8 @@ def not_ready_reason(obj):
         if admitted.get("status") != "True":
             return "not admitted by the router: %s %s" % (admitted.get("reason") or "", admitted.get("message") or "")
         return None
+    if kind == "ArgoCD" and str(obj.get("apiVersion", "")).startswith("argoproj.io/"):
+        return argocd_not_ready(obj)
     if kind == "CustomResourceDefinition":
         cond = _condition(obj, "Established")
         if not cond or cond.get("status") != "True":
@@ -633,7 +635,23 @@ def not_ready_reason(obj):
     return None
 
 
-READINESS_KINDS = ("CustomResourceDefinition", "Deployment", "StatefulSet", "DaemonSet", "Job", "Route")
+READINESS_KINDS = ("CustomResourceDefinition", "Deployment", "StatefulSet", "DaemonSet", "Job", "Route", "ArgoCD")
+
+
+def argocd_not_ready(argocd):
+    """Why an Argo CD operator's ArgoCD resource is not ready (None when it is): its phase Available, every component
+    Running, and, with a Route asked for, the router's admitted host equal to spec.server.host."""
+    status = argocd.get("status") or {}
+    server = (argocd.get("spec") or {}).get("server") or {}
+    components = ", ".join("%s %s" % (key, status[key]) for key in ("applicationController", "repo", "redis", "server")
+                           if status.get(key))
+    if status.get("phase") != "Available":
+        return "phase %s (%s)" % (status.get("phase") or "not reported yet: the GitOps operator has not reconciled it",
+                                  components or "no component reported")
+    wanted = server.get("host") if (server.get("route") or {}).get("enabled") else None
+    if wanted and status.get("host") != wanted:
+        return "its Route for %s is not admitted by a router yet (status.host %r)" % (wanted, status.get("host") or "")
+    return None
 
 
 def route_admission(route):

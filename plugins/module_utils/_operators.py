@@ -31,7 +31,7 @@ SETTINGS = ("source", "chart", "version", "repository", "oci_registry", "path", 
 # its chart or manifest elsewhere), 'olm' (OpenShift only), 'helm' (its chart or manifest everywhere).
 INSTALLS = ("auto", "olm", "helm")
 OLM_KEYS = ("package", "channel", "channels", "csv", "source", "source_namespace", "namespace", "operand_namespace",
-            "operands")
+            "operands", "config")
 _CSV = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\.v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
 # OpenShift's namespace for operators that watch all namespaces (its global OperatorGroup is already there).
 GLOBAL_OPERATORS_NAMESPACE = "openshift-operators"
@@ -130,7 +130,7 @@ def resolve(catalog, enabled, overrides, chart_dir="", oci_mirror="", load_yaml=
         install = spec.get("install") or "auto"
         if install not in INSTALLS:
             errors.append("%s: %r is not one of %s" % (field("install"), install, ", ".join(INSTALLS)))
-        olm, olm_errors = _olm(spec.get("olm"), field("olm"), name)
+        olm, olm_errors = olm_settings(spec.get("olm"), field("olm"), name)
         errors.extend(olm_errors)
         if install == "olm" and not olm:
             errors.append("%s: olm, but %s has no OLM package in the catalog (set operators_overrides.%s.olm)"
@@ -195,7 +195,7 @@ def resolve(catalog, enabled, overrides, chart_dir="", oci_mirror="", load_yaml=
     return plan, errors
 
 
-def _olm(spec, where, name):
+def olm_settings(spec, where, name):
     """(the OLM settings of a component or None, errors). The catalog pins a channel and a CSV; ``channels``
     lists the channels known to carry that package, so an override to an unknown one fails before any change."""
     if not spec:
@@ -210,7 +210,11 @@ def _olm(spec, where, name):
            "namespace": spec.get("namespace") or GLOBAL_OPERATORS_NAMESPACE,
            # Where the operator runs what it manages, when the collection puts objects there (cert-manager's CA).
            "operand_namespace": spec.get("operand_namespace") or "",
-           "operands": list(spec.get("operands") or [])}
+           "operands": list(spec.get("operands") or []),
+           # The Subscription's spec.config (env, resources, ... of the operator's Deployment), as OLM takes it.
+           "config": spec.get("config") or {}}
+    if not isinstance(olm["config"], dict):
+        errors.append("%s.config: must be a mapping (a Subscription's spec.config)" % where)
     for key in ("package", "source", "source_namespace", "namespace") + (
             ("operand_namespace",) if olm["operand_namespace"] else ()):
         if not _NAME.match(olm[key]) or len(olm[key]) > 63:
@@ -286,6 +290,8 @@ def subscriptions(components):
                          # Nothing upgrades behind the collection's back: it approves exactly the pinned CSV.
                          "installPlanApproval": "Manual"}},
         })
+        if olm.get("config"):
+            result[-1]["subscription"]["spec"]["config"] = olm["config"]
     return result
 
 

@@ -26,6 +26,7 @@ import re
 
 from ansible_collections.krci.platform.plugins.module_utils._topology import ENVIRONMENTS, PULL
 from ansible_collections.krci.platform.plugins.module_utils import _promotion
+from ansible_collections.krci.platform.plugins.module_utils import _argocd_operator
 from ansible_collections.krci.platform.plugins.module_utils._flavour import DNS_NAME
 
 IN_CLUSTER = "https://kubernetes.default.svc"
@@ -103,6 +104,10 @@ DEFAULTS = {
     # OAuth server, which gets the realm as an OpenID identity provider of this name.
     "flavours": {},
     "openshift_idp_name": "keycloak",
+    # How each cluster's Argo CD instance is installed (cluster -> auto | operator | manifest; auto: the OpenShift
+    # GitOps operator's ArgoCD resource on OpenShift, upstream's manifest elsewhere), and the operator's OLM settings.
+    "argocd_install": {},
+    "argocd_olm": None,
 }
 
 # Where OpenShift's OAuth server reads an identity provider's client secret and CA.
@@ -167,6 +172,9 @@ def plan(topology, settings=None, file_exists=os.path.isfile):
 
     argocd_urls, url_errors = _argocd_urls(sorted(instances.values()), settings)
     errors.extend(url_errors)
+    installs, install_errors = _argocd_operator.install_plan(instances, settings["flavours"], settings["argocd_install"],
+                                                             settings["argocd_olm"])
+    errors.extend(install_errors)
     openshift_oauth, oauth_errors = _openshift_oauth(names, settings)
     errors.extend(oauth_errors)
     for name, oauth in openshift_oauth.items():
@@ -203,6 +211,11 @@ def plan(topology, settings=None, file_exists=os.path.isfile):
             entry["argocd"]["projects"] = _projects(name, name == hub_cluster, clusters, push_targets, extras, prefix)
             entry["argocd"]["policy"] = argocd_policy(access, [p["name"] for p in entry["argocd"]["projects"]], groups)
             entry["argocd"]["root_path"] = "%s/%s" % (settings["argocd_root_path_prefix"], instances[name])
+            # How the instance is installed (manifest, or the GitOps operator's ArgoCD resource with its Subscription),
+            # and the namespaces of its own cluster it deploys into (the operator grants rights only there).
+            entry["argocd"]["install"] = installs.get(name) or {"method": _argocd_operator.MANIFEST}
+            entry["argocd"]["in_cluster_namespaces"] = sorted(set(
+                d["namespace"] for p in entry["argocd"]["projects"] for d in p["destinations"] if d["server"] == IN_CLUSTER))
             entry["argocd"]["applications"] = [
                 {"name": project["name"], "project": project["name"],
                  "path": "%s/%s" % (settings["argocd_environments_path"], project["name"]),

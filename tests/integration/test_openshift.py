@@ -68,11 +68,12 @@ def test_namespaces_opt_out_of_the_label_syncer_on_openshift_only(sandbox_pool, 
 
 def test_operators_come_from_olm_at_exactly_the_pinned_csv(sandbox_pool, tools_env):
     state, _ = sandbox_pool.converged(VARIANT, tools_env)
-    expected = {"platform": {"openshift-cert-manager-operator": "cert-manager-operator.v1.18.0",
-                             "openshift-external-secrets-operator": "external-secrets-operator.v1.0.0",
-                             "openshift-pipelines-operator-rh": "openshift-pipelines-operator-rh.v1.20.0"},
+    gitops = {"openshift-gitops-operator": "openshift-gitops-operator.v1.20.0"}  # where an Argo CD instance runs
+    expected = {"platform": dict(gitops, **{"openshift-cert-manager-operator": "cert-manager-operator.v1.18.0",
+                                            "openshift-external-secrets-operator": "external-secrets-operator.v1.0.0",
+                                            "openshift-pipelines-operator-rh": "openshift-pipelines-operator-rh.v1.20.0"}),
                 "workloads": {"openshift-external-secrets-operator": "external-secrets-operator.v1.0.0"},
-                "production": {"openshift-external-secrets-operator": "external-secrets-operator.v1.0.0"}}
+                "production": dict(gitops, **{"openshift-external-secrets-operator": "external-secrets-operator.v1.0.0"})}
     for name, packages in expected.items():
         client, api = kube_client(state["clusters"][name])
         custom = client.CustomObjectsApi(api)
@@ -135,11 +136,12 @@ def test_every_pod_template_on_openshift_runs_under_restricted_v2(sandbox_pool, 
                 assert conditions.get("Available", {}).get("status") == "True", (ref, conditions)
                 assert "ReplicaFailure" not in conditions, (ref, conditions)
     assert seen >= 6
-    # Upstream's Argo CD pins redis to UID 999; on OpenShift the collection drops the pin.
+    # The GitOps operator's redis on OpenShift: no UID of its own (upstream's manifest pins 999; that path, with
+    # the pin dropped, is converged on isolated's production: test_baseline).
     client, api = kube_client(state["clusters"]["platform"])
     redis = client.AppsV1Api(api).read_namespaced_deployment("argocd-redis", "argocd")
-    assert redis.spec.template.spec.security_context.run_as_user is None
-    assert redis.spec.template.spec.security_context.run_as_non_root is True
+    assert [o.kind for o in redis.metadata.owner_references] == ["ArgoCD"]
+    assert _flavour.pinned_ids(api.sanitize_for_serialization(redis)) == []
 
 
 def test_a_pinned_uid_is_refused_naming_the_object_and_the_scc_rule(sandbox_pool, tools_env, tmp_path):
@@ -188,6 +190,11 @@ def test_a_pinned_uid_is_refused_naming_the_object_and_the_scc_rule(sandbox_pool
         "csv": "openshift-pipelines-operator-rh.v1.20.0"}}}},
      "operators_overrides.tekton_pipelines.olm.channel: unknown channel 'pipelines-0.9' of package "
      "openshift-pipelines-operator-rh (known: pipelines-1.20)"),
+    ({"staging": {"vars": {"argocd_install": "operator"}}}, {},
+     "cluster staging: argocd_install operator, but the cluster is kubernetes (no OLM, no GitOps operator); "
+     "use auto or manifest"),
+    ({}, {"argocd_olm": {"channel": "gitops-0.1"}},
+     "argocd_olm.channel: unknown channel 'gitops-0.1' of package openshift-gitops-operator (known: latest, gitops-1.20)"),
 ])
 def test_bad_input_fails_before_any_change(sandbox_pool, tools_env, tmp_path, inventory_edit, extra, message):
     state, _ = sandbox_pool.converged(VARIANT, tools_env)
@@ -234,23 +241,60 @@ def test_a_subscription_olm_never_resolves_times_out_naming_it(sandbox_pool, too
                 package, package, state["clusters"]["workloads"]["api_url"], package)) in _flat(result)
 
 
-def test_each_argocd_instance_on_openshift_is_published_by_an_admitted_route(sandbox_pool, tools_env):
+def test_each_argocd_instance_on_openshift_is_the_gitops_operator_s_argocd_resource(sandbox_pool, tools_env):
+    """The real argocd-operator (the reconciler OpenShift GitOps ships; started by the OLM stand-in once the
+    Subscription's InstallPlan is approved) made each instance from the ArgoCD resource the collection wrote:
+    SSO, RBAC and exclusions in argocd-cm/argocd-rbac-cm are the operator's rendering of it, the Route is the
+    operator's and admitted, and the instance may deploy only where its projects deploy."""
     state, _ = sandbox_pool.converged(VARIANT, tools_env)
-    for name, instance in (("platform", "hub"), ("production", "production")):
+    issuer = state["keycloak"]["url"] + "/realms/krci"
+    for name, instance, namespaces in (("platform", "hub", []), ("production", "production", ["krci-production"])):
         client, api = kube_client(state["clusters"][name])
-        route = client.CustomObjectsApi(api).get_namespaced_custom_object("route.openshift.io", "v1", "argocd",
-                                                                          "routes", "argocd-server")
-        assert route["spec"]["host"] == "argocd-%s.krci.test" % instance
-        assert route["spec"]["to"] == {"kind": "Service", "name": "argocd-server", "weight": 100}
-        assert route["spec"]["tls"] == {"termination": "reencrypt", "insecureEdgeTerminationPolicy": "Redirect"}
+        custom, core_api = client.CustomObjectsApi(api), client.CoreV1Api(api)
+        sub = custom.get_namespaced_custom_object("operators.coreos.com", "v1alpha1", "openshift-gitops-operator",
+                                                  "subscriptions", "openshift-gitops-operator")
+        assert sub["spec"]["config"]["env"] == [{"name": "DISABLE_DEFAULT_ARGOCD_INSTANCE", "value": "true"}]
+        argocd = custom.get_namespaced_custom_object("argoproj.io", "v1beta1", "argocd", "argocds", "argocd")
+        host = "argocd-%s.krci.test" % instance
+        assert argocd["status"]["phase"] == "Available" and argocd["status"]["host"] == host, argocd["status"]
+        spec = argocd["spec"]
+        assert spec["server"]["host"] == host and spec["disableAdmin"] is True
+        # argocd-cm and argocd-rbac-cm: the operator's, rendered from the resource (the collection wrote neither).
+        config = core_api.read_namespaced_config_map("argocd-cm", "argocd")
+        assert [o.kind for o in config.metadata.owner_references] == ["ArgoCD"], name
+        assert not any(f.manager.startswith("krci-platform") for f in config.metadata.managed_fields), name
+        oidc = yaml.safe_load(config.data["oidc.config"])
+        assert oidc["issuer"] == issuer and oidc["clientID"] == "argocd-" + instance
+        assert oidc["clientSecret"] == "$keycloak-oidc-client:clientSecret" and oidc["enablePKCEAuthentication"]
+        assert config.data["admin.enabled"] == "false" and config.data["url"] == "https://" + host
+        assert "CiliumIdentity" in config.data["resource.exclusions"]
+        rbac = core_api.read_namespaced_config_map("argocd-rbac-cm", "argocd").data
+        assert rbac["policy.default"] == "" and rbac["scopes"] == "[groups]"
+        assert rbac["policy.csv"] == spec["rbac"]["policy"] and "g, krci-administrators, role:admin" in rbac["policy.csv"]
+        # Its workloads are the operator's (no install manifest applied), under restricted-v2 (no fixed UID).
+        server = client.AppsV1Api(api).read_namespaced_deployment("argocd-server", "argocd")
+        assert [o.kind for o in server.metadata.owner_references] == ["ArgoCD"]
+        assert server.spec.template.spec.service_account_name == "argocd-argocd-server"
+        route = custom.get_namespaced_custom_object("route.openshift.io", "v1", "argocd", "routes", "argocd-server")
+        assert [o["kind"] for o in route["metadata"]["ownerReferences"]] == ["ArgoCD"]
+        assert route["spec"]["host"] == host and route["spec"]["tls"]["termination"] == "reencrypt"
         admitted = route["status"]["ingress"][0]
-        assert admitted["host"] == route["spec"]["host"] and admitted["conditions"][0]["status"] == "True"
-        service = client.CoreV1Api(api).read_namespaced_service("argocd-server", "argocd")
-        assert service.metadata.annotations["service.beta.openshift.io/serving-cert-secret-name"] == "argocd-server-tls"
-    # staging is plain Kubernetes: no Route API at all.
+        assert admitted["host"] == host and admitted["conditions"][0]["status"] == "True"
+        # Namespace-scoped: rights only where its projects deploy in its own cluster, labelled for the operator.
+        labelled = core_api.list_namespace(label_selector="argocd.argoproj.io/managed-by=argocd").items
+        assert sorted(n.metadata.name for n in labelled) == namespaces, name
+        for namespace in namespaces:
+            roles = client.RbacAuthorizationV1Api(api).list_namespaced_role_binding(namespace).items
+            subjects = {s.name for b in roles for s in b.subjects or []}
+            assert "argocd-argocd-application-controller" in subjects, (name, namespace, subjects)
+        clusterwide = client.RbacAuthorizationV1Api(api).list_cluster_role_binding().items
+        assert not [b.metadata.name for b in clusterwide
+                    if any(s.namespace == "argocd" for s in b.subjects or [])], name
+    # staging is plain Kubernetes: upstream's manifest, no Route API, no ArgoCD kind.
     client, api = kube_client(state["clusters"]["staging"])
     assert not client.ApiextensionsV1Api(api).list_custom_resource_definition(
         field_selector="metadata.name=routes.route.openshift.io").items
+    assert client.AppsV1Api(api).read_namespaced_deployment("argocd-server", "argocd").metadata.owner_references is None
 
 
 def test_the_realm_is_each_openshift_cluster_s_identity_provider_with_its_secret_referenced(sandbox_pool, tools_env,

@@ -423,3 +423,15 @@ def test_a_refusal_for_a_uid_range_not_yet_given_gets_a_longer_grace_and_a_uid_o
 def test_both_refusals_are_named():
     assert _kube.refused_reason(_refused(NOT_YET)) == NOT_YET
     assert _kube.refused_reason(_refused(OUTSIDE)) == OUTSIDE
+
+
+def test_an_argocd_resource_is_ready_when_available_with_its_route_admitted_for_its_host():
+    cr = {"apiVersion": "argoproj.io/v1beta1", "kind": "ArgoCD", "metadata": {"name": "argocd"},
+          "spec": {"server": {"host": "argocd-hub.apps.x", "route": {"enabled": True}}}}
+    assert "not reported yet" in _kube.not_ready_reason(cr)
+    pending = dict(cr, status={"phase": "Pending", "server": "Running", "repo": "Pending"})
+    assert _kube.not_ready_reason(pending) == "phase Pending (repo Pending, server Running)"
+    unadmitted = dict(cr, status={"phase": "Available", "host": ""})
+    assert "Route for argocd-hub.apps.x is not admitted" in _kube.not_ready_reason(unadmitted)
+    assert _kube.not_ready_reason(dict(cr, status={"phase": "Available", "host": "argocd-hub.apps.x"})) is None
+    assert "ArgoCD" in _kube.READINESS_KINDS
