@@ -313,12 +313,33 @@ ARGOCD_COMMANDS = ("argocd", "argocd-server", "argocd-application-controller", "
 ARGOCD_SCRIPTS = {"hack/git-verify-wrapper.sh": "git-verify-wrapper.sh", "hack/gpg-wrapper.sh": "gpg-wrapper.sh"}
 
 
-def _argocd_wrapper_gomod(upstream, version):
+def _go_wrapper_module(component, module, version, source_name, source, out, log_path):
+    """(src, env): a module of our own under out/src that requires ``module`` at ``version`` with upstream's replace
+    block (_argocd_wrapper_gomod) and one source file, tidied; built from it, removed by the caller."""
+    env = _go_env()
+    upstream = _upstream_gomod(module, "v" + version, dict(env, GOTOOLCHAIN=versions.ARGOCD_GO_TOOLCHAIN), log_path)
+    env["GOTOOLCHAIN"] = _go_toolchain_for(upstream)
+    src = out / "src"
+    src.mkdir()
+    (src / "go.mod").write_text(_argocd_wrapper_gomod(upstream, "v" + version, module, component))
+    (src / source_name).write_text(source)
+    _run(component, ["go", "mod", "tidy"], src, env, log_path)
+    return src, env
+
+
+def _module_zip(module, version, src, env):
+    """The path of the module zip of ``module`` at ``version`` in the Go module cache (downloaded if absent)."""
+    info = json.loads(subprocess.run(["go", "mod", "download", "-json", "%s@v%s" % (module, version)], cwd=src,
+                                     env=env, capture_output=True, text=True, check=True).stdout)
+    return info["Zip"]
+
+
+def _argocd_wrapper_gomod(upstream, version, module="github.com/argoproj/argo-cd/v3", name="argocd"):
     """Our go.mod: upstream's go line and replace block, minus the replace of gitops-engine by a
     directory the module zip does not carry (the proxy serves gitops-engine's own tag instead)."""
-    lines = ["module local/krci-sandbox/argocd", ""]
+    lines = ["module local/krci-sandbox/%s" % name, ""]
     lines += [line for line in upstream.splitlines() if line.startswith("go ")]
-    lines += ["", "require github.com/argoproj/argo-cd/v3 %s" % version, ""]
+    lines += ["", "require %s %s" % (module, version), ""]
     in_block = False
     for line in upstream.splitlines():
         stripped = line.strip()
@@ -348,14 +369,7 @@ def argocd(version=versions.ARGOCD):
     module = "github.com/argoproj/argo-cd/v3"
 
     def build(out, log_path):
-        env = _go_env()
-        upstream = _upstream_gomod(module, "v" + version, dict(env, GOTOOLCHAIN=versions.ARGOCD_GO_TOOLCHAIN), log_path)
-        env["GOTOOLCHAIN"] = _go_toolchain_for(upstream)
-        src = out / "src"
-        src.mkdir()
-        (src / "go.mod").write_text(_argocd_wrapper_gomod(upstream, "v" + version))
-        (src / "main.go").write_text(_ARGOCD_MAIN)
-        _run("argocd", ["go", "mod", "tidy"], src, env, log_path)
+        src, env = _go_wrapper_module("argocd", module, version, "main.go", _ARGOCD_MAIN, out, log_path)
         bindir = out / "bin"
         bindir.mkdir()
         ldflags = ("-s -w -X github.com/argoproj/argo-cd/v3/common.version=%s -X github.com/argoproj/argo-cd/v3/common.gitTag=v%s"
@@ -365,10 +379,8 @@ def argocd(version=versions.ARGOCD):
         for name in ARGOCD_COMMANDS[1:]:
             (bindir / name).symlink_to("argocd")
         # The scripts the repo-server calls and the install manifest of the same release, from the module zip.
-        info = json.loads(subprocess.run(["go", "mod", "download", "-json", "%s@v%s" % (module, version)], cwd=src,
-                                         env=env, capture_output=True, text=True, check=True).stdout)
         prefix = "%s@v%s/" % (module, version)
-        with zipfile.ZipFile(info["Zip"]) as zf:
+        with zipfile.ZipFile(_module_zip(module, version, src, env)) as zf:
             for member, name in ARGOCD_SCRIPTS.items():
                 (bindir / name).write_bytes(zf.read(prefix + member))
                 (bindir / name).chmod(0o755)
@@ -394,29 +406,17 @@ def argocd_operator(version=versions.ARGOCD_OPERATOR):
     module = "github.com/argoproj-labs/argocd-operator"
 
     def build(out, log_path):
-        env = _go_env()
-        upstream = _upstream_gomod(module, "v" + version, dict(env, GOTOOLCHAIN=versions.ARGOCD_GO_TOOLCHAIN), log_path)
-        env["GOTOOLCHAIN"] = _go_toolchain_for(upstream)
-        src = out / "src"
-        src.mkdir()
-        gomod = _argocd_wrapper_gomod(upstream, "v" + version).replace(
-            "module local/krci-sandbox/argocd", "module local/krci-sandbox/argocd-operator").replace(
-            "require github.com/argoproj/argo-cd/v3 ", "require %s " % module)
-        (src / "go.mod").write_text(gomod)
-        (src / "tools.go").write_text(_TOOLS_GO)
-        _run("argocd-operator", ["go", "mod", "tidy"], src, env, log_path)
+        src, env = _go_wrapper_module("argocd-operator", module, version, "tools.go", _TOOLS_GO, out, log_path)
         bindir = out / "bin"
         bindir.mkdir()
         _run("argocd-operator", ["go", "build", "-p", "2", "-trimpath", "-ldflags", "-s -w", "-o",
                                  str(bindir / "argocd-operator"), module + "/cmd"], src, env, log_path)
-        info = json.loads(subprocess.run(["go", "mod", "download", "-json", "%s@v%s" % (module, version)], cwd=src,
-                                         env=env, capture_output=True, text=True, check=True).stdout)
         # Its CRDs, and the redis templates its image carries in /var/lib/redis (REDIS_CONFIG_PATH).
         extracted = {"%s@v%s/config/crd/bases/" % (module, version): (out / "crds", ".yaml"),
                      "%s@v%s/build/redis/" % (module, version): (out / "redis", ".tpl")}
         for folder, _ in extracted.values():
             folder.mkdir()
-        with zipfile.ZipFile(info["Zip"]) as zf:
+        with zipfile.ZipFile(_module_zip(module, version, src, env)) as zf:
             for member in zf.namelist():
                 for prefix, (folder, suffix) in extracted.items():
                     if member.startswith(prefix) and member.endswith(suffix) and "/" not in member[len(prefix):]:

@@ -22,6 +22,7 @@ __metaclass__ = type
 import json
 
 from ansible_collections.krci.platform.plugins.module_utils import _operators
+from ansible_collections.krci.platform.plugins.module_utils._flavour import https_host
 
 INSTALLS = ("auto", "operator", "manifest")
 OPERATOR = "operator"
@@ -105,7 +106,7 @@ def argocd_resource(namespace, url, policy, resource_exclusions, issuer=None, cl
         "rbac": {"defaultPolicy": "", "policy": "".join(line + "\n" for line in policy or []), "scopes": "[groups]"},
         "resourceExclusions": resource_exclusions,
         "applicationInstanceLabelKey": "argocd.argoproj.io/instance",
-        "server": {"host": url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0],
+        "server": {"host": https_host(url),
                    "route": {"enabled": True, "tls": tls}},
         "extraConfig": {"url": url},
         "disableAdmin": bool(issuer),

@@ -16,6 +16,11 @@ __metaclass__ = type
 
 import re
 
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover
+    from urlparse import urlsplit  # noqa
+
 KUBERNETES = "kubernetes"
 OPENSHIFT = "openshift"
 FLAVOURS = (KUBERNETES, OPENSHIFT)
@@ -104,6 +109,21 @@ def for_flavour(flavour, seen=None, source="inventory"):
         "dns_namespace": "openshift-dns" if openshift else "kube-system",
         "dns_pod_labels": {"dns.operator.openshift.io/daemonset-dns": "default"} if openshift else {"k8s-app": "kube-dns"},
     }
+
+
+def https_host(url):
+    """The host of an https URL as written (case kept, no port), or "" when ``url`` is not an https URL with a host.
+    One parser for every endpoint URL the plans take apart (Argo CD's, the Routes')."""
+    if not isinstance(url, str):
+        return ""
+    try:
+        parts = urlsplit(url)
+        parts.port  # pylint: disable=pointless-statement  # a malformed port raises here
+    except ValueError:
+        return ""
+    if parts.scheme != "https" or not parts.netloc:
+        return ""
+    return parts.netloc.rsplit("@", 1)[-1].split(":", 1)[0]
 
 
 def route_host(name, base_domain, ingress_domain, host=None):

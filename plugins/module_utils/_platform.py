@@ -27,7 +27,7 @@ import re
 from ansible_collections.krci.platform.plugins.module_utils._topology import ENVIRONMENTS, PULL
 from ansible_collections.krci.platform.plugins.module_utils import _promotion
 from ansible_collections.krci.platform.plugins.module_utils import _argocd_operator
-from ansible_collections.krci.platform.plugins.module_utils._flavour import DNS_NAME
+from ansible_collections.krci.platform.plugins.module_utils._flavour import DNS_NAME, https_host
 
 IN_CLUSTER = "https://kubernetes.default.svc"
 HUB = "hub"
@@ -294,7 +294,7 @@ def _argocd_urls(instances, settings):
         errors.append("argocd_urls.%s: no Argo CD instance of that name (instances: %s)" % (name, ", ".join(instances)))
     for instance in instances:
         url = given.get(instance) or "https://argocd-%s.%s" % (instance, domain)
-        host = url[len("https://"):].split("/")[0].split(":")[0] if isinstance(url, str) and url.startswith("https://") else ""
+        host = https_host(url)
         if not DNS_NAME.match(host.lower()) or host != host.lower():
             errors.append("argocd_urls.%s: %r is not an https URL with a lower-case DNS name as host" % (instance, url))
         urls[instance] = url.rstrip("/") if isinstance(url, str) else url

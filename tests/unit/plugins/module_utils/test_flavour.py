@@ -158,3 +158,13 @@ def test_another_external_oidc_provider_or_a_webhook_authenticator_is_named_not_
     # Ours again (same name) is replaced in place.
     fields, error = _flavour.with_external_oidc({"type": "OIDC", "oidcProviders": [{"name": "keycloak"}]}, provider)
     assert error is None and fields["oidcProviders"] == [provider]
+
+
+@pytest.mark.parametrize("url, host", [
+    ("https://argocd-hub.krci.example.com", "argocd-hub.krci.example.com"),
+    ("https://Argo.Example.com:8443/path?q=1", "Argo.Example.com"),
+    ("https://user@argo.example.com/", "argo.example.com"),
+    ("http://argo.example.com", ""), ("argo.example.com", ""), ("https://", ""), ("https://a:xx/", ""), (None, ""),
+])
+def test_https_host_is_the_host_of_an_https_url_as_written(url, host):
+    assert _flavour.https_host(url) == host
