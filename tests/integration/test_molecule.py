@@ -35,9 +35,17 @@ def text_of(result):
     return " ".join((result.stdout + result.stderr).split())
 
 
+def failed_tasks(output):
+    """The lines around each failed task of a molecule run (its summary at the end pushes them out of a tail)."""
+    lines = output.splitlines()
+    marks = [i for i, line in enumerate(lines) if "fatal:" in line or "FAILED!" in line or "failed:" in line]
+    return "\n".join("\n".join(lines[max(0, i - 3):i + 25]) for i in marks[:5])
+
+
 def assert_passed(result, scenarios):
     text = text_of(result)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, failed_tasks(output) + "\n...\n" + output[-4000:]
     for scenario in scenarios:
         for action in ("converge", "idempotence", "verify"):
             assert "%s > %s: Executed: Successful" % (scenario, action) in text, (scenario, action)
