@@ -290,17 +290,13 @@ class GitOpsOperator:
     def start(self):
         if self.proc is not None and self.proc.poll() is None:
             return False
-        import socket
+        from sandbox import procs
 
         args = ["apply", "--server-side", "--force-conflicts", "--field-manager", "krci-sandbox-olm"]
         for path in self.crds():
             args += ["-f", str(path)]
         _kubectl(self.kubectl, self.entry, *args)
-        ports = []
-        for _ in range(2):
-            with socket.socket() as sock:
-                sock.bind(("127.0.0.1", 0))
-                ports.append(sock.getsockname()[1])
+        ports = [procs.free_port(), procs.free_port()]
         self.home.mkdir(parents=True, exist_ok=True)
         # All namespaces, as OLM's AllNamespaces install mode (an empty WATCH_NAMESPACE); the redis templates its
         # image carries in /var/lib/redis.
