@@ -69,6 +69,15 @@ options:
         variable C(krci_namespaces) (environment to namespace).
     type: str
     default: krci-
+  aws:
+    description:
+      - The platform on AWS (seed 001) - C(region), C(accounts) (name to C(id), the C(role_arn) the automation
+        assumes there, the C(clusters) it holds), C(eks), C(secrets_backends) and more; see the
+        M(krci.platform.aws_plan) filter and C(docs/aws.md).
+      - Set as C(krci_aws) for the C(all) group and checked by the first play of C(playbooks/aws.yml) before any AWS
+        call. Holds no secret - credentials come from the controller (AWX's AWS credential) and the assumed roles.
+    type: dict
+    default: {}
   vars:
     description: Variables for the C(all) group (for example URLs of Keycloak and Vault).
     type: dict
@@ -144,6 +153,7 @@ class InventoryModule(BaseInventoryPlugin):
         self.inventory.set_variable("all", "krci_topology_errors", errors)
         self.inventory.set_variable("all", "krci_topology_source", path)
         self.inventory.set_variable("all", "krci_namespace_prefix", prefix)
+        self.inventory.set_variable("all", "krci_aws", data.get("aws") or {})
         self.inventory.set_variable("all", "krci_topology", [
             {k: c.get(k) for k in ("name", "role", "environments", "gitops", "flavour", "api_url")} for c in resolved])
         for group, members in topology.groups(option if option in topology.OPTIONS else "shared",

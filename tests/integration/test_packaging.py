@@ -21,7 +21,7 @@ import yaml
 from conftest import REPO
 
 VERSION = yaml.safe_load((REPO / "galaxy.yml").read_text())["version"]
-DEPENDENCIES = ("kubernetes/core",)
+DEPENDENCIES = ("kubernetes/core", "amazon/aws", "community/aws")
 
 
 def tool(name):
@@ -112,7 +112,8 @@ def test_execution_environment_context_and_its_requirements_resolve(artifact, tm
     galaxy = yaml.safe_load((context / "_build" / "requirements.yml").read_text())["collections"]
     wanted = {c["name"] for c in galaxy}
     # What galaxy.yml declares (the collections the code calls) and awx.awx for awx/setup.yml.
-    assert wanted - {c["name"] for c in galaxy if c.get("type") == "file"} == {"kubernetes.core", "awx.awx"}
+    assert wanted - {c["name"] for c in galaxy if c.get("type") == "file"} == {
+        "kubernetes.core", "amazon.aws", "community.aws", "awx.awx"}
     assert any(c.get("type") == "file" and c["name"].endswith(artifact.name) for c in galaxy)
 
     # The galaxy stage, offline: the same collection versions (from the pinned ansible package) and the artifact.

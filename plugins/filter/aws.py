@@ -1,0 +1,36 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, krci.platform contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.krci.platform.plugins.module_utils import _aws
+
+
+def aws_plan(topology, aws=None, namespace_prefix="krci-"):
+    """The platform on AWS: accounts, EKS clusters, IRSA roles and stores (see _aws.plan)."""
+    if not isinstance(topology, list):
+        raise AnsibleFilterError("aws_plan: the input must be krci_topology (a list of clusters), got %s"
+                                 % type(topology).__name__)
+    return _aws.plan([dict(c) for c in topology], aws, namespace_prefix or "krci-")
+
+
+def irsa_trust_policy(issuer, account_id, namespace, service_account, partition="aws"):
+    """The web-identity trust policy of an IRSA role for exactly one ServiceAccount of one issuer."""
+    if not issuer or not str(issuer).startswith("https://"):
+        raise AnsibleFilterError("irsa_trust_policy: %r is not an https issuer URL (EKS: identity.oidc.issuer)" % issuer)
+    return _aws.irsa_trust_policy(account_id, issuer, namespace, service_account, partition)
+
+
+def aws_kms_policy(key_arn):
+    """Vault's auto-unseal policy: its one KMS key, nothing else."""
+    return _aws.kms_policy(key_arn)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"aws_plan": aws_plan, "irsa_trust_policy": irsa_trust_policy, "aws_kms_policy": aws_kms_policy}

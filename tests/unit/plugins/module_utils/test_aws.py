@@ -1,0 +1,210 @@
+"""The AWS plan: accounts, EKS clusters, IRSA roles and secret stores, derived once; every bad input named."""
+
+import copy
+
+import pytest
+
+from ansible_collections.krci.platform.plugins.module_utils import _aws, _topology
+
+DEV, PROD, SHARED = "111111111111", "222222222222", "333333333333"
+AWS = {
+    "region": "eu-central-1",
+    "accounts": {
+        "development": {"id": DEV, "role_arn": "arn:aws:iam::%s:role/krci-automation" % DEV,
+                        "clusters": ["platform", "workloads"]},
+        "production": {"id": PROD, "role_arn": "arn:aws:iam::%s:role/krci-automation" % PROD,
+                       "clusters": ["staging", "production"]},
+        "shared": {"id": SHARED, "role_arn": "arn:aws:iam::%s:role/krci-automation" % SHARED},
+    },
+    "secrets_backends": {"dev": "aws_parameter_store", "staging": "aws_secrets_manager",
+                         "production": "aws_secrets_manager"},
+}
+
+
+def topology(option="separated"):
+    return _topology.clusters(option)
+
+
+def aws_plan(aws=None, option="separated", **changes):
+    settings = copy.deepcopy(AWS if aws is None else aws)
+    settings.update(changes)
+    return _aws.plan(topology(option), settings)
+
+
+def test_no_aws_block_means_no_aws_plan():
+    result = _aws.plan(topology(), None)
+    assert result == {"enabled": False, "errors": [], "accounts": {}, "clusters": {}}
+
+
+def test_each_cluster_gets_its_account_region_eks_cluster_and_roles():
+    result = aws_plan()
+    assert result["errors"] == []
+    assert sorted(result["clusters"]) == ["platform", "production", "staging", "workloads"]
+    production = result["clusters"]["production"]
+    assert production["account"] == "production" and production["account_id"] == PROD
+    assert production["account_role_arn"] == "arn:aws:iam::%s:role/krci-automation" % PROD
+    assert production["registry"] == "%s.dkr.ecr.eu-central-1.amazonaws.com" % PROD
+    eks = production["eks"]
+    assert eks["name"] == "krci-production" and eks["version"] == _aws.EKS_VERSION
+    assert eks["node_groups"] == [_aws.NODE_GROUP]
+    assert [s["zone"] for s in eks["subnets"]] == ["eu-central-1a", "eu-central-1b"]
+    assert eks["cluster_role"]["arn"] == "arn:aws:iam::%s:role/krci-production-eks-cluster" % PROD
+    assert eks["cluster_role"]["trust"]["Statement"][0]["Principal"] == {"Service": "eks.amazonaws.com"}
+    # Every role of a cluster lives in that cluster's own account.
+    for cluster in result["clusters"].values():
+        arns = [r["role_arn"] for r in cluster["irsa"]]
+        arns += [cluster["eks"]["cluster_role"]["arn"], cluster["eks"]["node_role"]["arn"]]
+        assert all(":%s:" % cluster["account_id"] in arn for arn in arns)
+
+
+def test_generated_vpcs_are_distinct_and_split_into_two_zones():
+    result = aws_plan()
+    cidrs = [c["eks"]["vpc_cidr"] for c in result["clusters"].values()]
+    assert len(set(cidrs)) == 4
+    platform = result["clusters"]["platform"]["eks"]
+    assert platform["vpc_cidr"] == "10.10.0.0/16"
+    assert [s["cidr"] for s in platform["subnets"]] == ["10.10.0.0/18", "10.10.64.0/18"]
+
+
+def test_external_secrets_reads_exactly_its_environments_paths_in_its_account():
+    result = aws_plan()
+    workloads = result["clusters"]["workloads"]
+    [eso] = workloads["irsa"]
+    assert (eso["controller"], eso["namespace"], eso["service_account"]) == (
+        "external-secrets", "external-secrets", "external-secrets")
+    assert eso["role_arn"] == "arn:aws:iam::%s:role/krci-workloads-external-secrets" % DEV
+    [statement] = eso["policy"]["Statement"]
+    assert statement["Resource"] == ["arn:aws:ssm:eu-central-1:%s:parameter/krci/dev" % DEV,
+                                     "arn:aws:ssm:eu-central-1:%s:parameter/krci/dev/*" % DEV]
+    assert [s["name"] for s in workloads["secret_stores"]] == ["aws-dev"]
+    store = workloads["secret_stores"][0]
+    assert (store["service"], store["path"], store["namespace"]) == ("ParameterStore", "/krci/dev", "krci-dev")
+    production = result["clusters"]["production"]
+    [statement] = production["irsa"][0]["policy"]["Statement"]
+    assert statement["Resource"] == ["arn:aws:secretsmanager:eu-central-1:%s:secret:krci/production/*" % PROD]
+    assert production["secret_stores"][0]["path"] == "krci/production"
+    # Environments that keep Vault get no AWS store and the platform cluster (no environment) no role.
+    assert result["clusters"]["platform"]["irsa"] == []
+    assert result["secrets_backends"]["test"] == "vault"
+
+
+def test_the_trust_policy_binds_one_service_account_of_one_issuer():
+    issuer = "https://oidc.eks.eu-central-1.amazonaws.com/id/ABC"
+    trust = _aws.irsa_trust_policy(DEV, issuer, "external-secrets", "external-secrets")
+    [statement] = trust["Statement"]
+    assert statement["Principal"]["Federated"] == (
+        "arn:aws:iam::%s:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/ABC" % DEV)
+    assert statement["Condition"]["StringEquals"] == {
+        "oidc.eks.eu-central-1.amazonaws.com/id/ABC:sub": "system:serviceaccount:external-secrets:external-secrets",
+        "oidc.eks.eu-central-1.amazonaws.com/id/ABC:aud": "sts.amazonaws.com"}
+
+
+def test_cert_manager_and_vault_roles_only_where_asked():
+    result = aws_plan(hosted_zones={"platform": "Z0123ABC"}, vault_kms_cluster="platform")
+    assert result["errors"] == []
+    roles = {r["controller"]: r for r in result["clusters"]["platform"]["irsa"]}
+    assert sorted(roles) == ["cert-manager", "vault"]
+    resources = [r for s in roles["cert-manager"]["policy"]["Statement"] for r in s["Resource"]]
+    assert "arn:aws:route53:::hostedzone/Z0123ABC" in resources
+    assert _aws.kms_policy("arn:aws:kms:eu-central-1:%s:key/k" % DEV)["Statement"][0]["Resource"] == [
+        "arn:aws:kms:eu-central-1:%s:key/k" % DEV]
+
+
+def test_the_plan_is_deterministic():
+    assert aws_plan() == aws_plan()
+
+
+def test_a_hybrid_topology_keeps_clusters_outside_aws():
+    aws = copy.deepcopy(AWS)
+    aws["accounts"]["development"]["clusters"] = ["workloads"]
+    aws["accounts"]["production"]["clusters"] = ["production"]
+    aws["secrets_backends"] = {"production": "aws_secrets_manager"}
+    result = aws_plan(aws)
+    assert result["errors"] == []
+    assert sorted(result["clusters"]) == ["production", "workloads"]
+
+
+def with_account(**account):
+    aws = copy.deepcopy(AWS)
+    aws["accounts"]["development"].update(account)
+    return aws
+
+
+@pytest.mark.parametrize("aws, message", [
+    (dict(AWS, region="eu-central"), "aws.region: 'eu-central' is not an AWS region"),
+    (dict(AWS, region="EU-CENTRAL-1"), "aws.region"),
+    (with_account(id="11111111111"), "aws.accounts.development.id: '11111111111' is not an AWS account id"),
+    (with_account(id=111111111111), "aws.accounts.development.id: 111111111111 is a number; quote it"),
+    (with_account(role_arn="arn:aws:iam::%s:role/krci-automation" % PROD),
+     "aws.accounts.development.role_arn: arn:aws:iam::%s:role/krci-automation is a role of account %s" % (PROD, PROD)),
+    (with_account(role_arn="krci-automation"), "aws.accounts.development.role_arn: 'krci-automation' is not an IAM role"),
+    (with_account(clusters=["platform", "workloads", "production"]),
+     "clusters.production: in two AWS accounts, development and production"),
+    (with_account(clusters=["platform", "nowhere"]), "aws.accounts.development.clusters: 'nowhere' is not a cluster"),
+    (dict(AWS, secrets_backends={"dev": "consul"}), "aws.secrets_backends.dev: unknown secrets backend 'consul'"),
+    (dict(AWS, secrets_backends={"qa": "vault"}), "aws.secrets_backends.qa: 'qa' is not an environment"),
+    (dict(AWS, irsa={"default/builder": {"policy_arns": []}}),
+     "aws.irsa.default/builder: the plan knows no IRSA role for ServiceAccount default/builder"),
+    (dict(AWS, eks={"platform": {"version": "1.20"}}), "aws.eks.platform.version: '1.20' is not a Kubernetes version"),
+    (dict(AWS, eks={"elsewhere": {}}), "aws.eks.elsewhere: elsewhere is in no AWS account"),
+    (dict(AWS, eks={"platform": {"vpc_cidr": "10.11.0.0/16"}}), "overlaps"),
+    (dict(AWS, eks={"platform": {"node_groups": [{"min_size": 3, "desired_size": 2}]}}),
+     "aws.eks.platform.node_groups[0]: min_size <= desired_size <= max_size"),
+    (dict(AWS, eks={"platform": {"subnets": ["subnet-1"]}}), "aws.eks.platform.subnets: EKS needs at least two"),
+    (dict(AWS, hosted_zones={"platform": "example.com"}), "aws.hosted_zones.platform: 'example.com' is not a Route 53"),
+    (dict(AWS, vault_kms_cluster="nowhere"), "aws.vault_kms_cluster: 'nowhere' is not a cluster of an AWS account"),
+    (dict(AWS, endpoint_url="moto"), "aws.endpoint_url: 'moto' must be http(s)://host[:port]"),
+    (dict(AWS, colour="blue"), "aws: unknown key(s) colour"),
+    (dict(AWS, role_prefix="a-very-long-prefix-for-every-role-name"), "aws.role_prefix"),
+])
+def test_bad_input_is_named(aws, message):
+    errors = _aws.plan(topology(), aws)["errors"]
+    assert any(message in error for error in errors), errors
+
+
+def test_production_shares_no_account_with_the_platform_side():
+    aws = copy.deepcopy(AWS)
+    aws["accounts"]["development"]["clusters"] = ["platform"]
+    aws["accounts"]["production"]["clusters"] = ["workloads", "staging", "production"]
+    errors = aws_plan(aws)["errors"]
+    assert any("aws.accounts.production: holds production (production) and workloads" in e for e in errors), errors
+
+
+def test_an_aws_secrets_backend_needs_its_cluster_in_an_account():
+    aws = copy.deepcopy(AWS)
+    aws["accounts"]["development"]["clusters"] = ["platform"]
+    errors = aws_plan(aws)["errors"]
+    assert any("aws.secrets_backends.dev: aws_parameter_store, but dev's cluster workloads is in no AWS account" in e
+               for e in errors), errors
+
+
+def test_an_openshift_cluster_cannot_be_an_eks_cluster():
+    clusters = topology()
+    clusters[0]["flavour"] = "openshift"
+    errors = _aws.plan(clusters, AWS)["errors"]
+    assert any("clusters.platform.flavour: openshift, but it is in AWS account development" in e for e in errors)
+
+
+def test_role_names_longer_than_iam_allows_are_named():
+    clusters = [dict(c, name=c["name"] + "-" + "x" * 40 if c["role"] == "workloads" else c["name"])
+                for c in topology()]
+    aws = copy.deepcopy(AWS)
+    aws["accounts"]["development"]["clusters"] = ["platform", clusters[1]["name"]]
+    errors = _aws.plan(clusters, aws)["errors"]
+    assert any("is longer than IAM's 64 characters" in e for e in errors), errors
+
+
+@pytest.mark.parametrize("option", _topology.OPTIONS)
+def test_every_option_plans_on_aws(option):
+    names = [c["name"] for c in topology(option)]
+    production = [c["name"] for c in topology(option) if c["role"] in ("production", "staging")]
+    aws = {"region": "eu-west-1", "accounts": {
+        "development": {"id": DEV, "clusters": [n for n in names if n not in production]},
+        "production": {"id": PROD, "clusters": production}}}
+    if option == "shared":  # staging is a push target in shared: it stays out of production's account
+        aws["accounts"]["development"]["clusters"].append("staging")
+        aws["accounts"]["production"]["clusters"] = ["production"]
+    result = _aws.plan(topology(option), aws)
+    assert result["errors"] == []
+    assert sorted(result["clusters"]) == sorted(names)
+    assert result["accounts"]["production"]["role_arn"] is None
