@@ -118,6 +118,11 @@ def test_each_cluster_s_aws_side_lives_in_its_own_account_and_a_rerun_changes_no
             # The OIDC provider's URL is the cluster's issuer, in the cluster's own account.
             assert "arn:aws:iam::%s:oidc-provider/%s" % (account_id, issuer[len("https://"):]) in providers
             assert "%s-eks-cluster" % name in roles and "%s-eks-nodes" % name in roles
+            groups = eks.list_nodegroups(clusterName=name)["nodegroups"]
+            assert groups == (["builds"] if name == "krci-workloads" else ["default"])
+            group = eks.describe_nodegroup(clusterName=name, nodegroupName=groups[0])["nodegroup"]
+            assert group["nodeRole"].endswith(":%s:role/%s-eks-nodes" % (account_id, name))
+            assert group["subnets"] == cluster["resourcesVpcConfig"]["subnetIds"]
         # Nothing of the other account is here.
         assert not any(":%s:" % (PROD if account_id == DEV else DEV) in p for p in providers)
 
