@@ -11,12 +11,13 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.krci.platform.plugins.module_utils import _aws
 
 
-def aws_plan(topology, aws=None, namespace_prefix="krci-"):
+def aws_plan(topology, aws=None, namespace_prefix="krci-", applications=None):
     """The platform on AWS: accounts, EKS clusters, IRSA roles and stores (see _aws.plan)."""
     if not isinstance(topology, list):
         raise AnsibleFilterError("aws_plan: the input must be krci_topology (a list of clusters), got %s"
                                  % type(topology).__name__)
-    return _aws.plan([dict(c) for c in topology], aws, namespace_prefix or "krci-")
+    return _aws.plan([dict(c) for c in topology], aws, namespace_prefix or "krci-",
+                     applications if isinstance(applications, list) else [])
 
 
 def irsa_trust_policy(issuer, account_id, namespace, service_account, partition="aws"):

@@ -67,7 +67,12 @@ CONTROLLERS = {
 STS_AUDIENCE = "sts.amazonaws.com"
 
 AWS_KEYS = ("region", "endpoint_url", "accounts", "eks", "secrets_backends", "secrets_path_prefix", "irsa",
-            "role_prefix", "hosted_zones", "vault_kms_cluster")
+            "role_prefix", "hosted_zones", "vault_kms_cluster", "ecr")
+ECR_KEYS = ("prefix", "repositories", "keep_images", "untagged_days")
+ECR_DEFAULTS = {"prefix": "krci/", "repositories": [], "keep_images": 50, "untagged_days": 14}
+# An ECR repository name: lower-case path segments of letters, digits, '.', '_' and '-', at most 256.
+ECR_NAME = re.compile(r"^(?=.{2,256}$)[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
+ECR_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
 ACCOUNT_KEYS = ("id", "role_arn", "clusters")
 EKS_KEYS = ("name", "version", "region", "vpc_cidr", "subnets", "node_groups")
 NODE_GROUP_KEYS = tuple(NODE_GROUP)
@@ -119,8 +124,9 @@ def policy_json(document):
     return json.dumps(document, sort_keys=True, separators=(",", ":"))
 
 
-def plan(topology, aws, namespace_prefix="krci-"):
-    """The AWS plan of a resolved topology (``krci_topology``) and the inventory's ``aws`` block (``krci_aws``)."""
+def plan(topology, aws, namespace_prefix="krci-", applications=None):
+    """The AWS plan of a resolved topology (``krci_topology``) and the inventory's ``aws`` block (``krci_aws``);
+    ``applications`` (``krci_applications``) name the ECR repositories besides ``aws.ecr.repositories``."""
     clusters = {c["name"]: c for c in topology or []}
     if aws in (None, {}):
         return {"enabled": False, "errors": [], "accounts": {}, "clusters": {}}
@@ -168,6 +174,15 @@ def plan(topology, aws, namespace_prefix="krci-"):
     errors.extend(irsa_errors)
     cidr_errors = _check_cidrs(eks)
     errors.extend(cidr_errors)
+    ecr, ecr_errors = _ecr(settings.get("ecr"), applications)
+    errors.extend(ecr_errors)
+    # Each account's registry is made by one host: the account's first cluster that carries environments (else its
+    # first cluster); an account without clusters has no registry here.
+    registry_hosts = {}
+    for name in sorted(owner):
+        first = registry_hosts.get(owner[name])
+        if first is None or (not clusters[first].get("environments") and clusters[name].get("environments")):
+            registry_hosts[owner[name]] = name
 
     result_clusters = {}
     for name in sorted(owner):
@@ -234,6 +249,9 @@ def plan(topology, aws, namespace_prefix="krci-"):
             "irsa": irsa,
             "secret_stores": stores,
             "registry": "%s.dkr.ecr.%s.amazonaws.com" % (account["id"], cluster_region),
+            # The account's ECR repositories, made by this cluster's host when it is the account's registry host.
+            "ecr_repositories": [dict(r, policy=ecr_policy(account["id"], partition)) for r in ecr["repositories"]]
+            if registry_hosts.get(owner[name]) == name else [],
         }
     return {
         "enabled": True,
@@ -528,6 +546,63 @@ def secret_path(path_prefix, env, backend):
     names conventionally have no leading '/')."""
     path = "%s/%s" % (path_prefix, env)
     return path.lstrip("/") if backend == SECRETS_MANAGER else path
+
+
+def _ecr(declared, applications):
+    """({repositories: [{name, lifecycle}]}, errors): the repositories of aws.ecr and of the applications."""
+    declared = declared if declared is not None else {}
+    if not isinstance(declared, dict):
+        return {"repositories": []}, ["aws.ecr: must be a mapping of %s" % ", ".join(ECR_KEYS)]
+    errors = []
+    unknown = sorted(set(declared) - set(ECR_KEYS))
+    if unknown:
+        errors.append("aws.ecr: unknown key(s) %s; allowed: %s" % (", ".join(unknown), ", ".join(ECR_KEYS)))
+    settings = dict(ECR_DEFAULTS, **{k: v for k, v in declared.items() if v is not None})
+    for field in ("keep_images", "untagged_days"):
+        value = settings[field]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            errors.append("aws.ecr.%s: %r must be a positive integer" % (field, value))
+            settings[field] = ECR_DEFAULTS[field]
+    names = settings["repositories"]
+    if not isinstance(names, list):
+        errors.append("aws.ecr.repositories: must be a list of repository names")
+        names = []
+    names = list(names) + [a.get("name") for a in applications or [] if isinstance(a, dict) and a.get("name")]
+    prefix = settings["prefix"]
+    if not isinstance(prefix, str) or (prefix and not ECR_NAME.match(prefix.rstrip("/") or "x")):
+        errors.append("aws.ecr.prefix: %r must be lower-case path segments ending in '/' (for example krci/)" % (prefix,))
+        prefix = ECR_DEFAULTS["prefix"]
+    repositories = []
+    for name in sorted(set(str(n) for n in names)):
+        full = prefix + name
+        if not ECR_NAME.match(full):
+            errors.append("aws.ecr.repositories: %s is not an ECR repository name (lower-case letters, digits, '.', "
+                          "'_', '-' and '/')" % full)
+            continue
+        repositories.append({"name": full, "lifecycle": ecr_lifecycle(settings["untagged_days"],
+                                                                      settings["keep_images"])})
+    return {"repositories": repositories}, errors
+
+
+def ecr_policy(account_id, partition="aws"):
+    """Pull access for the repository's own account only: production's nodes pull from production's registry, and
+    nothing outside an account pulls from it."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "PullWithinAccount", "Effect": "Allow",
+        "Principal": {"AWS": "arn:%s:iam::%s:root" % (partition, account_id)}, "Action": list(ECR_PULL)}]}
+
+
+def ecr_lifecycle(untagged_days, keep_images):
+    """Untagged images expire after ``untagged_days``; at most ``keep_images`` images are kept."""
+    return {"rules": [
+        {"rulePriority": 1, "description": "untagged images expire",
+         "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
+                       "countNumber": untagged_days},
+         "action": {"type": "expire"}},
+        {"rulePriority": 2, "description": "keep the newest images",
+         "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep_images},
+         "action": {"type": "expire"}},
+    ]}
 
 
 def kms_policy(key_arn):

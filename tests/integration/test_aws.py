@@ -62,6 +62,7 @@ def inventory(tmp_path, moto, **aws_changes):
         },
         "secrets_backends": {"dev": "aws_parameter_store", "production": "aws_secrets_manager"},
         "eks": {"workloads": {"node_groups": [{"name": "builds", "min_size": 1, "desired_size": 1, "max_size": 3}]}},
+        "ecr": {"repositories": ["orders"]},
     }
     aws.update(aws_changes)
     path = tmp_path / "topology.yml"
@@ -125,6 +126,18 @@ def test_each_cluster_s_aws_side_lives_in_its_own_account_and_a_rerun_changes_no
             assert group["subnets"] == cluster["resourcesVpcConfig"]["subnetIds"]
         # Nothing of the other account is here.
         assert not any(":%s:" % (PROD if account_id == DEV else DEV) in p for p in providers)
+
+    # ECR: each account has its own repository, pullable only from within that account, tags immutable.
+    for account_id in (DEV, PROD):
+        ecr = account(moto, account_id, "ecr")
+        [repository] = ecr.describe_repositories()["repositories"]
+        assert repository["repositoryName"] == "krci/orders" and repository["registryId"] == account_id
+        assert repository["imageTagMutability"] == "IMMUTABLE"
+        policy = json.loads(ecr.get_repository_policy(repositoryName="krci/orders")["policyText"])
+        principals = [s["Principal"]["AWS"] for s in policy["Statement"]]
+        assert principals == ["arn:aws:iam::%s:root" % account_id]
+        lifecycle = json.loads(ecr.get_lifecycle_policy(repositoryName="krci/orders")["lifecyclePolicyText"])
+        assert [r["selection"]["tagStatus"] for r in lifecycle["rules"]] == ["untagged", "any"]
 
     # IRSA: External Secrets' role trusts exactly its ServiceAccount of exactly its cluster's issuer, and reads only
     # its environment's path.

@@ -208,3 +208,30 @@ def test_every_option_plans_on_aws(option):
     assert result["errors"] == []
     assert sorted(result["clusters"]) == sorted(names)
     assert result["accounts"]["production"]["role_arn"] is None
+
+
+def test_each_account_with_clusters_gets_one_registry_made_by_one_host():
+    result = _aws.plan(topology(), dict(AWS, ecr={"repositories": ["base-images"], "keep_images": 20}),
+                       applications=[{"name": "orders", "image": "x/orders"}])
+    assert result["errors"] == []
+    makers = dict((name, c) for name, c in result["clusters"].items() if c["ecr_repositories"])
+    # development: workloads (the first cluster with environments); production: production.
+    assert sorted(makers) == ["production", "workloads"]
+    repositories = makers["production"]["ecr_repositories"]
+    assert [r["name"] for r in repositories] == ["krci/base-images", "krci/orders"]
+    [statement] = repositories[0]["policy"]["Statement"]
+    assert statement["Principal"] == {"AWS": "arn:aws:iam::%s:root" % PROD}
+    assert "ecr:BatchGetImage" in statement["Action"] and not any("Put" in a for a in statement["Action"])
+    rules = repositories[0]["lifecycle"]["rules"]
+    assert rules[-1]["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 20}
+
+
+@pytest.mark.parametrize("ecr, message", [
+    ({"repositories": ["Orders"]}, "aws.ecr.repositories: krci/Orders is not an ECR repository name"),
+    ({"keep_images": 0}, "aws.ecr.keep_images: 0 must be a positive integer"),
+    ({"prefix": "Krci/"}, "aws.ecr.prefix"),
+    ({"colour": 1}, "aws.ecr: unknown key(s) colour"),
+])
+def test_bad_ecr_settings_are_named(ecr, message):
+    errors = _aws.plan(topology(), dict(AWS, ecr=ecr))["errors"]
+    assert any(message in e for e in errors), errors
