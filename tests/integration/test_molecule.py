@@ -21,10 +21,14 @@ ROLE_SCENARIOS = ["cluster_baseline", "keycloak", "operators", "vault", "argocd"
 
 @pytest.fixture
 def molecule_env(sandbox_pool, tools_env):
-    """The session's sandboxes (the pool set KRCI_SANDBOX_HOME and KRCI_SANDBOX_INVENTORY_DIR), reused and kept."""
+    """The session's sandboxes (the pool set KRCI_SANDBOX_HOME and KRCI_SANDBOX_INVENTORY_DIR), reused and kept.
+
+    The pool converged them (every option test module checks that a re-run of its plays changes nothing), so the
+    scenarios' prepare plays, which are those plays, are skipped (KRCI_MOLECULE_PREPARED)."""
     return dict(tools_env, KRCI_SANDBOX_HOME=os.environ["KRCI_SANDBOX_HOME"],
                 KRCI_SANDBOX_INVENTORY_DIR=os.environ["KRCI_SANDBOX_INVENTORY_DIR"],
-                KRCI_MOLECULE_REUSE="true", KRCI_MOLECULE_KEEP="true", NO_COLOR="1", PY_COLORS="0")
+                KRCI_MOLECULE_REUSE="true", KRCI_MOLECULE_KEEP="true", KRCI_MOLECULE_PREPARED="true",
+                NO_COLOR="1", PY_COLORS="0")
 
 
 def molecule(env, *args, cwd=REPO):
