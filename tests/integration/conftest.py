@@ -226,9 +226,31 @@ def assert_ok(result):
     return summary
 
 
+def start_moto(log_path):
+    """moto in server mode on a free loopback port (the one stand-in the integration tests allow: AWS), with AWS's
+    managed policies loaded (they exist in every real account). Returns (url, process)."""
+    import time
+
+    import requests
+
+    port = procs.free_port()
+    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port)], stdout=log, stderr=log,
+                                   env=env)
+    url = "http://127.0.0.1:%d" % port
+    for _attempt in range(100):
+        try:
+            requests.get(url + "/moto-api/", timeout=1)
+            break
+        except requests.exceptions.ConnectionError:
+            time.sleep(0.1)
+    return url, process
+
+
 def load_yaml(path):
     with open(path) as handle:
         return yaml.safe_load(handle)
 
 
-__all__ = ["run", "kube_client", "static_volumes", "load_yaml", "procs", "playbook", "playbooks_at_once", "play", "recap", "assert_ok", "changed_tasks"]
+__all__ = ["start_moto", "run", "kube_client", "static_volumes", "load_yaml", "procs", "playbook", "playbooks_at_once", "play", "recap", "assert_ok", "changed_tasks"]

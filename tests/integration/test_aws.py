@@ -6,16 +6,12 @@ exactly its ServiceAccount, each OIDC provider's URL is its cluster's issuer, ea
 The Kubernetes side is not reached by this playbook (kubeconfigs only need to parse)."""
 
 import json
-import os
 import subprocess
-import sys
-import time
 
 import pytest
-import requests
 import yaml
 
-from conftest import REPO, assert_ok, changed_tasks, procs, run
+from conftest import REPO, assert_ok, changed_tasks, run, start_moto
 
 DEV, PROD = "111111111111", "222222222222"
 REGION = "eu-central-1"
@@ -25,20 +21,7 @@ CLUSTERS = ("platform", "workloads", "staging", "production")
 @pytest.fixture(scope="module", name="moto")
 def moto_fixture(tmp_path_factory):
     """moto in server mode on loopback, for this module's tests."""
-    port = procs.free_port()
-    log_path = tmp_path_factory.mktemp("moto") / "moto.log"
-    # AWS's managed policies (AmazonEKSClusterPolicy, ...) exist in every real account; moto loads them on request.
-    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port)], stdout=log, stderr=log,
-                                   env=env)
-    url = "http://127.0.0.1:%d" % port
-    for _attempt in range(100):
-        try:
-            requests.get(url + "/moto-api/", timeout=1)
-            break
-        except requests.exceptions.ConnectionError:
-            time.sleep(0.1)
+    url, process = start_moto(tmp_path_factory.mktemp("moto") / "moto.log")
     yield url
     process.terminate()
     process.wait(10)

@@ -10,7 +10,7 @@ import pytest
 import requests
 import yaml
 
-from conftest import run
+from conftest import run, start_moto
 from sandbox import core
 
 pytestmark = pytest.mark.sandbox("shared")
@@ -223,26 +223,10 @@ def lone_openbao(tmp_path):
 @pytest.fixture
 def moto_server(tmp_path):
     """moto in server mode: the one stand-in the integration tests allow (AWS)."""
-    import sys
-    import subprocess
-    import time
-
-    from sandbox import procs
-
-    port = procs.free_port()
-    log = open(tmp_path / "moto.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port)], stdout=log, stderr=log)
-    url = "http://127.0.0.1:%d" % port
-    for _ in range(100):
-        try:
-            requests.get(url + "/moto-api/", timeout=1)
-            break
-        except requests.exceptions.ConnectionError:
-            time.sleep(0.1)
+    url, process = start_moto(tmp_path / "moto.log")
     yield url
     process.terminate()
     process.wait(10)
-    log.close()
 
 
 def test_keys_in_aws_secrets_manager(lone_openbao, moto_server, env, tmp_path):
