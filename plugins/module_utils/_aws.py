@@ -119,11 +119,6 @@ def service_trust_policy(service):
         "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
 
 
-def policy_json(document):
-    """A policy document as IAM stores it, in one canonical form (sorted keys, no spaces) for comparisons."""
-    return json.dumps(document, sort_keys=True, separators=(",", ":"))
-
-
 def plan(topology, aws, namespace_prefix="krci-", applications=None):
     """The AWS plan of a resolved topology (``krci_topology``) and the inventory's ``aws`` block (``krci_aws``);
     ``applications`` (``krci_applications``) name the ECR repositories besides ``aws.ecr.repositories``."""

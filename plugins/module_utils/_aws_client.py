@@ -119,19 +119,6 @@ class AwsClient:
     def _is_connection_error(self, exc):
         return isinstance(exc, (self._exceptions.EndpointConnectionError, self._exceptions.ConnectionError))
 
-    def paginate(self, service, operation, key, **kwargs):
-        """Every item under ``key`` of a list call, page after page (IAM's Marker or the NextToken of the rest)."""
-        items = []
-        while True:
-            page = self.call(service, operation, **kwargs)
-            items.extend(page.get(key) or [])
-            if page.get("IsTruncated") and page.get("Marker"):
-                kwargs = dict(kwargs, Marker=page["Marker"])
-            elif page.get("NextToken"):
-                kwargs = dict(kwargs, NextToken=page["NextToken"])
-            else:
-                return items
-
 
 def error_code(exc):
     return (getattr(exc, "response", None) or {}).get("Error", {}).get("Code", "")
