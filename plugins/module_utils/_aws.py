@@ -23,7 +23,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
-import json
 import re
 
 from ansible_collections.krci.platform.plugins.module_utils._topology import ENVIRONMENTS
