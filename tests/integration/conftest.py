@@ -11,7 +11,7 @@ import sys
 import pytest
 import yaml
 
-from sandbox import core, procs
+from sandbox import core, moto, procs
 
 REPO = core.REPO_ROOT
 
@@ -227,25 +227,8 @@ def assert_ok(result):
 
 
 def start_moto(log_path):
-    """moto in server mode on a free loopback port (the one stand-in the integration tests allow: AWS), with AWS's
-    managed policies loaded (they exist in every real account). Returns (url, process)."""
-    import time
-
-    import requests
-
-    port = procs.free_port()
-    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port)], stdout=log, stderr=log,
-                                   env=env)
-    url = "http://127.0.0.1:%d" % port
-    for _attempt in range(100):
-        try:
-            requests.get(url + "/moto-api/", timeout=1)
-            break
-        except requests.exceptions.ConnectionError:
-            time.sleep(0.1)
-    return url, process
+    """moto in server mode on a free loopback port, its request recorder on (sandbox/moto.py). Returns (url, process)."""
+    return moto.start(log_path)
 
 
 def load_yaml(path):

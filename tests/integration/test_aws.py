@@ -12,16 +12,20 @@ import pytest
 import yaml
 
 from conftest import REPO, assert_ok, changed_tasks, run, start_moto
+from sandbox import moto as moto_server
 
 DEV, PROD = "111111111111", "222222222222"
 REGION = "eu-central-1"
 CLUSTERS = ("platform", "workloads", "staging", "production")
+MOTO_LOGS = {}  # moto's url -> its log (its request recording lies beside it)
 
 
 @pytest.fixture(scope="module", name="moto")
 def moto_fixture(tmp_path_factory):
     """moto in server mode on loopback, for this module's tests."""
-    url, process = start_moto(tmp_path_factory.mktemp("moto") / "moto.log")
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    url, process = start_moto(log)
+    MOTO_LOGS[url] = log
     yield url
     process.terminate()
     process.wait(10)
@@ -84,9 +88,14 @@ def test_each_cluster_s_aws_side_lives_in_its_own_account_and_a_rerun_changes_no
 
     first = playbook(path, env)
     assert_ok(first)
+    moto_server.reset(moto)
     again = playbook(path, env)
     summary = assert_ok(again)
     assert all(r["changed"] == 0 for r in summary.values()), "\n".join(changed_tasks(again.stdout)) + again.stdout[-6000:]
+    # moto's own request log: the no-op read every service it manages and wrote nothing.
+    requests = moto_server.requests_made(MOTO_LOGS[moto])
+    assert [r for r in requests if r["write"]] == []
+    assert set(moto_server.counts(requests)) >= {"sts", "iam", "ec2", "eks", "ecr"}
 
     expected = {DEV: ["krci-platform", "krci-workloads"], PROD: ["krci-production", "krci-staging"]}
     for account_id, names in expected.items():
