@@ -8,7 +8,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.krci.platform.plugins.module_utils import _aws
+from ansible_collections.krci.platform.plugins.module_utils import _aws, _eks_token
 
 
 def aws_plan(topology, aws=None, namespace_prefix="krci-", applications=None):
@@ -32,6 +32,35 @@ def aws_kms_policy(key_arn):
     return _aws.kms_policy(key_arn)
 
 
+def aws_kubernetes_lookups(cluster):
+    """The objects to read before aws_kubernetes_objects: IRSA ServiceAccounts, their workloads, the store kind."""
+    if not isinstance(cluster, dict):
+        raise AnsibleFilterError("aws_kubernetes_lookups: the input must be a cluster of the aws plan "
+                                 "(aws_plan.clusters[name]), got %s" % type(cluster).__name__)
+    return _aws.kubernetes_lookups(cluster)
+
+
+def aws_kubernetes_objects(cluster, found):
+    """{definitions, missing}: a cluster's IRSA annotations and AWS ClusterSecretStores (see _aws)."""
+    try:
+        return _aws.kubernetes_objects(cluster, found)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise AnsibleFilterError("aws_kubernetes_objects: %s" % exc)
+
+
+def eks_kubeconfig(cluster, eks, python, script):
+    """A kubeconfig of the EKS cluster whose user makes a token at each use (see _eks_token)."""
+    if not isinstance(cluster, dict) or not isinstance(eks, dict) or not eks.get("endpoint"):
+        raise AnsibleFilterError("eks_kubeconfig: pass a cluster of the aws plan and the EKS cluster "
+                                 "(community.aws.eks_cluster's result, with endpoint and certificate_authority)")
+    return _eks_token.kubeconfig(cluster["eks"]["name"], eks["endpoint"],
+                                 (eks.get("certificate_authority") or {}).get("data", ""), cluster["region"], python,
+                                 script, role_arn=cluster.get("account_role_arn"),
+                                 endpoint_url=cluster.get("endpoint_url"), context=cluster["eks"]["name"])
+
+
 class FilterModule(object):
     def filters(self):
-        return {"aws_plan": aws_plan, "irsa_trust_policy": irsa_trust_policy, "aws_kms_policy": aws_kms_policy}
+        return {"aws_plan": aws_plan, "irsa_trust_policy": irsa_trust_policy, "aws_kms_policy": aws_kms_policy,
+                "aws_kubernetes_lookups": aws_kubernetes_lookups, "aws_kubernetes_objects": aws_kubernetes_objects,
+                "eks_kubeconfig": eks_kubeconfig}

@@ -134,10 +134,16 @@ class InventoryModule(BaseInventoryPlugin):
         if not isinstance(data, dict) or data.get("plugin") not in (self.NAME, "topology"):
             raise AnsibleParserError("%s: not a %s inventory file (plugin: %s)" % (path, self.NAME, self.NAME))
         option = data.get("option")
-        declared = self._absolute_kubeconfigs(data.get("clusters") or {}, path)
+        declared, pending = self._eks_kubeconfigs(data, self._absolute_kubeconfigs(data.get("clusters") or {}, path))
         errors = []
+
+        def kubeconfig_reader(kubeconfig, context=None):
+            if kubeconfig in pending and not os.path.exists(kubeconfig):
+                return None, context, None  # playbooks/aws.yml writes it; the option playbook needs it
+            return topology.read_kubeconfig(kubeconfig, context)
+
         try:
-            resolved = topology.resolve(option, declared, data.get("push_targets"),
+            resolved = topology.resolve(option, declared, data.get("push_targets"), kubeconfig_reader=kubeconfig_reader,
                                         kubeconfig_from=data.get("kubeconfig_from") or "file")
         except topology.TopologyError as exc:
             errors = exc.errors
@@ -194,6 +200,33 @@ class InventoryModule(BaseInventoryPlugin):
                 spec = dict(spec, kubeconfig=os.path.join(base, os.path.expanduser(spec["kubeconfig"])))
             result[name] = spec
         return result
+
+    @staticmethod
+    def _eks_kubeconfigs(data, declared):
+        """(declared, pending paths): a cluster of an AWS account (an EKS cluster) without a kubeconfig gets the one
+        playbooks/aws.yml writes, <vars.aws_kubeconfig_dir or ~/.kube/krci>/<cluster>.yaml; until it is written,
+        its absence is no error here (the option playbook's reachability check names it)."""
+        aws = data.get("aws")
+        accounts = aws.get("accounts") if isinstance(aws, dict) else None
+        if not isinstance(accounts, dict) or not isinstance(declared, dict):
+            return declared, set()
+        folder = (data.get("vars") or {}).get("aws_kubeconfig_dir") or "~/.kube/krci"
+        names = set()
+        for account in accounts.values():
+            if isinstance(account, dict) and isinstance(account.get("clusters"), list):
+                names.update(c for c in account["clusters"] if isinstance(c, str))
+        result, pending = dict(declared), set()
+        for name in sorted(names):
+            if name not in result:
+                continue  # the aws plan names a cluster the topology does not have
+            spec = result[name] if result[name] is not None else {}
+            if not isinstance(spec, dict):
+                continue
+            if not spec.get("kubeconfig"):
+                spec = dict(spec, kubeconfig=os.path.join(os.path.expanduser(folder), "%s.yaml" % name))
+                result[name] = spec
+                pending.add(spec["kubeconfig"])
+        return result, pending
 
     @staticmethod
     def _best_effort(declared):

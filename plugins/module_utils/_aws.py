@@ -59,10 +59,19 @@ ESO_SERVICES = {PARAMETER_STORE: "ParameterStore", SECRETS_MANAGER: "SecretsMana
 # cert-manager: where the cluster has a Route 53 zone (DNS-01 for its certificates); changes records of that zone.
 # vault: on the cluster given as vault_kms_cluster; uses only Vault's KMS key (auto-unseal).
 CONTROLLERS = {
-    "external-secrets": {"namespace": "external-secrets", "service_account": "external-secrets"},
-    "cert-manager": {"namespace": "cert-manager", "service_account": "cert-manager"},
-    "vault": {"namespace": "vault", "service_account": "vault"},
+    "external-secrets": {"namespace": "external-secrets", "service_account": "external-secrets",
+                         "workload": {"kind": "Deployment", "name": "external-secrets"}},
+    "cert-manager": {"namespace": "cert-manager", "service_account": "cert-manager",
+                     "workload": {"kind": "Deployment", "name": "cert-manager"}},
+    # The OpenBao the vault role installs (its ServiceAccount and StatefulSet).
+    "vault": {"namespace": "vault", "service_account": "openbao",
+              "workload": {"kind": "StatefulSet", "name": "openbao"}},
 }
+# The annotations: the EKS pod identity webhook gives pods of an annotated ServiceAccount that role's web identity
+# token; the workload's pod template names the role too, so a changed role restarts its pods onto it.
+ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
+POD_ROLE_ANNOTATION = "krci.platform/irsa-role-arn"
+FIELD_MANAGER = "krci-platform-aws"
 STS_AUDIENCE = "sts.amazonaws.com"
 
 AWS_KEYS = ("region", "endpoint_url", "accounts", "eks", "secrets_backends", "secrets_path_prefix", "irsa",
@@ -205,7 +214,7 @@ def plan(topology, aws, namespace_prefix="krci-", applications=None):
             sa = CONTROLLERS[controller]
             irsa.append({
                 "controller": controller, "namespace": sa["namespace"], "service_account": sa["service_account"],
-                "role_name": role_name, "role_arn": arn_prefix + role_name, "policy": policy,
+                "workload": dict(sa["workload"]), "role_name": role_name, "role_arn": arn_prefix + role_name, "policy": policy,
                 "policy_arns": sorted(irsa_extra.get("%s/%s" % (sa["namespace"], sa["service_account"]), [])),
             })
         for role_name in ("%s%s-eks-cluster" % (prefix, name), "%s%s-eks-nodes" % (prefix, name)):
@@ -219,7 +228,8 @@ def plan(topology, aws, namespace_prefix="krci-", applications=None):
                 "backend": backends[env], "service": ESO_SERVICES[backends[env]],
                 "path": secret_path(path_prefix, env, backends[env]), "region": cluster_region,
                 "role_arn": arn_prefix + "%s%s-external-secrets" % (prefix, name),
-                "service_account": dict(CONTROLLERS["external-secrets"]),
+                "service_account": {"namespace": CONTROLLERS["external-secrets"]["namespace"],
+                                    "name": CONTROLLERS["external-secrets"]["service_account"]},
             })
         entry_eks = dict(eks[name])
         entry_eks["cluster_role"] = {"name": "%s%s-eks-cluster" % (prefix, name),
@@ -232,6 +242,12 @@ def plan(topology, aws, namespace_prefix="krci-", applications=None):
                                   "policy_arns": ["arn:%s:iam::aws:policy/%s" % (partition, p) for p in (
                                       "AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly",
                                       "AmazonEKS_CNI_Policy")]}
+        # The automation role administers the cluster through an EKS access entry (without a role, the controller's
+        # own identity created the cluster and EKS made it the cluster's creator-admin).
+        entry_eks["access_entries"] = [{
+            "principal_arn": account["role_arn"],
+            "access_policies": [{"policy_arn": "arn:%s:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+                                               % partition, "namespaces": []}]}] if account["role_arn"] else []
         result_clusters[name] = {
             "account": owner[name],
             "account_id": account["id"],
@@ -604,3 +620,67 @@ def kms_policy(key_arn):
     return {"Version": "2012-10-17", "Statement": [{
         "Sid": "AutoUnseal", "Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"],
         "Resource": [key_arn]}]}
+
+
+def kubernetes_lookups(cluster):
+    """What ``kubernetes_objects`` needs read from the cluster first (krci.platform.k8s_objects_info's
+    ``objects``): each IRSA ServiceAccount and its workload, and the ClusterSecretStore kind."""
+    lookups = []
+    for role in cluster.get("irsa") or []:
+        lookups.append({"api_version": "v1", "kind": "ServiceAccount", "namespace": role["namespace"],
+                        "name": role["service_account"]})
+        lookups.append({"api_version": "apps/v1", "kind": role["workload"]["kind"], "namespace": role["namespace"],
+                        "name": role["workload"]["name"]})
+    lookups.append({"api_version": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                    "name": "clustersecretstores.external-secrets.io"})
+    return lookups
+
+
+def kubernetes_objects(cluster, found):
+    """{definitions, missing} of one cluster's Kubernetes side of AWS, given what ``kubernetes_lookups`` found
+    (``found``: the objects in that order, None where absent).
+
+    ``definitions``, for server-side apply by the aws field manager: each existing IRSA ServiceAccount's role
+    annotation and its workload's pod template annotation (only the annotations: the objects are the installer's),
+    and a ClusterSecretStore per environment whose secrets live in AWS, usable only from that environment's
+    namespace, reading only its path (``prefix``) through the External Secrets ServiceAccount's web identity
+    (``auth.jwt``). ``missing`` names what is not installed here (so nothing was written for it)."""
+    found = list(found or [])
+    lookups = kubernetes_lookups(cluster)
+    if len(found) != len(lookups):
+        raise ValueError("kubernetes_objects: %d objects read, %d expected (read them with kubernetes_lookups)"
+                         % (len(found), len(lookups)))
+    definitions, missing = [], []
+    for index, role in enumerate(cluster.get("irsa") or []):
+        account, workload = found[2 * index], found[2 * index + 1]
+        name = "%s/%s" % (role["namespace"], role["service_account"])
+        if account is None:
+            missing.append("ServiceAccount %s (%s is not installed here; its role %s is not used)"
+                           % (name, role["controller"], role["role_name"]))
+            continue
+        definitions.append({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {
+            "name": role["service_account"], "namespace": role["namespace"],
+            "annotations": {ROLE_ANNOTATION: role["role_arn"]}}})
+        if workload is None:
+            missing.append("%s %s/%s (its pods cannot be restarted onto role %s)" % (
+                role["workload"]["kind"], role["namespace"], role["workload"]["name"], role["role_name"]))
+            continue
+        definitions.append({"apiVersion": "apps/v1", "kind": role["workload"]["kind"], "metadata": {
+            "name": role["workload"]["name"], "namespace": role["namespace"]},
+            "spec": {"template": {"metadata": {"annotations": {POD_ROLE_ANNOTATION: role["role_arn"]}}}}})
+    stores = cluster.get("secret_stores") or []
+    if stores and found[-1] is None:
+        missing.append("the ClusterSecretStore kind (External Secrets is not installed here; stores %s not written)"
+                       % ", ".join(s["name"] for s in stores))
+        stores = []
+    for store in stores:
+        definitions.append({
+            "apiVersion": "external-secrets.io/v1", "kind": "ClusterSecretStore",
+            "metadata": {"name": store["name"], "labels": {
+                "app.kubernetes.io/part-of": "krci-platform", "krci.platform/environment": store["environment"]}},
+            "spec": {
+                "conditions": [{"namespaces": [store["namespace"]]}],
+                "provider": {"aws": {
+                    "service": store["service"], "region": store["region"], "prefix": store["path"] + "/",
+                    "auth": {"jwt": {"serviceAccountRef": dict(store["service_account"])}}}}}})
+    return {"definitions": definitions, "missing": missing}

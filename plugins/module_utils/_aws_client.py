@@ -129,3 +129,21 @@ def is_not_found(exc):
     code = getattr(exc, "code", None) or error_code(exc)
     return code in ("NoSuchEntity", "NoSuchEntityException", "ResourceNotFoundException", "NotFoundException",
                     "ParameterNotFound", "RepositoryNotFoundException")
+
+
+def run_task(module, where, converge):
+    """One AWS module's task: ``converge(aws)`` with a client of the task's credentials, then its exit.
+
+    ``converge`` returns (changed, result fields, before, after); the task exits with those fields, the calls it made
+    and, with --diff, before and after. An AwsError fails the task naming ``where`` (the object) and the calls made.
+    """
+    aws = None
+    try:
+        aws = AwsClient(**connection_params(module.params))
+        changed, fields, before, after = converge(aws)
+    except AwsError as exc:
+        module.fail_json(msg="%s: %s" % (where, exc), calls=aws.calls if aws else [])
+    result = dict(fields, changed=changed, calls=aws.calls)
+    if module._diff:  # pylint: disable=protected-access
+        result["diff"] = {"before": before or {}, "after": after or {}}
+    module.exit_json(**result)

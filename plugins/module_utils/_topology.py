@@ -343,6 +343,8 @@ def _check_connections(resolved, kubeconfig_reader, kubeconfig_from="file", envi
             errors.append("clusters.%s: %s" % (cluster["name"], error))
             continue
         cluster["context"] = context
+        if api_url is None:  # a kubeconfig still to be written (an EKS cluster's, by playbooks/aws.yml)
+            continue
         if cluster["api_url"] and cluster["api_url"].rstrip("/") != api_url:
             errors.append("clusters.%s.api_url: %s, but context %r of %s points at %s" % (
                 cluster["name"], cluster["api_url"], context, cluster["kubeconfig"], api_url))

@@ -125,7 +125,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.krci.platform.plugins.module_utils._aws_client import (
-    AWS_CONNECTION_SPEC, AwsClient, AwsError, connection_params, is_not_found)
+    AWS_CONNECTION_SPEC, AwsError, is_not_found, run_task)
 
 
 def _view(group):
@@ -270,18 +270,14 @@ def main(module_class=AnsibleModule):
     if not 0 <= params["min_size"] <= params["desired_size"] <= params["max_size"] or params["max_size"] < 1:
         module.fail_json(msg="node group %s/%s: min_size <= desired_size <= max_size, and max_size at least 1"
                          % (params["cluster_name"], params["name"]))
-    aws = None
-    try:
-        aws = AwsClient(**connection_params(params))
+
+    def task(aws):
         changed, group, before, after = converge(aws, params, module.check_mode)
-    except AwsError as exc:
-        module.fail_json(msg="EKS node group %s/%s: %s" % (params["cluster_name"], params["name"], exc),
-                         calls=aws.calls if aws else [])
-    result = {"changed": changed, "arn": (group or {}).get("nodegroupArn") if params["state"] == "present" else None,
-              "status": (group or {}).get("status") if params["state"] == "present" else None, "calls": aws.calls}
-    if module._diff:  # pylint: disable=protected-access
-        result["diff"] = {"before": before or {}, "after": after or {}}
-    module.exit_json(**result)
+        present = params["state"] == "present"
+        return changed, {"arn": (group or {}).get("nodegroupArn") if present else None,
+                         "status": (group or {}).get("status") if present else None}, before, after
+
+    run_task(module, "EKS node group %s/%s" % (params["cluster_name"], params["name"]), task)
 
 
 if __name__ == "__main__":

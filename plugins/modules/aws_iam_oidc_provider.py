@@ -92,7 +92,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.krci.platform.plugins.module_utils._aws_client import (
-    AWS_CONNECTION_SPEC, AwsClient, AwsError, connection_params)
+    AWS_CONNECTION_SPEC, AwsError, run_task)
 
 THUMBPRINT = re.compile(r"^[0-9a-fA-F]{40}$")
 
@@ -189,17 +189,12 @@ def main(module_class=AnsibleModule):
     want = {"client_ids": sorted(set(params["client_ids"])),
             "thumbprints": sorted(t.lower() for t in params["thumbprints"]),
             "tags": dict((str(k), str(v)) for k, v in params["tags"].items())}
-    aws = None
-    try:
-        aws = AwsClient(**connection_params(params))
+
+    def task(aws):
         changed, arn, before, after = converge(aws, url, want, params["state"], module.check_mode)
-    except AwsError as exc:
-        module.fail_json(msg="IAM OIDC provider %s: %s" % (_strip(url), exc), calls=aws.calls if aws else [])
-    result = {"changed": changed, "arn": arn, "url": _strip(url),
-              "client_ids": (after or {}).get("client_ids", []), "calls": aws.calls}
-    if module._diff:  # pylint: disable=protected-access
-        result["diff"] = {"before": before or {}, "after": after or {}}
-    module.exit_json(**result)
+        return changed, {"arn": arn, "url": _strip(url), "client_ids": (after or {}).get("client_ids", [])}, before, after
+
+    run_task(module, "IAM OIDC provider %s" % _strip(url), task)
 
 
 if __name__ == "__main__":

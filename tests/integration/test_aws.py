@@ -3,7 +3,10 @@ inventory's accounts, its VPC, IAM roles, EKS cluster, IAM OIDC provider and IRS
 
 moto does not check trust policies or token audiences, so the tests check them: each role's trust condition names
 exactly its ServiceAccount, each OIDC provider's URL is its cluster's issuer, each policy reads only its environment.
-The Kubernetes side is not reached by this playbook (kubeconfigs only need to parse)."""
+Each EKS cluster in moto is mapped to the separated sandbox's API server of the same name: the option playbooks'
+AWS - Kubernetes play (common/aws_kubernetes.yml) annotates the real ServiceAccounts and writes the real
+ClusterSecretStores there, validated by the External Secrets CRDs the converge installed. It runs last on the
+separated sandbox (conftest.MODULE_ORDER), as it leaves those annotations and stores behind."""
 
 import json
 import subprocess
@@ -11,12 +14,13 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import REPO, assert_ok, changed_tasks, run, start_moto
+from conftest import REPO, assert_ok, changed_tasks, kube_client, load_yaml, run, start_moto
 from sandbox import moto as moto_server
 
 DEV, PROD = "111111111111", "222222222222"
 REGION = "eu-central-1"
 CLUSTERS = ("platform", "workloads", "staging", "production")
+pytestmark = pytest.mark.sandbox("separated")
 MOTO_LOGS = {}  # moto's url -> its log (its request recording lies beside it)
 
 
@@ -31,14 +35,9 @@ def moto_fixture(tmp_path_factory):
     process.wait(10)
 
 
-def inventory(tmp_path, moto, **aws_changes):
-    """A separated topology whose clusters live in a development and a production account."""
-    for name in CLUSTERS:
-        (tmp_path / ("%s.kubeconfig" % name)).write_text(yaml.safe_dump({
-            "apiVersion": "v1", "kind": "Config", "current-context": name,
-            "clusters": [{"name": name, "cluster": {"server": "https://%s.eks.invalid" % name}}],
-            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-            "users": [{"name": name, "user": {"token": "unused"}}]}))
+def inventory(tmp_path, moto, state, **aws_changes):
+    """The separated sandbox's inventory, its clusters living in a development and a production account: each EKS
+    cluster of moto is mapped to the sandbox's API server of the same name (the Kubernetes side is real)."""
     aws = {
         "region": REGION, "endpoint_url": moto,
         "accounts": {
@@ -52,10 +51,14 @@ def inventory(tmp_path, moto, **aws_changes):
         "ecr": {"repositories": ["orders"]},
     }
     aws.update(aws_changes)
+    topology = load_yaml(state["inventory"])
+    assert sorted(topology["clusters"]) == sorted(CLUSTERS)
+    topology["aws"] = aws
+    # moto has no EKS access entries: that task is off here (the module is unit-tested with botocore's Stubber).
+    topology["vars"]["aws_eks_cluster_access"] = False
+    topology["vars"]["aws_kubeconfig_dir"] = str(tmp_path / "kubeconfigs")
     path = tmp_path / "topology.yml"
-    path.write_text(yaml.safe_dump({
-        "plugin": "krci.platform.topology", "option": "separated", "aws": aws,
-        "clusters": dict((name, {"kubeconfig": str(tmp_path / ("%s.kubeconfig" % name))}) for name in CLUSTERS)}))
+    path.write_text(yaml.safe_dump(topology))
     return path
 
 
@@ -75,13 +78,15 @@ def account(moto, account_id, service):
                         aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
 
 
-def playbook(path, env, *extra):
-    return run(["ansible-playbook", "-i", path, REPO / "playbooks" / "aws.yml"] + list(extra), env)
+def playbook(path, env, *extra, name="aws"):
+    return run(["ansible-playbook", "-i", path, REPO / "playbooks" / ("%s.yml" % name)] + list(extra), env)
 
 
-def test_each_cluster_s_aws_side_lives_in_its_own_account_and_a_rerun_changes_nothing(moto, tools_env, tmp_path):
+def test_each_cluster_s_aws_side_lives_in_its_own_account_and_a_rerun_changes_nothing(moto, tools_env, tmp_path,
+                                                                                      sandbox_pool):
     env = aws_env(tools_env)
-    path = inventory(tmp_path, moto)
+    state, _runs = sandbox_pool.converged("separated", tools_env)
+    path = inventory(tmp_path, moto, state)
     check = playbook(path, env, "--check", "--diff")
     assert_ok(check)
     assert account(moto, DEV, "eks").list_clusters()["clusters"] == []  # the check run wrote nothing
@@ -119,17 +124,22 @@ def test_each_cluster_s_aws_side_lives_in_its_own_account_and_a_rerun_changes_no
         # Nothing of the other account is here.
         assert not any(":%s:" % (PROD if account_id == DEV else DEV) in p for p in providers)
 
+    kubernetes_side(moto, env, path)
+    eks_kubeconfig(moto, env, tmp_path / "kubeconfigs" / "production.yaml", PROD, "krci-production")
+
     # ECR: each account has its own repository, pullable only from within that account, tags immutable.
     for account_id in (DEV, PROD):
         ecr = account(moto, account_id, "ecr")
-        [repository] = ecr.describe_repositories()["repositories"]
-        assert repository["repositoryName"] == "krci/orders" and repository["registryId"] == account_id
-        assert repository["imageTagMutability"] == "IMMUTABLE"
-        policy = json.loads(ecr.get_repository_policy(repositoryName="krci/orders")["policyText"])
-        principals = [s["Principal"]["AWS"] for s in policy["Statement"]]
-        assert principals == ["arn:aws:iam::%s:root" % account_id]
-        lifecycle = json.loads(ecr.get_lifecycle_policy(repositoryName="krci/orders")["lifecyclePolicyText"])
-        assert [r["selection"]["tagStatus"] for r in lifecycle["rules"]] == ["untagged", "any"]
+        repositories = dict((r["repositoryName"], r) for r in ecr.describe_repositories()["repositories"])
+        # aws.ecr.repositories and the inventory's applications (the sandbox's krci-demo)
+        assert sorted(repositories) == ["krci/krci-demo", "krci/orders"]
+        for name, repository in repositories.items():
+            assert repository["registryId"] == account_id and repository["imageTagMutability"] == "IMMUTABLE"
+            policy = json.loads(ecr.get_repository_policy(repositoryName=name)["policyText"])
+            principals = [s["Principal"]["AWS"] for s in policy["Statement"]]
+            assert principals == ["arn:aws:iam::%s:root" % account_id]
+            lifecycle = json.loads(ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"])
+            assert [r["selection"]["tagStatus"] for r in lifecycle["rules"]] == ["untagged", "any"]
 
     # IRSA: External Secrets' role trusts exactly its ServiceAccount of exactly its cluster's issuer, and reads only
     # its environment's path.
@@ -156,6 +166,88 @@ def test_each_cluster_s_aws_side_lives_in_its_own_account_and_a_rerun_changes_no
     assert not [r for r in prod_iam.list_roles()["Roles"] if r["RoleName"] == "krci-staging-external-secrets"]
 
 
+def kubernetes_side(moto, env, path):
+    """The IRSA annotations equal the roles moto holds; each AWS store reads its environment's path only."""
+    state_clusters = load_yaml(path)["clusters"]
+    check = playbook(path, env, "--check", "--diff", name="common/aws_kubernetes")
+    assert_ok(check)
+    assert "eks.amazonaws.com/role-arn" in check.stdout  # the diff shows the annotation to come
+    first = playbook(path, env, name="common/aws_kubernetes")
+    assert_ok(first)
+    again = playbook(path, env, name="common/aws_kubernetes")
+    summary = assert_ok(again)
+    assert all(r["changed"] == 0 for r in summary.values()), "\n".join(changed_tasks(again.stdout))
+
+    def cluster_api(name):
+        client, api = kube_client(state_clusters[name])
+        return client.CoreV1Api(api), client.AppsV1Api(api), client.CustomObjectsApi(api)
+
+    roles = {DEV: account(moto, DEV, "iam"), PROD: account(moto, PROD, "iam")}
+    expected = {"workloads": (DEV, "aws-dev", "ParameterStore", "/krci/dev/", "krci-dev"),
+                "production": (PROD, "aws-production", "SecretsManager", "krci/production/", "krci-production")}
+    for name in CLUSTERS:
+        core, apps, custom = cluster_api(name)
+        annotations = core.read_namespaced_service_account("external-secrets", "external-secrets").metadata.annotations
+        stores = [s for s in custom.list_cluster_custom_object("external-secrets.io", "v1", "clustersecretstores")["items"]
+                  if s["metadata"]["name"].startswith("aws-")]
+        if name not in expected:  # no environment of it keeps its secrets in AWS: no role, no store
+            assert "eks.amazonaws.com/role-arn" not in (annotations or {}) and stores == []
+            continue
+        account_id, store_name, service, prefix, namespace = expected[name]
+        role_arn = roles[account_id].get_role(RoleName="krci-%s-external-secrets" % name)["Role"]["Arn"]
+        assert annotations["eks.amazonaws.com/role-arn"] == role_arn
+        template = apps.read_namespaced_deployment("external-secrets", "external-secrets").spec.template
+        assert template.metadata.annotations["krci.platform/irsa-role-arn"] == role_arn
+        [store] = stores
+        assert store["metadata"]["name"] == store_name
+        assert store["spec"]["conditions"] == [{"namespaces": [namespace]}]
+        provider = store["spec"]["provider"]["aws"]
+        assert (provider["service"], provider["region"], provider["prefix"]) == (service, REGION, prefix)
+        assert provider["auth"]["jwt"]["serviceAccountRef"] == {"name": "external-secrets",
+                                                                "namespace": "external-secrets"}
+        # The role the store's ServiceAccount assumes reads exactly the store's prefix.
+        document = roles[account_id].get_role_policy(RoleName="krci-%s-external-secrets" % name,
+                                                     PolicyName="krci-platform")["PolicyDocument"]
+        document = json.loads(document) if isinstance(document, str) else document
+        resources = [r for s in document["Statement"] for r in s["Resource"]]
+        assert all(prefix.strip("/") in r for r in resources), resources
+
+
+def eks_kubeconfig(moto, env, path, account_id, cluster):
+    """The kubeconfig written for an EKS cluster holds no secret; its exec plugin's token is a presigned STS
+    GetCallerIdentity of the account's automation role, bound to the cluster, which STS (moto) answers."""
+    import base64
+    from urllib.parse import parse_qs, urlparse
+
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    config = load_yaml(path)
+    described = account(moto, account_id, "eks").describe_cluster(name=cluster)["cluster"]
+    assert config["clusters"][0]["cluster"]["server"] == described["endpoint"]
+    user = config["users"][0]["user"]
+    # Nothing but the plugin: no token, key or password is stored.
+    assert set(user) == {"exec"}
+    assert set(user["exec"]) == {"apiVersion", "command", "args", "interactiveMode", "provideClusterInfo"}
+    plugin = subprocess.run([user["exec"]["command"]] + user["exec"]["args"], env=env, capture_output=True,
+                            text=True, check=True, timeout=60)
+    credential = json.loads(plugin.stdout)
+    assert credential["kind"] == "ExecCredential" and credential["status"]["token"].startswith("k8s-aws-v1.")
+    body = credential["status"]["token"][len("k8s-aws-v1."):]
+    url = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
+    query = parse_qs(urlparse(url).query)
+    assert query["Action"] == ["GetCallerIdentity"] and query["X-Amz-Expires"] == ["60"]
+    assert "x-k8s-aws-id" in query["X-Amz-SignedHeaders"][0].split(";")
+    # Signed with a session of the account's automation role (an assumed role's key and token), not the controller's
+    # own key. moto cannot answer the presigned GET itself (it routes query-signed GETs to S3), so EKS's step of
+    # presenting the URL to STS is not replayed here.
+    assert query["X-Amz-Credential"][0].startswith("ASIA") and "/%s/sts/aws4_request" % REGION in query[
+        "X-Amz-Credential"][0]
+    assert query["X-Amz-Security-Token"][0]
+    assert url.startswith(moto + "/?Action=GetCallerIdentity")
+    assert user["exec"]["args"][user["exec"]["args"].index("--role-arn") + 1] == \
+        "arn:aws:iam::%s:role/krci-automation" % account_id
+    assert user["exec"]["args"][user["exec"]["args"].index("--cluster") + 1] == cluster
+
+
 BAD_INPUT = [
     ({"region": "eu-central"}, "aws.region: 'eu-central' is not an AWS region"),
     ({"accounts": {"development": {"id": "1234", "clusters": ["platform", "workloads", "staging", "production"]}}},
@@ -169,14 +261,15 @@ BAD_INPUT = [
 ]
 
 
-def test_bad_input_fails_naming_the_field_before_any_aws_call(moto, tools_env, tmp_path):
+def test_bad_input_fails_naming_the_field_before_any_aws_call(moto, tools_env, tmp_path, sandbox_pool):
     """Each case in its own inventory, all run at once; none may reach AWS (moto's accounts stay empty)."""
     env = aws_env(tools_env)
+    state = sandbox_pool.get("separated")
     runs = []
     for index, (changes, message) in enumerate(BAD_INPUT):
         where = tmp_path / str(index)
         where.mkdir()
-        path = inventory(where, moto, **changes)
+        path = inventory(where, moto, state, **changes)
         runs.append((message, subprocess.Popen(
             ["ansible-playbook", "-i", str(path), str(REPO / "playbooks" / "aws.yml")], env=env, cwd=str(REPO),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))

@@ -80,3 +80,30 @@ def test_a_namespace_prefix_that_makes_no_namespace_name_is_a_topology_error(tmp
     errors = inv.groups["all"].get_vars()["krci_topology_errors"]
     assert errors == ["namespace_prefix: 'Team_' must be lower-case letters, digits and '-' (it starts every "
                       "environment namespace, for example krci-dev)"]
+
+
+def test_an_eks_cluster_without_a_kubeconfig_gets_the_one_the_aws_play_writes(tmp_path):
+    """Before playbooks/aws.yml created the EKS clusters their kubeconfigs do not exist: no error for those (the
+    option playbook's reachability check names them); a kubeconfig the topology names must still exist."""
+    folder = tmp_path / "eks"
+    source = {"plugin": "krci.platform.topology", "option": "separated",
+              "clusters": {"platform": {"kubeconfig": write_kubeconfig(tmp_path, "platform", 6443)},
+                           "workloads": None, "staging": {}, "production": {"role": "production"}},
+              "aws": {"region": "eu-central-1", "accounts": {
+                  "development": {"id": "111111111111", "clusters": ["platform", "workloads"]},
+                  "production": {"id": "222222222222", "clusters": ["staging", "production", "elsewhere"]}}},
+              "vars": {"aws_kubeconfig_dir": str(folder)}}
+    path = tmp_path / "topology.yml"
+    path.write_text(yaml.safe_dump(source))
+    inv = InventoryManager(loader=DataLoader(), sources=[str(path)])
+    assert inv.groups["all"].get_vars()["krci_topology_errors"] == []
+    assert sorted(inv.get_groups_dict()["all"]) == ["platform", "production", "staging", "workloads"]  # no 'elsewhere'
+    assert inv.get_host("workloads").get_vars()["krci_kubeconfig"] == str(folder / "workloads.yaml")
+    assert inv.get_host("platform").get_vars()["krci_kubeconfig"] == str(tmp_path / "platform.kubeconfig")
+    # Once written, it is read like any other.
+    folder.mkdir()
+    (folder / "production.yaml").write_text((tmp_path / "platform.kubeconfig").read_text())
+    inv = InventoryManager(loader=DataLoader(), sources=[str(path)])
+    assert inv.groups["all"].get_vars()["krci_topology_errors"] == [
+        "clusters platform and production have the same API URL https://127.0.0.1:6443; each cluster of the "
+        "topology is a distinct Kubernetes cluster"]

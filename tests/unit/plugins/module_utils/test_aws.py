@@ -235,3 +235,65 @@ def test_each_account_with_clusters_gets_one_registry_made_by_one_host():
 def test_bad_ecr_settings_are_named(ecr, message):
     errors = _aws.plan(topology(), dict(AWS, ecr=ecr))["errors"]
     assert any(message in e for e in errors), errors
+
+
+def test_the_kubernetes_side_annotates_installed_service_accounts_and_writes_each_aws_environment_s_store():
+    cluster = aws_plan(hosted_zones={"workloads": "Z0123456789ABC"})["clusters"]["workloads"]
+    lookups = _aws.kubernetes_lookups(cluster)
+    assert [(o["kind"], o.get("namespace"), o["name"]) for o in lookups] == [
+        ("ServiceAccount", "external-secrets", "external-secrets"),
+        ("Deployment", "external-secrets", "external-secrets"),
+        ("ServiceAccount", "cert-manager", "cert-manager"),
+        ("Deployment", "cert-manager", "cert-manager"),
+        ("CustomResourceDefinition", None, "clustersecretstores.external-secrets.io")]
+    # External Secrets installed, cert-manager not (it runs on the platform cluster only).
+    found = [{"kind": "ServiceAccount"}, {"kind": "Deployment"}, None, None, {"kind": "CustomResourceDefinition"}]
+    result = _aws.kubernetes_objects(cluster, found)
+    account, deployment, store = result["definitions"]
+    role = "arn:aws:iam::%s:role/krci-workloads-external-secrets" % DEV
+    assert account["metadata"] == {"name": "external-secrets", "namespace": "external-secrets",
+                                   "annotations": {"eks.amazonaws.com/role-arn": role}}
+    assert deployment["spec"] == {"template": {"metadata": {"annotations": {"krci.platform/irsa-role-arn": role}}}}
+    assert store["metadata"]["name"] == "aws-dev"
+    assert store["spec"]["conditions"] == [{"namespaces": ["krci-dev"]}]
+    assert store["spec"]["provider"]["aws"] == {
+        "service": "ParameterStore", "region": "eu-central-1", "prefix": "/krci/dev/",
+        "auth": {"jwt": {"serviceAccountRef": {"name": "external-secrets", "namespace": "external-secrets"}}}}
+    assert result["missing"] == ["ServiceAccount cert-manager/cert-manager (cert-manager is not installed here; its "
+                                 "role krci-workloads-cert-manager is not used)"]
+
+
+def test_production_s_store_reads_secrets_manager_in_production_s_account_only():
+    cluster = aws_plan()["clusters"]["production"]
+    found = [{}] * len(_aws.kubernetes_lookups(cluster))
+    [store] = [d for d in _aws.kubernetes_objects(cluster, found)["definitions"] if d["kind"] == "ClusterSecretStore"]
+    assert store["spec"]["provider"]["aws"]["service"] == "SecretsManager"
+    assert store["spec"]["provider"]["aws"]["prefix"] == "krci/production/"
+    assert cluster["secret_stores"][0]["role_arn"].startswith("arn:aws:iam::%s:" % PROD)
+
+
+def test_without_external_secrets_nothing_is_written_and_the_store_kind_is_named():
+    cluster = aws_plan()["clusters"]["workloads"]
+    result = _aws.kubernetes_objects(cluster, [None, None, None])
+    assert result["definitions"] == []
+    assert result["missing"][-1] == ("the ClusterSecretStore kind (External Secrets is not installed here; stores "
+                                     "aws-dev not written)")
+    with pytest.raises(ValueError, match="2 objects read, 3 expected"):
+        _aws.kubernetes_objects(cluster, [None, None])
+
+
+def test_vault_s_role_annotates_the_openbao_service_account():
+    cluster = aws_plan(vault_kms_cluster="platform")["clusters"]["platform"]
+    [vault] = [r for r in cluster["irsa"] if r["controller"] == "vault"]
+    assert (vault["namespace"], vault["service_account"], vault["workload"]) == (
+        "vault", "openbao", {"kind": "StatefulSet", "name": "openbao"})
+
+
+def test_the_automation_role_administers_each_cluster_of_its_account():
+    result = aws_plan()
+    [entry] = result["clusters"]["production"]["eks"]["access_entries"]
+    assert entry == {"principal_arn": "arn:aws:iam::%s:role/krci-automation" % PROD, "access_policies": [
+        {"policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", "namespaces": []}]}
+    accounts = copy.deepcopy(AWS["accounts"])
+    del accounts["development"]["role_arn"]
+    assert aws_plan(accounts=accounts)["clusters"]["platform"]["eks"]["access_entries"] == []

@@ -1,0 +1,99 @@
+"""Benchmark playbooks/aws.yml against moto in server mode: the first converge of a separated topology in two
+accounts (development: platform, workloads; production: staging, production), the no-op re-run and a check run,
+with the AWS requests of each per service and how many of them write, from moto's own request recording.
+
+    python bench/aws.py
+
+Writes bench/results/aws.json and bench/results/aws.md. Goal (issue 18): the no-op writes nothing.
+moto answers in milliseconds, so the times are the collection's and Ansible's, not AWS's (an EKS cluster takes
+about ten minutes to create on AWS, which the role waits for).
+"""
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import _results  # noqa: E402  pylint: disable=wrong-import-position
+from sandbox import moto  # noqa: E402  pylint: disable=wrong-import-position
+
+CLUSTERS = {"development": ("111111111111", ["platform", "workloads"]),
+            "production": ("222222222222", ["staging", "production"])}
+REGION = "eu-central-1"
+
+
+def inventory(where, url):
+    clusters = {}
+    for _account, (_id, names) in CLUSTERS.items():
+        for name in names:
+            path = where / ("%s.kubeconfig" % name)
+            path.write_text(yaml.safe_dump({
+                "apiVersion": "v1", "kind": "Config", "current-context": name,
+                "clusters": [{"name": name, "cluster": {"server": "https://%s.eks.invalid" % name}}],
+                "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+                "users": [{"name": name, "user": {"token": "unused"}}]}))
+            clusters[name] = {"kubeconfig": str(path)}
+    aws = {"region": REGION, "endpoint_url": url,
+           "accounts": dict((account, {"id": account_id, "role_arn": "arn:aws:iam::%s:role/krci-automation" % account_id,
+                                       "clusters": names}) for account, (account_id, names) in CLUSTERS.items()),
+           "secrets_backends": {"dev": "aws_parameter_store", "production": "aws_secrets_manager"},
+           "ecr": {"repositories": ["orders", "payments"]}}
+    path = where / "topology.yml"
+    path.write_text(yaml.safe_dump({"plugin": "krci.platform.topology", "option": "separated", "aws": aws,
+                                    "clusters": clusters, "vars": {"aws_eks_cluster_access": False,
+                                                                   "aws_kubeconfig_dir": str(where / "kubeconfigs")}}))
+    return path
+
+
+def timed(path, env, log, url, *extra):
+    moto.reset(url)
+    seconds = _results.run_playbook(REPO / "playbooks" / "aws.yml", env, ["-i", str(path)] + list(extra))
+    return {"seconds": seconds, "requests": moto.counts(moto.requests_made(log))}
+
+
+def main():
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".collections"), ANSIBLE_NOCOLOR="1",
+               AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=REGION)
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env["PATH"]
+    with tempfile.TemporaryDirectory() as tmp:
+        where = Path(tmp)
+        log = where / "moto.log"
+        url, process = moto.start(log)
+        try:
+            path = inventory(where, url)
+            runs = {"check_fresh": timed(path, env, log, url, "--check", "--diff"),
+                    "first": timed(path, env, log, url),
+                    "noop": timed(path, env, log, url),
+                    "check_converged": timed(path, env, log, url, "--check", "--diff")}
+        finally:
+            process.terminate()
+            process.wait(10)
+    total = dict((name, {"requests": sum(s["requests"] for s in r["requests"].values()),
+                         "writes": sum(s["writes"] for s in r["requests"].values())}) for name, r in runs.items())
+    goals = {"noop_writes_nothing": total["noop"]["writes"] == 0,
+             "check_writes_nothing": total["check_fresh"]["writes"] == 0 and total["check_converged"]["writes"] == 0}
+    result = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cores": os.cpu_count(),
+              "clusters": 4, "accounts": 2, "runs": runs, "totals": total, "goals": goals}
+    services = sorted(set(s for r in runs.values() for s in r["requests"]))
+    lines = ["# AWS benchmark (playbooks/aws.yml against moto, separated topology in two accounts)", "",
+             "| run | seconds | requests | writes | " + " | ".join("%s (req/writes)" % s for s in services) + " |",
+             "| --- | --- | --- | --- | " + " | ".join("---" for _s in services) + " |"]
+    for name in ("check_fresh", "first", "noop", "check_converged"):
+        run = runs[name]
+        lines.append("| %s | %.2f | %d | %d | %s |" % (
+            name, run["seconds"], total[name]["requests"], total[name]["writes"],
+            " | ".join("%d/%d" % (run["requests"].get(s, {}).get("requests", 0),
+                                  run["requests"].get(s, {}).get("writes", 0)) for s in services)))
+    lines += ["", "Measured %s on %d cores. Goals: %s" % (result["measured_at"], result["cores"], goals)]
+    _results.write("aws", result, lines)
+    return 0 if all(goals.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
