@@ -87,11 +87,45 @@ def classify(entry):
         action = (form.get("Action") or query.get("Action") or [None])[0]
     if action is not None:
         write = not READS.match(action)
-    else:  # REST (EKS, ...): the method says it
+    else:  # REST (EKS, ...): the operation whose method and URI pattern match, from botocore's model
         method = entry.get("method", "GET").upper()
-        action = "%s %s" % (method, urlparse(entry.get("url", "")).path)
+        path = urlparse(entry.get("url", "")).path
+        action = rest_operation(service, method, path) or "%s %s" % (method, path)
         write = method not in ("GET", "HEAD")
     return {"service": service, "action": action, "write": write}
+
+
+_REST = {}
+
+
+def rest_operation(service, method, path):
+    """The API operation (IAM action name) of a REST request, matched against botocore's service model."""
+    if service not in _REST:
+        import botocore.session  # pylint: disable=import-outside-toplevel
+
+        try:
+            model = botocore.session.get_session().get_service_model(service)
+        except Exception:  # pylint: disable=broad-except
+            _REST[service] = []
+        else:
+            routes = []
+            for name in model.operation_names:
+                http = model.operation_model(name).http
+                uri = http.get("requestUri", "/").split("?", 1)[0]
+                pattern = re.sub(r"\\\{[^}]+\\\+\\\}", ".+", re.escape(uri))
+                pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
+                routes.append((http.get("method", "GET"), re.compile("^%s/?$" % pattern), name, uri.count("{")))
+            # the most literal match first (/clusters/x/node-groups before /clusters/{name}/{rest+})
+            _REST[service] = sorted(routes, key=lambda r: r[3])
+    for route_method, pattern, name, _params in _REST[service]:
+        if route_method == method and pattern.match(path):
+            return name
+    return None
+
+
+def actions(entries):
+    """The distinct IAM actions (service:Action) of ``requests_made``'s entries, sorted."""
+    return sorted(set("%s:%s" % (e["service"], e["action"]) for e in entries))
 
 
 def counts(entries):
