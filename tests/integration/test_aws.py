@@ -254,6 +254,70 @@ def eks_kubeconfig(moto, env, path, account_id, cluster):
     assert user["exec"]["args"][user["exec"]["args"].index("--cluster") + 1] == cluster
 
 
+def test_aws_lost_mid_run_fails_naming_the_call_and_a_rerun_converges_without_duplicates(moto, tools_env, tmp_path,
+                                                                                       sandbox_pool):
+    """moto behind a TCP relay (sandbox/relay.py) that is cut once the run creates its first EKS cluster: moto keeps
+    what the run wrote so far, as AWS would, so the re-run meets a half-made account. A fresh account of the
+    module's moto keeps this apart from the other tests."""
+    import time
+
+    from sandbox.relay import TcpRelay
+
+    env = aws_env(tools_env)
+    state = sandbox_pool.get("separated")
+    relay = TcpRelay(int(moto.rsplit(":", 1)[1])).start()
+    # One cluster on AWS (a hybrid topology: the others are in no account), in a fresh account: the fault, not the
+    # size, is what this test is about.
+    dev = "333333333333"
+    accounts = {"development": {"id": dev, "role_arn": "arn:aws:iam::%s:role/krci-automation" % dev,
+                                "clusters": ["workloads"]}}
+    path = inventory(tmp_path, relay.url, state, accounts=accounts, secrets_backends={"dev": "aws_parameter_store"})
+    moto_server.reset(moto)
+    process = subprocess.Popen(["ansible-playbook", "-i", str(path), str(REPO / "playbooks" / "aws.yml")], env=env,
+                               cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 300
+    while not any(r["action"] == "CreateCluster" for r in moto_server.requests_made(MOTO_LOGS[moto])):
+        assert process.poll() is None and time.monotonic() < deadline, "no EKS cluster was created"
+        time.sleep(0.2)
+    relay.stop()
+    stdout, _stderr = process.communicate(timeout=300)
+    assert process.returncode != 0
+    # The failure names the service and the call (amazon.aws's words or the collection's).
+    failures = [line for line in stdout.splitlines() if "Could not connect to the endpoint URL" in line
+                or "cannot reach the" in line]
+    assert failures, stdout[-4000:]
+
+    relay.start()
+    try:
+        again = playbook(path, env)
+        assert_ok(again)
+    finally:
+        relay.stop()
+    # Nothing twice: one VPC, two subnets and one security group per cluster, one EKS cluster, its node group, its
+    # roles and one repository per name.
+    for account_id, names in ((dev, ["workloads"]),):
+        ec2, eks, iam, ecr = (account(moto, account_id, s) for s in ("ec2", "eks", "iam", "ecr"))
+        assert sorted(eks.list_clusters()["clusters"]) == sorted("krci-%s" % n for n in names)
+        for name in names:
+            vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["krci-%s" % name]}])["Vpcs"]
+            assert len(vpcs) == 1, vpcs
+            subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpcs[0]["VpcId"]]}])["Subnets"]
+            assert len(subnets) == 2
+            groups = ec2.describe_security_groups(Filters=[
+                {"Name": "vpc-id", "Values": [vpcs[0]["VpcId"]]},
+                {"Name": "group-name", "Values": ["krci-%s-control-plane" % name]}])["SecurityGroups"]
+            assert len(groups) == 1
+            assert len(eks.list_nodegroups(clusterName="krci-%s" % name)["nodegroups"]) == 1
+        roles = sorted(r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("krci-"))
+        expected = ["krci-%s-%s" % (n, kind) for n in names for kind in ("eks-cluster", "eks-nodes")]
+        expected += ["krci-%s-external-secrets" % n for n in names if n in ("workloads", "production")]
+        assert roles == sorted(expected)
+        providers = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+        assert len(providers) == 1  # moto gives every cluster one issuer: one provider per account
+        assert sorted(r["repositoryName"] for r in ecr.describe_repositories()["repositories"]) == [
+            "krci/krci-demo", "krci/orders"]
+
+
 BAD_INPUT = [
     ({"region": "eu-central"}, "aws.region: 'eu-central' is not an AWS region"),
     ({"accounts": {"development": {"id": "1234", "clusters": ["platform", "workloads", "staging", "production"]}}},
