@@ -60,6 +60,7 @@ bench: venv collection
 	$(PY) bench/argocd.py
 	$(PY) bench/promotion.py
 	$(PY) bench/gitops.py
+	$(PY) bench/aws.py
 
 lock:
 	python3 -m venv /tmp/krci-lock && /tmp/krci-lock/bin/pip install -q -r requirements-dev.txt

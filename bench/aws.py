@@ -43,7 +43,7 @@ def inventory(where, url):
            "accounts": dict((account, {"id": account_id, "role_arn": "arn:aws:iam::%s:role/krci-automation" % account_id,
                                        "clusters": names}) for account, (account_id, names) in CLUSTERS.items()),
            "secrets_backends": {"dev": "aws_parameter_store", "production": "aws_secrets_manager"},
-           "ecr": {"repositories": ["orders", "payments"]}}
+           "ecr": {"repositories": ["orders", "payments"]}, "vault_kms_cluster": "platform"}
     path = where / "topology.yml"
     path.write_text(yaml.safe_dump({"plugin": "krci.platform.topology", "option": "separated", "aws": aws,
                                     "clusters": clusters, "vars": {"aws_eks_cluster_access": False,

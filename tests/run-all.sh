@@ -34,7 +34,7 @@ echo "=== static stages (at once) took $((SECONDS - start))s"
 # The integration tests print as they go.
 start=$SECONDS
 echo "=== [integration] pytest tests/integration"
-if python -m pytest -q -p no:cacheprovider --durations=15 tests/integration; then
+if python -m pytest -q -p no:cacheprovider --durations=40 tests/integration; then
   echo "=== [integration] passed in $((SECONDS - start))s"
 else
   echo "=== [integration] FAILED in $((SECONDS - start))s"

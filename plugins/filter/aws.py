@@ -32,6 +32,15 @@ def aws_kms_policy(key_arn):
     return _aws.kms_policy(key_arn)
 
 
+def aws_vault_seal(topology, aws, cluster, namespace_prefix="krci-", applications=None):
+    """The seal of the Vault on ``cluster``: AWS KMS auto-unseal when aws.vault_kms_cluster names it, else {}."""
+    if not isinstance(topology, list):
+        raise AnsibleFilterError("aws_vault_seal: the input must be krci_topology (a list of clusters), got %s"
+                                 % type(topology).__name__)
+    return _aws.vault_seal([dict(c) for c in topology], aws or {}, cluster, namespace_prefix or "krci-",
+                           applications if isinstance(applications, list) else [])
+
+
 def aws_kubernetes_lookups(cluster):
     """The objects to read before aws_kubernetes_objects: IRSA ServiceAccounts, their workloads, the store kind."""
     if not isinstance(cluster, dict):
@@ -62,5 +71,6 @@ def eks_kubeconfig(cluster, eks, python, script):
 class FilterModule(object):
     def filters(self):
         return {"aws_plan": aws_plan, "irsa_trust_policy": irsa_trust_policy, "aws_kms_policy": aws_kms_policy,
+                "aws_vault_seal": aws_vault_seal,
                 "aws_kubernetes_lookups": aws_kubernetes_lookups, "aws_kubernetes_objects": aws_kubernetes_objects,
                 "eks_kubeconfig": eks_kubeconfig}

@@ -173,6 +173,11 @@ def plan(topology, aws, namespace_prefix="krci-", applications=None):
     if kms_cluster is not None and kms_cluster not in owner:
         errors.append("aws.vault_kms_cluster: %r is not a cluster of an AWS account (%s)"
                       % (kms_cluster, ", ".join(sorted(owner)) or "none"))
+    elif kms_cluster is not None and clusters[kms_cluster].get("role") != "platform":
+        errors.append("aws.vault_kms_cluster: %r is a %s cluster; Vault runs on the platform cluster, so its "
+                      "auto-unseal key and role belong there (%s)"
+                      % (kms_cluster, clusters[kms_cluster].get("role"),
+                         ", ".join(sorted(c for c in owner if clusters[c].get("role") == "platform")) or "none"))
     irsa_extra, irsa_errors = _irsa_extra(settings.get("irsa"))
     errors.extend(irsa_errors)
     cidr_errors = _check_cidrs(eks)
@@ -259,6 +264,9 @@ def plan(topology, aws, namespace_prefix="krci-", applications=None):
             "irsa": irsa,
             "secret_stores": stores,
             "registry": "%s.dkr.ecr.%s.amazonaws.com" % (account["id"], cluster_region),
+            # Vault's auto-unseal key, in the account of the cluster Vault runs on (aws.vault_kms_cluster).
+            "vault_kms": vault_kms(name, prefix, account["id"], partition, cluster_region, endpoint,
+                                   arn_prefix + "%s%s-vault" % (prefix, name)) if name == kms_cluster else None,
             # The account's ECR repositories, made by this cluster's host when it is the account's registry host.
             "ecr_repositories": [dict(r, policy=ecr_policy(account["id"], partition)) for r in ecr["repositories"]]
             if registry_hosts.get(owner[name]) == name else [],
@@ -613,6 +621,42 @@ def ecr_lifecycle(untagged_days, keep_images):
          "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep_images},
          "action": {"type": "expire"}},
     ]}
+
+
+def vault_kms(cluster, prefix, account_id, partition, region, endpoint, vault_role_arn):
+    """Vault's auto-unseal key of ``cluster``: its alias, its key policy, and the seal the vault role configures.
+
+    The key policy lets the account administer the key (as every KMS key policy must, or the key cannot be managed
+    again) and lets only Vault's IRSA role use it; Vault's role policy (``kms_policy``) names this key alone. The seal
+    names the key by its alias, so the vault role needs no AWS call to configure it."""
+    alias = "alias/%s%s-vault-unseal" % (prefix, cluster)
+    seal = {"type": "awskms", "region": region, "kms_key_id": alias}
+    if endpoint:
+        seal["endpoint"] = endpoint
+    return {
+        "alias": alias,
+        "description": "krci.platform: auto-unseal of the Vault on %s" % cluster,
+        "policy": {"Version": "2012-10-17", "Statement": [
+            {"Sid": "AccountAdministersTheKey", "Effect": "Allow",
+             "Principal": {"AWS": "arn:%s:iam::%s:root" % (partition, account_id)},
+             "Action": "kms:*", "Resource": "*"},
+            {"Sid": "OnlyVaultUsesIt", "Effect": "Allow", "Principal": {"AWS": vault_role_arn},
+             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"], "Resource": "*"},
+        ]},
+        "vault_role_name": vault_role_arn.rsplit("/", 1)[1],
+        "seal": seal,
+    }
+
+
+def vault_seal(topology, aws, cluster, namespace_prefix="krci-", applications=None):
+    """The seal the vault role configures on ``cluster``'s Vault: AWS KMS auto-unseal ({type, region, kms_key_id[,
+    endpoint]}) when the aws block puts Vault's key there, else {} (Shamir). Invalid aws blocks give {}: the aws role
+    names their errors."""
+    if not aws:
+        return {}
+    derived = plan(topology, aws, namespace_prefix, applications or [])
+    kms = ((derived.get("clusters") or {}).get(cluster) or {}).get("vault_kms")
+    return dict(kms["seal"]) if kms else {}
 
 
 def kms_policy(key_arn):

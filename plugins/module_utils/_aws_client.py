@@ -59,10 +59,18 @@ class AwsClient:
                  endpoint_url=None, on_retry=None, sleep=None):
         try:
             import boto3  # pylint: disable=import-outside-toplevel
+            import botocore.config  # pylint: disable=import-outside-toplevel
             import botocore.exceptions  # pylint: disable=import-outside-toplevel
         except ImportError as exc:
             raise AwsError("the AWS modules need boto3 and botocore on the controller (requirements.txt): %s" % exc)
         self._exceptions = botocore.exceptions
+        # The endpoint could not be reached, or the connection broke before an answer (ConnectionClosedError,
+        # ReadTimeoutError: HTTPClientError).
+        self._connection_errors = (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionError,
+                                   botocore.exceptions.HTTPClientError)
+        # One retry policy: ``call``'s (429, 5xx, throttling and connection errors, with backoff and a deadline), not
+        # botocore's on top of it (which would multiply the attempts and the wait before an outage is named).
+        self._config = botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"})
         try:
             if profile and not access_key:
                 self.session = boto3.session.Session(profile_name=profile, region_name=region)
@@ -82,7 +90,7 @@ class AwsClient:
         if service not in self._clients:
             # IAM and STS are global; the region only picks the endpoint.
             self._clients[service] = self.session.client(service, region_name=self.region or "us-east-1",
-                                                         endpoint_url=self.endpoint_url)
+                                                         endpoint_url=self.endpoint_url, config=self._config)
         return self._clients[service]
 
     def call(self, service, operation, **kwargs):
@@ -103,7 +111,7 @@ class AwsClient:
             message = exc.response.get("Error", {}).get("Message", "")
             hint = HINTS.get(code)
             raise AwsError("%s failed: %s: %s%s" % (what, code, message, "; " + hint if hint else ""), code)
-        except (self._exceptions.EndpointConnectionError, self._exceptions.ConnectionError) as exc:
+        except self._connection_errors as exc:
             raise AwsError("%s: cannot reach the %s endpoint (%s); check endpoint_url, the region and the network"
                            % (what, service, exc))
 
@@ -117,7 +125,7 @@ class AwsClient:
         return None
 
     def _is_connection_error(self, exc):
-        return isinstance(exc, (self._exceptions.EndpointConnectionError, self._exceptions.ConnectionError))
+        return isinstance(exc, self._connection_errors)
 
 
 def error_code(exc):

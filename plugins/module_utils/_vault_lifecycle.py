@@ -75,6 +75,9 @@ def unseal(client, keys, check_mode=False):
         raise VaultError("%s is not initialized; run vault_init first" % client.url)
     if not status["sealed"]:
         return False, status
+    if (status.get("type") or "shamir") != "shamir":
+        # Auto-unseal: the server unseals itself with its KMS key; keys (recovery keys) cannot do it.
+        return False, _await_auto_unseal(client, status)
     if check_mode:
         return True, status
     if status.get("progress"):
@@ -93,6 +96,23 @@ def unseal(client, keys, check_mode=False):
             return True, status
     raise VaultError("unseal %s: %d key(s) accepted, still sealed (progress %s of threshold %s); give more keys"
                      % (client.url, accepted, status.get("progress"), status.get("t")))
+
+
+def _await_auto_unseal(client, status, timeout=30.0, interval=1.0, sleep=None, clock=None):
+    """The status once an auto-unseal server has unsealed itself; VaultError naming its seal when it does not."""
+    sleep = sleep or time.sleep
+    clock = clock or time.monotonic
+    deadline = clock() + timeout
+    while status["sealed"]:
+        if clock() >= deadline:
+            raise VaultError("%s is sealed and its seal is %s (auto-unseal): it unseals itself with its KMS key and has "
+                             "not within %ds; look in its log for the KMS call that failed (its IRSA role, the key "
+                             "policy, the key's region), since recovery keys cannot unseal it"
+                             % (client.url, status.get("type"), timeout))
+        sleep(interval)
+        status = client.seal_status()
+    client.wait_active()
+    return status
 
 
 # --- the admin credential that replaces the root token -------------------------------------------

@@ -153,6 +153,8 @@ def with_account(**account):
     (dict(AWS, eks={"platform": {"subnets": ["subnet-1"]}}), "aws.eks.platform.subnets: EKS needs at least two"),
     (dict(AWS, hosted_zones={"platform": "example.com"}), "aws.hosted_zones.platform: 'example.com' is not a Route 53"),
     (dict(AWS, vault_kms_cluster="nowhere"), "aws.vault_kms_cluster: 'nowhere' is not a cluster of an AWS account"),
+    (dict(AWS, vault_kms_cluster="workloads"),
+     "aws.vault_kms_cluster: 'workloads' is a workloads cluster; Vault runs on the platform cluster"),
     (dict(AWS, endpoint_url="moto"), "aws.endpoint_url: 'moto' must be http(s)://host[:port]"),
     (dict(AWS, colour="blue"), "aws: unknown key(s) colour"),
     (dict(AWS, role_prefix="a-very-long-prefix-for-every-role-name"), "aws.role_prefix"),
@@ -297,3 +299,29 @@ def test_the_automation_role_administers_each_cluster_of_its_account():
     accounts = copy.deepcopy(AWS["accounts"])
     del accounts["development"]["role_arn"]
     assert aws_plan(accounts=accounts)["clusters"]["platform"]["eks"]["access_entries"] == []
+
+
+def test_vault_s_kms_key_lives_in_its_cluster_s_account_and_only_vault_uses_it():
+    result = aws_plan(vault_kms_cluster="platform", endpoint_url="http://127.0.0.1:5000")
+    assert result["errors"] == []
+    kms = result["clusters"]["platform"]["vault_kms"]
+    assert kms["alias"] == "alias/krci-platform-vault-unseal"
+    assert kms["vault_role_name"] == "krci-platform-vault"
+    account, vault = kms["policy"]["Statement"]
+    assert account["Principal"] == {"AWS": "arn:aws:iam::%s:root" % DEV} and account["Action"] == "kms:*"
+    assert vault["Principal"] == {"AWS": "arn:aws:iam::%s:role/krci-platform-vault" % DEV}
+    assert vault["Action"] == ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"]
+    assert kms["seal"] == {"type": "awskms", "region": "eu-central-1", "kms_key_id": "alias/krci-platform-vault-unseal",
+                           "endpoint": "http://127.0.0.1:5000"}
+    # No other cluster has a key; without vault_kms_cluster none has.
+    assert [c for c, v in result["clusters"].items() if v["vault_kms"]] == ["platform"]
+    assert all(v["vault_kms"] is None for v in aws_plan()["clusters"].values())
+
+
+def test_the_vault_seal_of_a_cluster_comes_from_the_plan():
+    settings = dict(copy.deepcopy(AWS), vault_kms_cluster="platform")
+    assert _aws.vault_seal(topology(), settings, "platform") == {
+        "type": "awskms", "region": "eu-central-1", "kms_key_id": "alias/krci-platform-vault-unseal"}
+    assert _aws.vault_seal(topology(), settings, "workloads") == {}
+    assert _aws.vault_seal(topology(), copy.deepcopy(AWS), "platform") == {}
+    assert _aws.vault_seal(topology(), {}, "platform") == {}

@@ -167,3 +167,42 @@ def test_custody_warns_when_one_principal_but_the_automation_reads_both(tmp_path
     assert _vault_keys.custody(keys, ListedStore(str(tmp_path / "c.json"), None))["credential_readers"] is None
     # Kept together: always a warning.
     assert "kept with the key shares" in _vault_keys.custody(keys, keys)["warnings"][0]
+
+
+class AutoUnsealServer(object):
+    """seal_status as an awskms server reports it: sealed for ``sealed_polls`` reads, then unsealed."""
+
+    url = "https://bao:8200"
+
+    def __init__(self, sealed_polls):
+        self.sealed_polls = sealed_polls
+        self.calls = []
+
+    def seal_status(self):
+        self.calls.append("seal-status")
+        sealed = self.sealed_polls > 0
+        self.sealed_polls -= 1
+        return {"initialized": True, "sealed": sealed, "type": "awskms"}
+
+    def call(self, *args, **kwargs):
+        raise AssertionError("no key is submitted to an auto-unseal server: %r" % (args,))
+
+    def wait_active(self):
+        self.calls.append("wait-active")
+
+
+def test_an_auto_unseal_server_is_waited_for_and_given_no_key(monkeypatch):
+    monkeypatch.setattr(_vault_lifecycle.time, "sleep", lambda seconds: None)
+    server = AutoUnsealServer(sealed_polls=3)
+    changed, status = _vault_lifecycle.unseal(server, ["recovery-key-1", "recovery-key-2"])
+    assert not changed and not status["sealed"]
+    assert server.calls == ["seal-status"] * 4 + ["wait-active"]
+
+
+def test_an_auto_unseal_server_that_stays_sealed_is_named_with_its_seal():
+    server = AutoUnsealServer(sealed_polls=10 ** 6)
+    clock = iter(range(0, 10 ** 6, 10))
+    with pytest.raises(_vault_client.VaultError, match=r"https://bao:8200 is sealed and its seal is awskms "
+                                                       r"\(auto-unseal\): it unseals itself with its KMS key"):
+        _vault_lifecycle._await_auto_unseal(server, server.seal_status(), sleep=lambda s: None,
+                                            clock=lambda: next(clock))
