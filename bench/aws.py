@@ -28,7 +28,22 @@ CLUSTERS = {"development": ("111111111111", ["platform", "workloads"]),
 REGION = "eu-central-1"
 
 
-def inventory(where, url):
+def platform_zone(url):
+    """The platform's public hosted zone in the development account (ACM validates the ingress certificate there)."""
+    import boto3
+
+    sts = boto3.client("sts", region_name=REGION, endpoint_url=url, aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    account_id = CLUSTERS["development"][0]
+    creds = sts.assume_role(RoleArn="arn:aws:iam::%s:role/krci-automation" % account_id,
+                            RoleSessionName="bench")["Credentials"]
+    route53 = boto3.client("route53", region_name=REGION, endpoint_url=url, aws_access_key_id=creds["AccessKeyId"],
+                           aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+    zone = route53.create_hosted_zone(Name="platform.example.com", CallerReference="bench")["HostedZone"]["Id"]
+    return zone.rsplit("/", 1)[-1]
+
+
+def inventory(where, url, zone):
     clusters = {}
     for _account, (_id, names) in CLUSTERS.items():
         for name in names:
@@ -43,7 +58,10 @@ def inventory(where, url):
            "accounts": dict((account, {"id": account_id, "role_arn": "arn:aws:iam::%s:role/krci-automation" % account_id,
                                        "clusters": names}) for account, (account_id, names) in CLUSTERS.items()),
            "secrets_backends": {"dev": "aws_parameter_store", "production": "aws_secrets_manager"},
-           "ecr": {"repositories": ["orders", "payments"]}, "vault_kms_cluster": "platform"}
+           "ecr": {"repositories": ["orders", "payments"]}, "vault_kms_cluster": "platform",
+           "hosted_zones": {"platform": zone},
+           "acm": {"platform": {"domain_name": "*.platform.example.com",
+                                "subject_alternative_names": ["platform.example.com"]}}}
     path = where / "topology.yml"
     path.write_text(yaml.safe_dump({"plugin": "krci.platform.topology", "option": "separated", "aws": aws,
                                     "clusters": clusters, "vars": {"aws_eks_cluster_access": False,
@@ -67,7 +85,7 @@ def main():
         log = where / "moto.log"
         url, process = moto.start(log)
         try:
-            path = inventory(where, url)
+            path = inventory(where, url, platform_zone(url))
             runs = {"check_fresh": timed(path, env, log, url, "--check", "--diff"),
                     "first": timed(path, env, log, url),
                     "noop": timed(path, env, log, url),

@@ -30,8 +30,10 @@ def start(log_path):
 
     log_path = Path(log_path)
     port = procs.free_port()
+    # ACM issues a requested certificate this many seconds after the request (moto checks no DNS record; the tests
+    # check that the run wrote them in the zone).
     env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", MOTO_ENABLE_RECORDING="true",
-               MOTO_RECORDER_FILEPATH=str(recording_path(log_path)))
+               MOTO_RECORDER_FILEPATH=str(recording_path(log_path)), MOTO_ACM_VALIDATION_WAIT="3")
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port)], stdout=log, stderr=log,
                                    env=env)

@@ -75,7 +75,7 @@ FIELD_MANAGER = "krci-platform-aws"
 STS_AUDIENCE = "sts.amazonaws.com"
 
 AWS_KEYS = ("region", "endpoint_url", "accounts", "eks", "secrets_backends", "secrets_path_prefix", "irsa",
-            "role_prefix", "hosted_zones", "vault_kms_cluster", "ecr")
+            "role_prefix", "hosted_zones", "vault_kms_cluster", "ecr", "acm")
 ECR_KEYS = ("prefix", "repositories", "keep_images", "untagged_days")
 ECR_DEFAULTS = {"prefix": "krci/", "repositories": [], "keep_images": 50, "untagged_days": 14}
 # An ECR repository name: lower-case path segments of letters, digits, '.', '_' and '-', at most 256.
@@ -169,6 +169,8 @@ def plan(topology, aws, namespace_prefix="krci-", applications=None):
         path_prefix = DEFAULTS["secrets_path_prefix"]
     zones, zone_errors = _hosted_zones(settings.get("hosted_zones"), owner)
     errors.extend(zone_errors)
+    acm, acm_errors = _acm(settings.get("acm"), owner, zones, prefix)
+    errors.extend(acm_errors)
     kms_cluster = settings.get("vault_kms_cluster")
     if kms_cluster is not None and kms_cluster not in owner:
         errors.append("aws.vault_kms_cluster: %r is not a cluster of an AWS account (%s)"
@@ -264,6 +266,8 @@ def plan(topology, aws, namespace_prefix="krci-", applications=None):
             "irsa": irsa,
             "secret_stores": stores,
             "registry": "%s.dkr.ecr.%s.amazonaws.com" % (account["id"], cluster_region),
+            # The cluster's ingress certificate in ACM (aws.acm), or None.
+            "acm": acm.get(name),
             # Vault's auto-unseal key, in the account of the cluster Vault runs on (aws.vault_kms_cluster).
             "vault_kms": vault_kms(name, prefix, account["id"], partition, cluster_region, endpoint,
                                    arn_prefix + "%s%s-vault" % (prefix, name)) if name == kms_cluster else None,
@@ -500,10 +504,64 @@ def _hosted_zones(declared, owner):
         zone = declared[name]
         if name not in owner:
             errors.append("aws.hosted_zones.%s: %s is in no AWS account" % (name, name))
-        elif not isinstance(zone, str) or not re.match(r"^Z[0-9A-Z]{1,32}$", zone):
-            errors.append("aws.hosted_zones.%s: %r is not a Route 53 hosted zone id (Z...)" % (name, zone))
+        elif not isinstance(zone, str) or not re.match(r"^[0-9A-Z]{1,32}$", zone):
+            errors.append("aws.hosted_zones.%s: %r is not a Route 53 hosted zone id (upper-case letters and digits, "
+                          "as Z0123456789ABC; not the zone's name)" % (name, zone))
         else:
             result[name] = zone
+    return result, errors
+
+
+ACM_KEYS = ("domain_name", "subject_alternative_names", "import")
+ACM_IMPORT_KEYS = ("certificate", "private_key", "certificate_chain")
+DNS_NAME = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _acm(declared, owner, zones, prefix):
+    """Each cluster's ingress certificate in ACM: requested for its names (validated in its hosted zone when it has
+    one), or imported from the controller's files. {cluster: entry}, errors."""
+    declared = declared or {}
+    if not isinstance(declared, dict):
+        return {}, ["aws.acm: must map cluster names to {domain_name, subject_alternative_names} or {import: ...}"]
+    errors, result = [], {}
+    for name in sorted(declared, key=str):
+        spec = declared[name]
+        field = "aws.acm.%s" % name
+        if name not in owner:
+            errors.append("%s: %s is in no AWS account" % (field, name))
+            continue
+        if not isinstance(spec, dict):
+            errors.append("%s: must be {domain_name, subject_alternative_names} or {import: {%s}}"
+                          % (field, ", ".join(ACM_IMPORT_KEYS)))
+            continue
+        unknown = sorted(set(spec) - set(ACM_KEYS))
+        if unknown:
+            errors.append("%s: unknown key(s) %s; allowed: %s"
+                          % (field, ", ".join(map(str, unknown)), ", ".join(ACM_KEYS)))
+        imported = spec.get("import")
+        entry = {"name": "%s%s-ingress" % (prefix, name), "domain_name": None, "subject_alternative_names": [],
+                 "hosted_zone_id": zones.get(name), "import": None}
+        if imported is not None:
+            if spec.get("domain_name") or spec.get("subject_alternative_names"):
+                errors.append("%s: either import a certificate or request one for domain_name, not both" % field)
+            if not isinstance(imported, dict) or not all(isinstance(imported.get(k), str) and imported[k]
+                                                         for k in ("certificate", "private_key")):
+                errors.append("%s.import: give the controller's PEM files certificate and private_key (and "
+                              "certificate_chain)" % field)
+            else:
+                entry["import"] = dict((k, imported[k]) for k in ACM_IMPORT_KEYS if imported.get(k))
+        else:
+            domain = spec.get("domain_name")
+            names = spec.get("subject_alternative_names") or []
+            if not isinstance(names, list):
+                errors.append("%s.subject_alternative_names: must be a list of DNS names" % field)
+                names = []
+            bad = [n for n in [domain] + names if not isinstance(n, str) or not DNS_NAME.match(n)]
+            if bad:
+                errors.append("%s: %s not a DNS name (lower case; a leading '*.' for a wildcard)"
+                              % (field, ", ".join(repr(n) for n in bad) + (" is" if len(bad) == 1 else " are")))
+            entry.update(domain_name=domain, subject_alternative_names=sorted(set(n for n in names if n != domain)))
+        result[name] = entry
     return result, errors
 
 

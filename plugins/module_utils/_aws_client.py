@@ -115,6 +115,15 @@ class AwsClient:
             raise AwsError("%s: cannot reach the %s endpoint (%s); check endpoint_url, the region and the network"
                            % (what, service, exc))
 
+    def read_or_none(self, service, operation, **kwargs):
+        """``call`` of a read; None when the object does not exist (``is_not_found``)."""
+        try:
+            return self.call(service, operation, **kwargs)
+        except AwsError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+
     def _status_of(self, exc):
         if isinstance(exc, self._exceptions.ClientError):
             if error_code(exc) in THROTTLING:

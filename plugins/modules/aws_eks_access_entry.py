@@ -115,7 +115,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.krci.platform.plugins.module_utils._aws_client import (
-    AWS_CONNECTION_SPEC, AwsError, is_not_found, run_task)
+    AWS_CONNECTION_SPEC, AwsError, run_task)
 
 MODES = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
 
@@ -130,12 +130,8 @@ def _policies(associated):
 
 
 def read_entry(aws, cluster, principal):
-    try:
-        return aws.call("eks", "describe_access_entry", clusterName=cluster, principalArn=principal)["accessEntry"]
-    except AwsError as exc:
-        if is_not_found(exc):
-            return None
-        raise
+    found = aws.read_or_none("eks", "describe_access_entry", clusterName=cluster, principalArn=principal)
+    return found["accessEntry"] if found else None
 
 
 def ensure_mode(aws, cluster, wanted, check_mode, timeout, sleep=time.sleep, clock=time.monotonic):

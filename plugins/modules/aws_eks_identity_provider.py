@@ -116,7 +116,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.krci.platform.plugins.module_utils._aws_client import (
-    AWS_CONNECTION_SPEC, AwsError, is_not_found, run_task)
+    AWS_CONNECTION_SPEC, AwsError, run_task)
 
 FIELDS = (("issuer_url", "issuerUrl"), ("client_id", "clientId"), ("username_claim", "usernameClaim"),
           ("username_prefix", "usernamePrefix"), ("groups_claim", "groupsClaim"), ("groups_prefix", "groupsPrefix"),
@@ -124,14 +124,9 @@ FIELDS = (("issuer_url", "issuerUrl"), ("client_id", "clientId"), ("username_cla
 
 
 def read(aws, cluster, name):
-    try:
-        found = aws.call("eks", "describe_identity_provider_config", clusterName=cluster,
-                         identityProviderConfig={"type": "oidc", "name": name})
-    except AwsError as exc:
-        if is_not_found(exc):
-            return None
-        raise
-    config = (found.get("identityProviderConfig") or {}).get("oidc")
+    found = aws.read_or_none("eks", "describe_identity_provider_config", clusterName=cluster,
+                             identityProviderConfig={"type": "oidc", "name": name})
+    config = ((found or {}).get("identityProviderConfig") or {}).get("oidc")
     return None if not config or config.get("status") == "DELETING" else config
 
 

@@ -125,7 +125,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.krci.platform.plugins.module_utils._aws_client import (
-    AWS_CONNECTION_SPEC, AwsError, is_not_found, run_task)
+    AWS_CONNECTION_SPEC, AwsError, run_task)
 
 
 def _view(group):
@@ -138,12 +138,8 @@ def _view(group):
 
 
 def read(aws, cluster, name):
-    try:
-        return aws.call("eks", "describe_nodegroup", clusterName=cluster, nodegroupName=name)["nodegroup"]
-    except AwsError as exc:
-        if is_not_found(exc):
-            return None
-        raise
+    found = aws.read_or_none("eks", "describe_nodegroup", clusterName=cluster, nodegroupName=name)
+    return found["nodegroup"] if found else None
 
 
 def immutable_differences(current, want):

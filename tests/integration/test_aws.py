@@ -87,7 +87,12 @@ def test_each_cluster_s_aws_side_lives_in_its_own_account_and_a_rerun_changes_no
                                                                                       sandbox_pool):
     env = aws_env(tools_env)
     state, _runs = sandbox_pool.converged("separated", tools_env)
-    path = inventory(tmp_path, moto, state)
+    # The platform's public zone (made by whoever owns the domain): ACM validates the ingress certificate there, and
+    # cert-manager answers DNS-01 there.
+    zone = account(moto, DEV, "route53").create_hosted_zone(
+        Name="platform.example.com", CallerReference="krci-test")["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    path = inventory(tmp_path, moto, state, hosted_zones={"platform": zone}, acm={"platform": {
+        "domain_name": "*.platform.example.com", "subject_alternative_names": ["platform.example.com"]}})
     check = playbook(path, env, "--check", "--diff")
     assert_ok(check)
     assert account(moto, DEV, "eks").list_clusters()["clusters"] == []  # the check run wrote nothing
@@ -147,6 +152,27 @@ def test_each_cluster_s_aws_side_lives_in_its_own_account_and_a_rerun_changes_no
             assert principals == ["arn:aws:iam::%s:root" % account_id]
             lifecycle = json.loads(ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"])
             assert [r["selection"]["tagStatus"] for r in lifecycle["rules"]] == ["untagged", "any"]
+
+    # ACM: the platform's ingress certificate, issued, its validation record in the zone (moto issues without
+    # looking at DNS: the record is checked here).
+    acm = account(moto, DEV, "acm")
+    [summary] = acm.list_certificates()["CertificateSummaryList"]
+    certificate = acm.describe_certificate(CertificateArn=summary["CertificateArn"])["Certificate"]
+    assert certificate["Status"] == "ISSUED" and certificate["DomainName"] == "*.platform.example.com"
+    assert sorted(certificate["SubjectAlternativeNames"]) == ["*.platform.example.com", "platform.example.com"]
+    tags = dict((t["Key"], t["Value"]) for t in acm.list_tags_for_certificate(
+        CertificateArn=summary["CertificateArn"])["Tags"])
+    assert tags["Name"] == "krci-platform-ingress" and tags["krci.platform/cluster"] == "platform"
+    records = account(moto, DEV, "route53").list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+    wanted = set((o["ResourceRecord"]["Name"], o["ResourceRecord"]["Value"])
+                 for o in certificate["DomainValidationOptions"])
+    assert wanted and wanted <= set((r["Name"], r["ResourceRecords"][0]["Value"]) for r in records if r["Type"] == "CNAME")
+    assert account(moto, PROD, "acm").list_certificates()["CertificateSummaryList"] == []
+    # cert-manager's role changes records of that zone only.
+    document = account(moto, DEV, "iam").get_role_policy(RoleName="krci-platform-cert-manager",
+                                                         PolicyName="krci-platform")["PolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    assert "arn:aws:route53:::hostedzone/%s" % zone in [r for s in document["Statement"] for r in s["Resource"]]
 
     # Isolation: no role trust, role permission, repository policy or key policy of one account names the other.
     for account_id, other in ((DEV, PROD), (PROD, DEV)):
@@ -448,6 +474,88 @@ def test_openbao_unseals_itself_with_the_kms_key_the_aws_play_made(moto, tools_e
     finally:
         process.terminate()
         process.wait(30)
+
+
+# The other two options, each in its own pair of accounts of the module's moto: the seed's development and
+# production accounts (production's account holds no push-target cluster: shared's staging is push, so it lives with
+# the platform).
+OPTIONS = {
+    "shared": {"development": ("444444444444", ["platform", "staging"]), "production": ("555555555555", ["production"]),
+               "backends": {"test": "aws_parameter_store", "production": "aws_secrets_manager"}},
+    "isolated": {"development": ("666666666666", ["platform", "dev", "test", "uat"]),
+                 "production": ("777777777777", ["staging", "production"]),
+                 "backends": {"uat": "aws_parameter_store", "staging": "aws_secrets_manager",
+                              "production": "aws_secrets_manager"}},
+}
+
+
+def option_inventory(where, moto, option):
+    """A topology of ``option`` on AWS alone (its clusters' kubeconfigs name EKS endpoints no test reaches: the
+    Kubernetes side of these options is the same per-cluster play the separated sandbox proves)."""
+    spec = OPTIONS[option]
+    where.mkdir()
+    clusters = {}
+    for account_name in ("development", "production"):
+        for name in spec[account_name][1]:
+            kubeconfig = where / ("%s.kubeconfig" % name)
+            kubeconfig.write_text(yaml.safe_dump({
+                "apiVersion": "v1", "kind": "Config", "current-context": name,
+                "clusters": [{"name": name, "cluster": {"server": "https://%s.eks.invalid" % name}}],
+                "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+                "users": [{"name": name, "user": {"token": "unused"}}]}))
+            clusters[name] = {"kubeconfig": str(kubeconfig)}
+    aws = {"region": REGION, "endpoint_url": moto, "vault_kms_cluster": "platform",
+           "accounts": dict((account_name, {
+               "id": spec[account_name][0], "role_arn": "arn:aws:iam::%s:role/krci-automation" % spec[account_name][0],
+               "clusters": spec[account_name][1]}) for account_name in ("development", "production")),
+           "secrets_backends": spec["backends"], "ecr": {"repositories": ["orders"]}}
+    path = where / "topology.yml"
+    path.write_text(yaml.safe_dump({"plugin": "krci.platform.topology", "option": option, "aws": aws,
+                                    "clusters": clusters, "vars": {"aws_eks_cluster_access": False,
+                                                                   "aws_kubeconfig_dir": str(where / "kubeconfigs")}}))
+    return path
+
+
+def runs_at_once(env, *argvs):
+    processes = [subprocess.Popen(["ansible-playbook"] + [str(a) for a in argv], env=env, cwd=str(REPO),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for argv in argvs]
+    results = []
+    for process in processes:
+        stdout, stderr = process.communicate(timeout=600)
+        results.append(subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr))
+    return results
+
+
+def test_shared_and_isolated_converge_on_aws_each_cluster_in_its_own_account(moto, tools_env, tmp_path):
+    """Both options' first converge at once. Their no-op re-run is not repeated here: it is the same per-cluster play
+    whose no-op and check runs the separated test proves from moto's recording (and bench/aws.py measures); the
+    suite's time goes to what differs per option, where each cluster lands and what it may reach."""
+    env = aws_env(tools_env)
+    paths = [option_inventory(tmp_path / option, moto, option) for option in OPTIONS]
+    aws_yml = REPO / "playbooks" / "aws.yml"
+    for result in runs_at_once(env, *[["-i", path, aws_yml] for path in paths]):
+        summary = assert_ok(result)
+        assert all(r["changed"] > 0 for host, r in summary.items() if host != "localhost"), summary
+    for option, spec in OPTIONS.items():
+        (dev, dev_clusters), (prod, prod_clusters) = spec["development"], spec["production"]
+        for account_id, names in ((dev, dev_clusters), (prod, prod_clusters)):
+            assert sorted(account(moto, account_id, "eks").list_clusters()["clusters"]) == sorted(
+                "krci-%s" % n for n in names), option
+            roles = set(r["RoleName"] for r in account(moto, account_id, "iam").list_roles()["Roles"])
+            # External Secrets' role exactly on the clusters of an environment kept in AWS; Vault's on the platform.
+            clusters = _topology_clusters(option)
+            expected = set("krci-%s-external-secrets" % n for n in names
+                           if set(clusters[n]) & set(spec["backends"]))
+            expected |= set(["krci-platform-vault"]) if "platform" in names else set()
+            assert set(r for r in roles if r.endswith(("-external-secrets", "-vault"))) == expected, option
+        assert account_documents_naming(moto, dev, prod) == [] and account_documents_naming(moto, prod, dev) == []
+
+
+def _topology_clusters(option):
+    """{cluster: its environments} of the option, as the topology inventory plugin derives it."""
+    from ansible_collections.krci.platform.plugins.module_utils import _topology
+
+    return dict((c["name"], c["environments"]) for c in _topology.clusters(option))
 
 
 BAD_INPUT = [

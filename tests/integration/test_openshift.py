@@ -26,6 +26,10 @@ pytestmark = pytest.mark.sandbox(VARIANT)
 
 # ansible_collections path for the module_utils the tests read (the same code the collection runs).
 from ansible_collections.krci.platform.plugins.module_utils import _flavour  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.krci.platform.plugins.module_utils import _vault_seal  # noqa: E402  pylint: disable=wrong-import-position
+
+SEAL = {"type": "awskms", "region": "eu-central-1", "kms_key_id": "alias/krci-platform-vault-unseal"}
+SEAL_PLUGIN = {"command": "openbao-plugin-kms-aws", "sha256sum": "0" * 64}
 
 
 def _flat(result):
@@ -359,7 +363,10 @@ def test_keycloak_and_openbao_installed_on_openshift_are_published_by_admitted_r
                                         "username": "keycloak", "vendor": "postgres"}}},
         {"name": "Install OpenBao", "ansible.builtin.include_role": {"name": "krci.platform.vault", "tasks_from": "install"},
          "vars": {"vault_install": True, "vault_replicas": 1, "vault_storage_class": "krci-sandbox",
-                  "vault_storage_size": "1Gi", "vault_audit_storage_size": "1Gi", "vault_hostname": "vault.krci.test"}},
+                  "vault_storage_size": "1Gi", "vault_audit_storage_size": "1Gi", "vault_hostname": "vault.krci.test",
+                  # KMS auto-unseal as on AWS, with the KMS plugin OpenBao 2.7 needs (the stanzas are checked below;
+                  # test_aws starts a real OpenBao 2.6 with the seal stanza).
+                  "vault_seal": SEAL, "vault_seal_plugin": SEAL_PLUGIN}},
     ]}]))
     env = dict(tools_env, KEYCLOAK_DB_PASSWORD="db-" + uuid.uuid4().hex)
     first = run(["ansible-playbook", "-i", state["inventory"], str(play)], env)
@@ -381,6 +388,11 @@ def test_keycloak_and_openbao_installed_on_openshift_are_published_by_admitted_r
     assert routes["openbao"]["host"] == "vault.krci.test"
     assert routes["openbao"]["to"]["name"] == "openbao" and routes["openbao"]["port"] == {"targetPort": "https"}
     assert routes["openbao"]["tls"] == {"termination": "passthrough", "insecureEdgeTerminationPolicy": "None"}
+    # The server configuration holds the KMS plugin and the seal, as vault_seal_config gives them, in its HCL.
+    config = core_v1.read_namespaced_config_map("openbao-config", "vault").data["config.hcl"]
+    expected = _vault_seal.config(SEAL, SEAL_PLUGIN, "2.7.2")["hcl"]
+    assert expected.strip() in config, config
+    assert 'seal "awskms" {' in config and "access_key" not in config
     # Both run: their pods passed the restricted-v2 stand-in policy (UIDs from the namespace's range).
     apps = client.AppsV1Api(api)
     assert apps.read_namespaced_deployment("keycloak", "keycloak").status.available_replicas == 1

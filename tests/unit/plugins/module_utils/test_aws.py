@@ -325,3 +325,32 @@ def test_the_vault_seal_of_a_cluster_comes_from_the_plan():
     assert _aws.vault_seal(topology(), settings, "workloads") == {}
     assert _aws.vault_seal(topology(), copy.deepcopy(AWS), "platform") == {}
     assert _aws.vault_seal(topology(), {}, "platform") == {}
+
+
+def test_each_cluster_s_ingress_certificate_is_requested_in_its_zone_or_imported():
+    result = aws_plan(hosted_zones={"platform": "Z0123ABC"}, acm={
+        "platform": {"domain_name": "*.platform.example.com", "subject_alternative_names": ["platform.example.com"]},
+        "production": {"import": {"certificate": "/pki/prod.crt", "private_key": "/pki/prod.key"}}})
+    assert result["errors"] == []
+    assert result["clusters"]["platform"]["acm"] == {
+        "name": "krci-platform-ingress", "domain_name": "*.platform.example.com",
+        "subject_alternative_names": ["platform.example.com"], "hosted_zone_id": "Z0123ABC", "import": None}
+    imported = result["clusters"]["production"]["acm"]["import"]
+    assert imported == {"certificate": "/pki/prod.crt", "private_key": "/pki/prod.key"}
+    assert result["clusters"]["workloads"]["acm"] is None
+
+
+@pytest.mark.parametrize("acm, message", [
+    ({"nowhere": {"domain_name": "a.example.com"}}, "aws.acm.nowhere: nowhere is in no AWS account"),
+    ({"platform": {"domain_name": "Platform.Example.com"}},
+     "aws.acm.platform: 'Platform.Example.com' is not a DNS name"),
+    ({"platform": {"domain_name": "a.example.com", "import": {"certificate": "/c", "private_key": "/k"}}},
+     "aws.acm.platform: either import a certificate or request one for domain_name, not both"),
+    ({"platform": {"import": {"certificate": "/c"}}},
+     "aws.acm.platform.import: give the controller's PEM files certificate and private_key"),
+    ({"platform": {"domain_name": "a.example.com", "validation": "email"}},
+     "aws.acm.platform: unknown key(s) validation"),
+])
+def test_bad_acm_settings_are_named(acm, message):
+    errors = aws_plan(acm=acm)["errors"]
+    assert any(message in e for e in errors), errors
