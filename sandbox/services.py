@@ -145,13 +145,29 @@ class OpenBao:
                 "log": str(self.dir / "openbao.log")}
 
 
-class OciRegistry:
-    """A CNCF Distribution registry on TLS (sandbox CA), anonymous: the sandbox's Harbor/Nexus stand-in."""
+def _bcrypt(password):
+    """A bcrypt hash (htpasswd's only scheme Distribution takes), by the C library's crypt (libxcrypt has $2b$)."""
+    import warnings
 
-    def __init__(self, directory, binary, ca):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt  # pylint: disable=deprecated-module
+    hashed = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 4))
+    if not hashed or not hashed.startswith("$2"):
+        raise RuntimeError("this Python's crypt cannot make bcrypt hashes (needed for the registry's htpasswd)")
+    return hashed
+
+
+class OciRegistry:
+    """A CNCF Distribution registry on TLS (sandbox CA): the sandbox's Harbor/Nexus stand-in, anonymous; with
+    ``users`` ({name: password}, htpasswd basic auth) the registry API behind an ECR registry, whose token is the
+    password of user ``AWS``."""
+
+    def __init__(self, directory, binary, ca, users=None):
         self.dir = Path(directory)
         self.binary = Path(binary)
         self.ca = ca
+        self.users = dict(users or {})
         self.port = procs.free_port()
         self.host = "127.0.0.1:%d" % self.port
         self.record = None
@@ -162,18 +178,24 @@ class OciRegistry:
             cert, key = self.ca.issue("registry", "registry", dns_names=("localhost",), ip_addresses=("127.0.0.1",),
                                       server=True)
             config = self.dir / "config.yml"
-            config.write_text(json.dumps({
+            settings = {
                 "version": 0.1,
                 "log": {"level": "warn"},
                 "storage": {"filesystem": {"rootdirectory": str(self.dir / "data")}, "delete": {"enabled": True}},
                 "http": {"addr": self.host, "tls": {"certificate": str(cert), "key": str(key)}},
-            }))
+            }
+            if self.users:
+                htpasswd = self.dir / "htpasswd"
+                htpasswd.write_text("".join("%s:%s\n" % (name, _bcrypt(password))
+                                            for name, password in sorted(self.users.items())))
+                settings["auth"] = {"htpasswd": {"realm": "registry", "path": str(htpasswd)}}
+            config.write_text(json.dumps(settings))
             self.record = procs.start("registry", [self.binary, "serve", config], self.dir / "registry.log",
                                       env={"OTEL_TRACES_EXPORTER": "none"})
             record(self.record)
             url = "https://%s/v2/" % self.host
             procs.wait_until(self.record, lambda: requests.get(url, verify=str(self.ca.cert_path), timeout=3)
-                             .status_code == 200, 60, "GET " + url)
+                             .status_code in ((401,) if self.users else (200,)), 60, "GET " + url)
 
     def describe(self):
         return {"host": self.host, "ca_file": str(self.ca.cert_path), "log": str(self.dir / "registry.log")}

@@ -42,19 +42,46 @@ def aws_vault_seal(topology, aws, cluster, namespace_prefix="krci-", application
 
 
 def aws_kubernetes_lookups(cluster):
-    """The objects to read before aws_kubernetes_objects: IRSA ServiceAccounts, their workloads, the store kind."""
+    """The objects to read before aws_kubernetes_objects: IRSA ServiceAccounts, their workloads, the Ingresses of
+    the ingress certificate, the store kind."""
     if not isinstance(cluster, dict):
         raise AnsibleFilterError("aws_kubernetes_lookups: the input must be a cluster of the aws plan "
                                  "(aws_plan.clusters[name]), got %s" % type(cluster).__name__)
     return _aws.kubernetes_lookups(cluster)
 
 
-def aws_kubernetes_objects(cluster, found):
-    """{definitions, missing}: a cluster's IRSA annotations and AWS ClusterSecretStores (see _aws)."""
+def aws_kubernetes_objects(cluster, found, certificate=None):
+    """{definitions, missing}: a cluster's IRSA annotations, AWS ClusterSecretStores and the ingress certificate's
+    annotations (see _aws)."""
+    if certificate is not None and not isinstance(certificate, dict):
+        raise AnsibleFilterError("aws_kubernetes_objects: certificate must be {arn, names} or null, got %s"
+                                 % type(certificate).__name__)
     try:
-        return _aws.kubernetes_objects(cluster, found)
+        return _aws.kubernetes_objects(cluster, found, certificate or None)
     except (ValueError, KeyError, TypeError) as exc:
         raise AnsibleFilterError("aws_kubernetes_objects: %s" % exc)
+
+
+def aws_issued_certificate(certificates, acm=None):
+    """{arn, names} of the issued ingress certificate, or None (see _aws.issued_certificate)."""
+    if not isinstance(certificates, list):
+        raise AnsibleFilterError("aws_issued_certificate: the input must be the certificates of "
+                                 "community.aws.acm_certificate_info, got %s" % type(certificates).__name__)
+    return _aws.issued_certificate(certificates, acm if isinstance(acm, dict) else None)
+
+
+def aws_environment_images(environments, topology, aws, image, namespace_prefix="krci-"):
+    """The promotion plan's environments, each with the image repository its manifests name (see
+    _aws.environment_images); without an aws block, ``image`` everywhere."""
+    if not isinstance(environments, list):
+        raise AnsibleFilterError("aws_environment_images: the input must be the promotion plan's environments, got %s"
+                                 % type(environments).__name__)
+    if not aws:
+        return [dict(e, image=image) for e in environments]
+    derived = _aws.plan([dict(c) for c in topology or []], aws, namespace_prefix or "krci-")
+    if derived["errors"]:
+        raise AnsibleFilterError("aws_environment_images: invalid aws block: %s" % "; ".join(derived["errors"]))
+    return _aws.environment_images(derived, environments, image)
 
 
 def eks_kubeconfig(cluster, eks, python, script):
@@ -73,4 +100,5 @@ class FilterModule(object):
         return {"aws_plan": aws_plan, "irsa_trust_policy": irsa_trust_policy, "aws_kms_policy": aws_kms_policy,
                 "aws_vault_seal": aws_vault_seal,
                 "aws_kubernetes_lookups": aws_kubernetes_lookups, "aws_kubernetes_objects": aws_kubernetes_objects,
+                "aws_issued_certificate": aws_issued_certificate, "aws_environment_images": aws_environment_images,
                 "eks_kubeconfig": eks_kubeconfig}

@@ -81,7 +81,9 @@ ECR_DEFAULTS = {"prefix": "krci/", "repositories": [], "keep_images": 50, "untag
 # An ECR repository name: lower-case path segments of letters, digits, '.', '_' and '-', at most 256.
 ECR_NAME = re.compile(r"^(?=.{2,256}$)[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
 ECR_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
-ACCOUNT_KEYS = ("id", "role_arn", "clusters")
+ACCOUNT_KEYS = ("id", "role_arn", "clusters", "registry")
+# A registry host[:port]: DNS name or IPv4, as images name it.
+REGISTRY_HOST = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?$")
 EKS_KEYS = ("name", "version", "region", "vpc_cidr", "subnets", "node_groups")
 NODE_GROUP_KEYS = tuple(NODE_GROUP)
 DEFAULTS = {"secrets_path_prefix": "/krci", "role_prefix": "krci-"}
@@ -169,7 +171,7 @@ def plan(topology, aws, namespace_prefix="krci-", applications=None):
         path_prefix = DEFAULTS["secrets_path_prefix"]
     zones, zone_errors = _hosted_zones(settings.get("hosted_zones"), owner)
     errors.extend(zone_errors)
-    acm, acm_errors = _acm(settings.get("acm"), owner, zones, prefix)
+    acm, acm_errors = _acm(settings.get("acm"), owner, zones, prefix, clusters)
     errors.extend(acm_errors)
     kms_cluster = settings.get("vault_kms_cluster")
     if kms_cluster is not None and kms_cluster not in owner:
@@ -265,7 +267,7 @@ def plan(topology, aws, namespace_prefix="krci-", applications=None):
             "eks": entry_eks,
             "irsa": irsa,
             "secret_stores": stores,
-            "registry": "%s.dkr.ecr.%s.amazonaws.com" % (account["id"], cluster_region),
+            "registry": account["registry"] or "%s.dkr.ecr.%s.amazonaws.com" % (account["id"], cluster_region),
             # The cluster's ingress certificate in ACM (aws.acm), or None.
             "acm": acm.get(name),
             # Vault's auto-unseal key, in the account of the cluster Vault runs on (aws.vault_kms_cluster).
@@ -342,7 +344,12 @@ def _accounts(declared, clusters):
             else:
                 owner[cluster] = name
         members = sorted(m for m in members if m in clusters)
-        accounts[name] = {"id": account_id, "role_arn": role_arn, "clusters": members}
+        registry = spec.get("registry")
+        if registry is not None and not (isinstance(registry, str) and REGISTRY_HOST.match(registry)):
+            errors.append("%s.registry: %r must be a registry host[:port] (the account's ECR registry when reached by "
+                          "another name)" % (field, registry))
+            registry = None
+        accounts[name] = {"id": account_id, "role_arn": role_arn, "clusters": members, "registry": registry}
     return accounts, owner, errors
 
 
@@ -512,14 +519,24 @@ def _hosted_zones(declared, owner):
     return result, errors
 
 
-ACM_KEYS = ("domain_name", "subject_alternative_names", "import")
+ACM_KEYS = ("domain_name", "subject_alternative_names", "import", "ingresses")
+# The collection's endpoint Ingresses on the platform cluster (the keycloak and vault roles' defaults): what a platform
+# cluster's ACM certificate is put on when aws.acm.<cluster>.ingresses does not say.
+PLATFORM_INGRESSES = ["keycloak/keycloak", "vault/openbao"]
+# namespace/name of an Ingress: a DNS label, then a DNS subdomain.
+INGRESS_REF = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+# The AWS Load Balancer Controller's listener annotations an ACM certificate needs (TLS 1.3/1.2 policy).
+ALB_CERTIFICATE_ARN = "alb.ingress.kubernetes.io/certificate-arn"
+ALB_LISTENER = {"alb.ingress.kubernetes.io/listen-ports": '[{"HTTPS":443}]',
+                "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06"}
 ACM_IMPORT_KEYS = ("certificate", "private_key", "certificate_chain")
 DNS_NAME = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
-def _acm(declared, owner, zones, prefix):
+def _acm(declared, owner, zones, prefix, clusters):
     """Each cluster's ingress certificate in ACM: requested for its names (validated in its hosted zone when it has
-    one), or imported from the controller's files. {cluster: entry}, errors."""
+    one), or imported from the controller's files, and the Ingresses (namespace/name) it is put on: by default the
+    collection's on a platform cluster. {cluster: entry}, errors."""
     declared = declared or {}
     if not isinstance(declared, dict):
         return {}, ["aws.acm: must map cluster names to {domain_name, subject_alternative_names} or {import: ...}"]
@@ -539,8 +556,16 @@ def _acm(declared, owner, zones, prefix):
             errors.append("%s: unknown key(s) %s; allowed: %s"
                           % (field, ", ".join(map(str, unknown)), ", ".join(ACM_KEYS)))
         imported = spec.get("import")
+        ingresses = spec.get("ingresses")
+        if ingresses is None:
+            ingresses = PLATFORM_INGRESSES if clusters[name].get("role") == "platform" else []
+        if not isinstance(ingresses, list) or not all(isinstance(i, str) and INGRESS_REF.match(i) for i in ingresses):
+            errors.append("%s.ingresses: %r must be a list of namespace/name of Ingresses (DNS labels)"
+                          % (field, ingresses))
+            ingresses = []
         entry = {"name": "%s%s-ingress" % (prefix, name), "domain_name": None, "subject_alternative_names": [],
-                 "hosted_zone_id": zones.get(name), "import": None}
+                 "hosted_zone_id": zones.get(name), "import": None,
+                 "ingresses": [dict(zip(("namespace", "name"), i.split("/"))) for i in sorted(set(ingresses))]}
         if imported is not None:
             if spec.get("domain_name") or spec.get("subject_alternative_names"):
                 errors.append("%s: either import a certificate or request one for domain_name, not both" % field)
@@ -733,12 +758,58 @@ def kubernetes_lookups(cluster):
                         "name": role["service_account"]})
         lookups.append({"api_version": "apps/v1", "kind": role["workload"]["kind"], "namespace": role["namespace"],
                         "name": role["workload"]["name"]})
+    for ingress in (cluster.get("acm") or {}).get("ingresses") or []:
+        lookups.append({"api_version": "networking.k8s.io/v1", "kind": "Ingress", "namespace": ingress["namespace"],
+                        "name": ingress["name"]})
     lookups.append({"api_version": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
                     "name": "clustersecretstores.external-secrets.io"})
     return lookups
 
 
-def kubernetes_objects(cluster, found):
+def issued_certificate(certificates, acm):
+    """{arn, names} of the cluster's ingress certificate among ``certificates`` (community.aws.acm_certificate_info's,
+    tagged with its name), or None: the issued one for exactly the plan's names when it requests one (a superseded
+    certificate keeps the tag until it is deleted), else the newest issued."""
+    issued = [c for c in certificates or [] if c.get("status") == "ISSUED" and c.get("certificate_arn")]
+
+    def names(cert):
+        return sorted(set([cert.get("domain_name")] + list(cert.get("subject_alternative_names") or [])) - {None})
+    if acm and acm.get("domain_name"):
+        wanted = sorted(set([acm["domain_name"]] + list(acm.get("subject_alternative_names") or [])))
+        issued = [c for c in issued if names(c) == wanted]
+    if not issued:
+        return None
+    newest = max(issued, key=lambda c: str(c.get("issued_at") or c.get("imported_at") or c.get("created_at") or ""))
+    return {"arn": newest["certificate_arn"], "names": names(newest)}
+
+
+def environment_images(aws_plan, environments, image):
+    """``environments`` (the promotion plan's, each with its ``cluster``), each with the ``image`` repository its
+    manifests name: when ``image`` is in the ECR registry of one of the plan's accounts, an environment whose cluster
+    lives in another account pulls the same path from its own account's registry, where the image is copied by
+    digest before its promotion (playbooks/aws_copy_image.yml); every other environment names ``image``."""
+    clusters = (aws_plan or {}).get("clusters") or {}
+    host, _sep, path = (image or "").partition("/")
+    source = next((c["account"] for _n, c in sorted(clusters.items()) if c["registry"] == host), None)
+    result = []
+    for env in environments or []:
+        cluster = clusters.get(env.get("cluster"))
+        copy = source is not None and cluster is not None and cluster["account"] != source
+        result.append(dict(env, image="%s/%s" % (cluster["registry"], path) if copy else image))
+    return result
+
+
+def covers(names, host):
+    """Whether a certificate for ``names`` serves ``host`` (a wildcard covers exactly one label)."""
+    host = (host or "").lower()
+    for name in names or []:
+        name = name.lower()
+        if name == host or (name.startswith("*.") and "." in host and host.split(".", 1)[1] == name[2:]):
+            return True
+    return False
+
+
+def kubernetes_objects(cluster, found, certificate=None):
     """{definitions, missing} of one cluster's Kubernetes side of AWS, given what ``kubernetes_lookups`` found
     (``found``: the objects in that order, None where absent).
 
@@ -746,7 +817,9 @@ def kubernetes_objects(cluster, found):
     annotation and its workload's pod template annotation (only the annotations: the objects are the installer's),
     and a ClusterSecretStore per environment whose secrets live in AWS, usable only from that environment's
     namespace, reading only its path (``prefix``) through the External Secrets ServiceAccount's web identity
-    (``auth.jwt``). ``missing`` names what is not installed here (so nothing was written for it)."""
+    (``auth.jwt``); each existing Ingress of ``acm.ingresses`` whose hosts the ACM ``certificate`` ({arn, names},
+    read from ACM) covers gets the AWS Load Balancer Controller's certificate and HTTPS listener annotations.
+    ``missing`` names what is not installed or not covered here (so nothing was written for it)."""
     found = list(found or [])
     lookups = kubernetes_lookups(cluster)
     if len(found) != len(lookups):
@@ -770,6 +843,28 @@ def kubernetes_objects(cluster, found):
         definitions.append({"apiVersion": "apps/v1", "kind": role["workload"]["kind"], "metadata": {
             "name": role["workload"]["name"], "namespace": role["namespace"]},
             "spec": {"template": {"metadata": {"annotations": {POD_ROLE_ANNOTATION: role["role_arn"]}}}}})
+    ingresses = (cluster.get("acm") or {}).get("ingresses") or []
+    offset = 2 * len(cluster.get("irsa") or [])
+    for index, ingress in enumerate(ingresses):
+        name = "Ingress %s/%s" % (ingress["namespace"], ingress["name"])
+        current = found[offset + index]
+        if current is None:
+            missing.append("%s (not installed here; the ingress certificate is not put on it)" % name)
+            continue
+        if not certificate or not certificate.get("arn"):
+            missing.append("%s (the ingress certificate %s is not issued in ACM yet: run playbooks/aws.yml)"
+                           % (name, cluster["acm"]["name"]))
+            continue
+        hosts = sorted(set(r.get("host") for r in (current.get("spec") or {}).get("rules") or [] if r.get("host")))
+        uncovered = [h for h in hosts if not covers(certificate.get("names"), h)]
+        if uncovered:
+            missing.append("%s (its host(s) %s are not names of the ingress certificate %s: %s)" % (
+                name, ", ".join(uncovered), cluster["acm"]["name"], ", ".join(certificate.get("names") or [])))
+            continue
+        annotations = dict(ALB_LISTENER)
+        annotations[ALB_CERTIFICATE_ARN] = certificate["arn"]
+        definitions.append({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {
+            "name": ingress["name"], "namespace": ingress["namespace"], "annotations": annotations}})
     stores = cluster.get("secret_stores") or []
     if stores and found[-1] is None:
         missing.append("the ClusterSecretStore kind (External Secrets is not installed here; stores %s not written)"

@@ -57,11 +57,16 @@ class Promotion(object):
         host, _sep, path = request["image"].partition("/")
         self.registry_path = path
 
+    def _image(self, env):
+        """The image repository ``env``'s manifests name: the build's, or its copy in the registry of the account
+        the environment's cluster lives in (``environments[].image``)."""
+        return env.get("image") or self.request["image"]
+
     def _states(self):
         states = {}
         for env in self.envs:
             if env.get("path"):
-                states[env["name"]] = _promotion.read_state(self.wc.read(env["path"]), self.request["image"])
+                states[env["name"]] = _promotion.read_state(self.wc.read(env["path"]), self._image(env))
         return states
 
     def _target(self, digest, states):
@@ -87,7 +92,6 @@ class Promotion(object):
                                  % (request["target"], ", ".join(names)))
         # The build: resolved once, before anything is read or written.
         digest = request.get("digest") or self.resolve_digest(self.registry_path, self.tag)
-        ref = "%s:%s@%s" % (request["image"], self.tag, digest)
         branch = request["branch"]
         self.wc.clone(branch)
         for attempt in (1, 2):
@@ -100,12 +104,14 @@ class Promotion(object):
             if self.parsed["kind"] not in env["accepts"]:
                 _promotion.check_promotion(self.envs, target_name, request["version"], states, digest)
             files = self.wc.read(env["path"])
+            image = self._image(env)
+            ref = "%s:%s@%s" % (image, self.tag, digest)
             current = states.get(target_name)
             if current is None:
                 raise PromotionError("no manifest in %s (directly in that directory of %s) references the image %s: "
                                      "add the application's manifests there first"
-                                     % (env["path"], self.wc.url, request["image"]))
-            changes = dict((p, t) for p, t in _promotion.set_image(files, request["image"], self.tag, digest).items()
+                                     % (env["path"], self.wc.url, image))
+            changes = dict((p, t) for p, t in _promotion.set_image(files, image, self.tag, digest).items()
                            if files[p] != t)
             for path, text in self._manifest_files(env).items():
                 if self.wc.read_file(path) != text:
@@ -121,7 +127,8 @@ class Promotion(object):
             if previous is not None and not verdict["overridden"] and previous["gitops"] == "push":
                 before = states[previous["name"]]
                 why = _promotion.application_health(self.read_application(previous["application"]),
-                                                    "%s:%s@%s" % (request["image"], before["tag"], before["digest"]))
+                                                    "%s:%s@%s" % (self._image(previous), before["tag"],
+                                                                  before["digest"]))
                 if why is not None:
                     if not request.get("override_reason"):
                         raise PromotionError("%s is not healthy with this build: %s; wait for it, fix it, or give "

@@ -86,6 +86,12 @@ options:
       cluster:
         description: Its cluster (informational).
         type: str
+      image:
+        description:
+          - The image repository this environment's manifests name, when it is not O(image) - the copy of the
+            build in the registry of the account the environment's cluster lives in (on AWS, production pulls only
+            from its own account's ECR, see C(krci.platform.aws_environment_images)). The digest is the same.
+        type: str
       namespace:
         description: Its namespace (informational).
         type: str
@@ -305,7 +311,8 @@ def main(module_class=AnsibleModule):
         name=dict(type="str", required=True), gitops=dict(type="str", required=True, choices=["push", "pull"]),
         path=dict(type="str", required=True), application=dict(type="str", required=True),
         accepts=dict(type="list", elements="str", required=True, choices=list(_promotion.KINDS)),
-        cluster=dict(type="str"), namespace=dict(type="str"), argocd_instance=dict(type="str"), trigger=dict(type="str"))
+        cluster=dict(type="str"), namespace=dict(type="str"), argocd_instance=dict(type="str"), trigger=dict(type="str"),
+        image=dict(type="str"))
     argument_spec = dict(
         application=dict(type="str", required=True),
         image=dict(type="str", required=True),

@@ -5,8 +5,9 @@ moto does not check trust policies or token audiences, so the tests check them: 
 exactly its ServiceAccount, each OIDC provider's URL is its cluster's issuer, each policy reads only its environment.
 Each EKS cluster in moto is mapped to the separated sandbox's API server of the same name: the option playbooks'
 AWS - Kubernetes play (common/aws_kubernetes.yml) annotates the real ServiceAccounts and writes the real
-ClusterSecretStores there, validated by the External Secrets CRDs the converge installed. It runs last on the
-separated sandbox (conftest.MODULE_ORDER), as it leaves those annotations and stores behind."""
+ClusterSecretStores there, validated by the External Secrets CRDs the converge installed, and puts the ACM
+certificate on Keycloak's Ingress. It runs last on the separated sandbox (conftest.MODULE_ORDER), as it leaves those
+annotations, stores and that Ingress behind."""
 
 import json
 import subprocess
@@ -101,7 +102,7 @@ def test_each_cluster_s_aws_side_lives_in_its_own_account_and_a_rerun_changes_no
     assert_ok(first)
     moto_server.reset(moto)
     # The no-op and a check run of the converged accounts, at once (neither may write); meanwhile the Kubernetes side
-    # (which calls no AWS API: the role ARNs come from the plan) and the kubeconfig's token.
+    # (whose one AWS call is a read: the ingress certificate's ARN) and the kubeconfig's token.
     runs = [subprocess.Popen(["ansible-playbook", "-i", str(path), str(REPO / "playbooks" / "aws.yml")] + extra,
                              env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for extra in ([], ["--check", "--diff"])]
@@ -233,17 +234,49 @@ def account_documents_naming(moto, account_id, other):
             if other in (document if isinstance(document, str) else json.dumps(document))]
 
 
+def keycloak_ingress(cluster, host):
+    """The Ingress the keycloak role publishes Keycloak with (its install template's; Keycloak itself runs beside
+    the sandbox, so its role's install is not run here)."""
+    client, api = kube_client(cluster)
+    core, networking = client.CoreV1Api(api), client.NetworkingV1Api(api)
+    try:
+        core.create_namespace({"metadata": {"name": "keycloak"}})
+    except client.exceptions.ApiException as exc:
+        if exc.status != 409:
+            raise
+    networking.create_namespaced_ingress("keycloak", {
+        "metadata": {"name": "keycloak", "labels": {"app.kubernetes.io/name": "keycloak",
+                                                    "app.kubernetes.io/part-of": "krci-platform"}},
+        "spec": {"ingressClassName": "alb", "tls": [{"hosts": [host], "secretName": "keycloak-tls"}],
+                 "rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
+                     "service": {"name": "keycloak", "port": {"name": "http"}}}}]}}]}})
+    return networking
+
+
 def kubernetes_side(moto, env, path):
-    """The IRSA annotations equal the roles moto holds; each AWS store reads its environment's path only."""
+    """The IRSA annotations equal the roles moto holds; each AWS store reads its environment's path only; the
+    platform's ingress certificate is on Keycloak's Ingress (OpenBao's is not installed: named)."""
     state_clusters = load_yaml(path)["clusters"]
+    networking = keycloak_ingress(state_clusters["platform"], "sso.platform.example.com")
     check = playbook(path, env, "--check", "--diff", name="common/aws_kubernetes")
     assert_ok(check)
     assert "eks.amazonaws.com/role-arn" in check.stdout  # the diff shows the annotation to come
+    assert "alb.ingress.kubernetes.io/certificate-arn" in check.stdout
     first = playbook(path, env, name="common/aws_kubernetes")
     assert_ok(first)
+    assert "Ingress vault/openbao (not installed here" in " ".join(first.stdout.split())  # the callback wraps lines
     again = playbook(path, env, name="common/aws_kubernetes")
     summary = assert_ok(again)
     assert all(r["changed"] == 0 for r in summary.values()), "\n".join(changed_tasks(again.stdout))
+
+    # The certificate on Keycloak's Ingress is the issued one ACM holds under the platform's ingress name.
+    acm = account(moto, DEV, "acm")
+    [arn] = [c["CertificateArn"] for c in acm.list_certificates()["CertificateSummaryList"]
+             if {"Key": "Name", "Value": "krci-platform-ingress"} in acm.list_tags_for_certificate(
+                 CertificateArn=c["CertificateArn"])["Tags"]]
+    annotations = networking.read_namespaced_ingress("keycloak", "keycloak").metadata.annotations
+    assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == arn
+    assert annotations["alb.ingress.kubernetes.io/listen-ports"] == '[{"HTTPS":443}]'
 
     def cluster_api(name):
         client, api = kube_client(state_clusters[name])
@@ -313,6 +346,110 @@ def eks_kubeconfig(moto, env, path, account_id, cluster):
     assert user["exec"]["args"][user["exec"]["args"].index("--role-arn") + 1] == \
         "arn:aws:iam::%s:role/krci-automation" % account_id
     assert user["exec"]["args"][user["exec"]["args"].index("--cluster") + 1] == cluster
+
+
+def push_index(registry, repository, tag, children):
+    """Tag an OCI index of ``children`` (manifest digests already in ``repository``), as a multi-arch build is."""
+    import hashlib
+
+    import requests
+
+    head = requests.head("https://%s/v2/%s/manifests/%s" % (registry["host"], repository, children[0]),
+                         verify=registry["ca_file"], timeout=10,
+                         headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+    head.raise_for_status()
+    index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest,
+         "size": int(head.headers["Content-Length"]), "platform": {"architecture": "amd64", "os": "linux"}}
+        for digest in children]}).encode()
+    requests.put("https://%s/v2/%s/manifests/%s" % (registry["host"], repository, tag), data=index,
+                 verify=registry["ca_file"], timeout=10,
+                 headers={"Content-Type": "application/vnd.oci.image.index.v1+json"}).raise_for_status()
+    return "sha256:" + hashlib.sha256(index).hexdigest()
+
+
+def test_a_release_is_copied_by_digest_into_production_s_own_registry(moto, tools_env, tmp_path, sandbox_pool):
+    """playbooks/aws_copy_image.yml, as production's host only: the build (an index and its image) in the
+    development account's registry (the sandbox's Distribution registry, anonymous to pull) is copied into the
+    production account's (another Distribution registry that takes only the ECR token moto's production account
+    hands out); the digest stays the build's, the re-run changes nothing, a tag already on another digest is refused
+    before any write."""
+    from sandbox import build, core, gitops
+    from sandbox.pki import CertificateAuthority
+    from sandbox.procs import stop
+    from sandbox.services import OciRegistry
+
+    import requests
+
+    env = aws_env(tools_env)
+    state, _runs = sandbox_pool.converged("separated", tools_env)
+    source = state.get("registry") or core.start_oci_registry("separated")
+    image = gitops.push_image(source, gitops.DEMO_REPOSITORY, "1.4.0-image", "krci-demo build 1.4.0\n")
+    digest = push_index(source, gitops.DEMO_REPOSITORY, "1.4.0", [image])
+    other = gitops.push_image(source, gitops.DEMO_REPOSITORY, "1.4.1", "krci-demo build 1.4.1\n")
+    ca = CertificateAuthority(tmp_path / "production-ecr-pki", common_name="production-ecr-ca")
+    target = OciRegistry(tmp_path / "production-ecr", build.registry() / "registry", ca,
+                         users={"AWS": "%s-auth-token" % PROD})
+    records = []
+    target.start(records.append)
+    try:
+        ecr = account(moto, PROD, "ecr")
+        try:
+            ecr.create_repository(repositoryName=gitops.DEMO_REPOSITORY)  # as playbooks/aws.yml makes it
+        except ecr.exceptions.RepositoryAlreadyExistsException:
+            pass
+        path = inventory(tmp_path, moto, state, accounts={
+            "development": {"id": DEV, "role_arn": "arn:aws:iam::%s:role/krci-automation" % DEV,
+                            "clusters": ["platform", "workloads"], "registry": source["host"]},
+            "production": {"id": PROD, "role_arn": "arn:aws:iam::%s:role/krci-automation" % PROD,
+                           "clusters": ["staging", "production"], "registry": target.host}})
+        topology = load_yaml(path)
+        topology["vars"]["krci_applications"] = [{"name": "krci-demo",
+                                                  "image": "%s/%s" % (source["host"], gitops.DEMO_REPOSITORY)}]
+        topology["vars"]["promotion_registry_ca_file"] = source["ca_file"]
+        topology["vars"]["aws_copy_registry_ca_file"] = str(ca.cert_path)
+        path.write_text(yaml.safe_dump(topology))
+
+        def copy(version, *extra):
+            return playbook(path, env, "-e", "application=krci-demo", "-e", "version=" + version,
+                            "-e", "target=production", *extra, name="aws_copy_image")
+
+        def in_production(reference):
+            reply = requests.head("https://%s/v2/%s/manifests/%s" % (target.host, gitops.DEMO_REPOSITORY, reference),
+                                  auth=("AWS", "%s-auth-token" % PROD), verify=str(ca.cert_path), timeout=10,
+                                  headers={"Accept": "application/vnd.oci.image.index.v1+json, "
+                                                     "application/vnd.oci.image.manifest.v1+json"})
+            return reply.headers.get("Docker-Content-Digest") if reply.status_code == 200 else None
+
+        check = copy("1.4.0", "--check", "--diff")
+        summary = assert_ok(check)
+        assert summary["production"]["changed"] == 1 and in_production("1.4.0") is None
+        first = copy("1.4.0")
+        summary = assert_ok(first)
+        assert summary["production"]["changed"] == 1
+        # Only production's host worked; the platform's took no part.
+        assert all(summary[h]["ok"] == 0 for h in ("platform", "workloads", "staging")), summary
+        assert in_production("1.4.0") == digest and in_production(image) == image
+        assert "copied 2 manifest(s), 2 blob(s)" in first.stdout
+        again = copy("1.4.0")
+        summary = assert_ok(again)
+        assert all(r["changed"] == 0 for r in summary.values()), "\n".join(changed_tasks(again.stdout))
+
+        # A tag of production's registry on another digest is never moved: refused before anything is written.
+        requests.put("https://%s/v2/%s/manifests/1.4.1" % (target.host, gitops.DEMO_REPOSITORY),
+                     data=requests.get("https://%s/v2/%s/manifests/%s" % (target.host, gitops.DEMO_REPOSITORY, image),
+                                       auth=("AWS", "%s-auth-token" % PROD), verify=str(ca.cert_path), timeout=10,
+                                       headers={"Accept": "application/vnd.oci.image.manifest.v1+json"}).content,
+                     auth=("AWS", "%s-auth-token" % PROD), verify=str(ca.cert_path), timeout=10,
+                     headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"}).raise_for_status()
+        moved = copy("1.4.1")
+        assert moved.returncode != 0
+        assert "1.4.1: that tag already points at %s, not at %s; a promoted tag never moves" % (image, other) \
+            in moved.stdout
+        assert in_production(other) is None
+    finally:
+        for record in records:
+            stop(record)
 
 
 def test_aws_lost_mid_run_fails_naming_the_call_and_a_rerun_converges_without_duplicates(moto, tools_env, tmp_path,

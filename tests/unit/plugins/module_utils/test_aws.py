@@ -334,9 +334,12 @@ def test_each_cluster_s_ingress_certificate_is_requested_in_its_zone_or_imported
     assert result["errors"] == []
     assert result["clusters"]["platform"]["acm"] == {
         "name": "krci-platform-ingress", "domain_name": "*.platform.example.com",
-        "subject_alternative_names": ["platform.example.com"], "hosted_zone_id": "Z0123ABC", "import": None}
+        "subject_alternative_names": ["platform.example.com"], "hosted_zone_id": "Z0123ABC", "import": None,
+        "ingresses": [{"namespace": "keycloak", "name": "keycloak"}, {"namespace": "vault", "name": "openbao"}]}
     imported = result["clusters"]["production"]["acm"]["import"]
     assert imported == {"certificate": "/pki/prod.crt", "private_key": "/pki/prod.key"}
+    # Production runs applications only: its Ingresses are the applications', named when wanted.
+    assert result["clusters"]["production"]["acm"]["ingresses"] == []
     assert result["clusters"]["workloads"]["acm"] is None
 
 
@@ -350,7 +353,97 @@ def test_each_cluster_s_ingress_certificate_is_requested_in_its_zone_or_imported
      "aws.acm.platform.import: give the controller's PEM files certificate and private_key"),
     ({"platform": {"domain_name": "a.example.com", "validation": "email"}},
      "aws.acm.platform: unknown key(s) validation"),
+    ({"platform": {"domain_name": "a.example.com", "ingresses": ["keycloak"]}},
+     "aws.acm.platform.ingresses: ['keycloak'] must be a list of namespace/name of Ingresses"),
+    ({"platform": {"domain_name": "a.example.com", "ingresses": ["Keycloak/keycloak"]}},
+     "aws.acm.platform.ingresses: ['Keycloak/keycloak'] must be a list"),
 ])
 def test_bad_acm_settings_are_named(acm, message):
     errors = aws_plan(acm=acm)["errors"]
     assert any(message in e for e in errors), errors
+
+
+def ingress(namespace, name, *hosts):
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"namespace": namespace, "name": name},
+            "spec": {"rules": [{"host": h} for h in hosts]}}
+
+
+def test_the_ingress_certificate_goes_on_the_installed_ingresses_it_covers():
+    cluster = aws_plan(hosted_zones={"platform": "Z0123ABC"}, acm={"platform": {
+        "domain_name": "*.platform.example.com", "ingresses": ["keycloak/keycloak", "vault/openbao", "krci/portal"]}}
+    )["clusters"]["platform"]
+    lookups = _aws.kubernetes_lookups(cluster)
+    ingress_reads = [x for x in lookups if x["kind"] == "Ingress"]
+    assert [(x["namespace"], x["name"]) for x in ingress_reads] == [
+        ("keycloak", "keycloak"), ("krci", "portal"), ("vault", "openbao")]
+    found = [None] * len(lookups)
+    first = lookups.index(ingress_reads[0])
+    found[first] = ingress("keycloak", "keycloak", "sso.platform.example.com")
+    found[first + 1] = ingress("krci", "portal", "portal.example.com")  # not a name of the certificate
+    certificate = {"arn": "arn:aws:acm:eu-central-1:111111111111:certificate/abc", "names": ["*.platform.example.com"]}
+    result = _aws.kubernetes_objects(cluster, found, certificate)
+    written = [d for d in result["definitions"] if d["kind"] == "Ingress"]
+    assert written == [{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {
+        "name": "keycloak", "namespace": "keycloak", "annotations": {
+            "alb.ingress.kubernetes.io/certificate-arn": certificate["arn"],
+            "alb.ingress.kubernetes.io/listen-ports": '[{"HTTPS":443}]',
+            "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06"}}}]
+    missing = " | ".join(result["missing"])
+    assert "Ingress krci/portal (its host(s) portal.example.com are not names of the ingress certificate " \
+        "krci-platform-ingress" in missing
+    assert "Ingress vault/openbao (not installed here" in missing
+    # Not issued yet: nothing written, the Ingress named.
+    result = _aws.kubernetes_objects(cluster, found, None)
+    assert [d for d in result["definitions"] if d["kind"] == "Ingress"] == []
+    assert "Ingress keycloak/keycloak (the ingress certificate krci-platform-ingress is not issued in ACM yet" \
+        in " | ".join(result["missing"])
+
+
+@pytest.mark.parametrize("host, covered", [
+    ("sso.platform.example.com", True), ("platform.example.com", True), ("a.sso.platform.example.com", False),
+    ("sso.example.com", False), ("SSO.Platform.example.com", True)])
+def test_a_wildcard_covers_exactly_one_label(host, covered):
+    assert _aws.covers(["*.platform.example.com", "platform.example.com"], host) is covered
+
+
+def test_the_issued_certificate_for_the_plan_s_names_is_picked():
+    acm = {"domain_name": "*.platform.example.com", "subject_alternative_names": ["platform.example.com"]}
+    old = {"certificate_arn": "arn:old", "status": "ISSUED", "domain_name": "*.platform.example.com",
+           "subject_alternative_names": ["*.platform.example.com"], "issued_at": "2026-01-01T00:00:00"}
+    new = {"certificate_arn": "arn:new", "status": "ISSUED", "domain_name": "*.platform.example.com",
+           "subject_alternative_names": ["*.platform.example.com", "platform.example.com"],
+           "issued_at": "2025-01-01T00:00:00"}
+    pending = dict(new, certificate_arn="arn:pending", status="PENDING_VALIDATION")
+    assert _aws.issued_certificate([old, new, pending], acm) == {
+        "arn": "arn:new", "names": ["*.platform.example.com", "platform.example.com"]}
+    assert _aws.issued_certificate([old, pending], acm) is None
+    # Imported: the newest issued.
+    assert _aws.issued_certificate([old, new], {"domain_name": None})["arn"] == "arn:old"
+
+
+def test_environments_in_another_account_than_the_build_s_registry_pull_its_copy():
+    from ansible_collections.krci.platform.plugins.module_utils import _platform
+
+    plan = aws_plan()
+    environments = _platform.plan(topology())["promotion"]["environments"]
+    build = "%s.dkr.ecr.eu-central-1.amazonaws.com/krci/krci-demo" % DEV
+    images = dict((e["name"], e["image"]) for e in _aws.environment_images(plan, environments, build))
+    copy_in_production = "%s.dkr.ecr.eu-central-1.amazonaws.com/krci/krci-demo" % PROD
+    assert images == {"dev": build, "test": build, "uat": build, "staging": copy_in_production,
+                      "production": copy_in_production}
+    # A build outside the accounts' registries (Harbor) is pulled from there by every environment.
+    harbor = "harbor.example.com/team/krci-demo"
+    assert set(e["image"] for e in _aws.environment_images(plan, environments, harbor)) == {harbor}
+    # An account's registry reached by another name (the tests' registry, a VPC endpoint's name).
+    accounts = copy.deepcopy(AWS["accounts"])
+    accounts["production"]["registry"] = "ecr.production.internal:5000"
+    images = dict((e["name"], e["image"]) for e in _aws.environment_images(
+        aws_plan(accounts=accounts), environments, build))
+    assert images["production"] == "ecr.production.internal:5000/krci/krci-demo" and images["dev"] == build
+
+
+def test_an_account_registry_must_be_a_host():
+    accounts = copy.deepcopy(AWS["accounts"])
+    accounts["production"]["registry"] = "https://ecr.example.com/"
+    assert "aws.accounts.production.registry: 'https://ecr.example.com/' must be a registry host[:port]" in \
+        " | ".join(aws_plan(accounts=accounts)["errors"])

@@ -332,3 +332,31 @@ def test_a_non_fast_forward_push_is_done_again_on_top_of_the_other_change(repo, 
     assert result["changed"] and result["rebased"] is True
     log = _git("--git-dir", str(repo), "log", "--format=%s", "main").splitlines()
     assert log[:2] == ["promote krci-demo %s to dev" % DEV, "another team's change"]
+
+
+def test_environments_with_their_own_registry_name_the_copy_and_keep_the_build_s_digest(tmp_path):
+    """On AWS production and staging pull from the production account's registry (environments[].image): their
+    manifests name the copy, the previous environment is read through its own image, the digest is the build's."""
+    copy = "222222222222.dkr.ecr.eu-central-1.amazonaws.com/team/krci-demo"
+    bare = tmp_path / "gitops.git"
+    _git("init", "-q", "--bare", "-b", "main", str(bare))
+    work = tmp_path / "seed"
+    _git("init", "-q", "-b", "main", str(work))
+    environments = [dict(e, image=copy if e["name"] in ("staging", "production") else IMAGE) for e in envs()]
+    for env in environments:
+        (work / "environments" / env["name"]).mkdir(parents=True)
+        (work / "environments" / env["name"] / "deployment.yaml").write_text(MANIFEST % (env["image"] + ":1.0.0"))
+    _git("add", "-A", cwd=str(work))
+    _git("commit", "-q", "-m", "seed", cwd=str(work))
+    _git("push", "-q", str(bare), "main", cwd=str(work))
+    result = promote(bare, "staging", version="1.2.3", environments=environments, override_reason="uat skipped here")
+    assert result["image"] == "%s:1.2.3@%s" % (copy, A)
+    assert "+          image: \"%s:1.2.3@%s\"" % (copy, A) in result["patch"] and IMAGE not in result["patch"]
+    # The build is resolved in its own registry, once.
+    assert result["asked"] == [("team/krci-demo", "1.2.3")]
+    # Production's previous environment (staging, pull) is read from Git through the copy's repository.
+    result = promote(bare, "production", version="1.2.3", environments=environments)
+    assert result["changed"] and result["previous"] == "staging" and result["override"] is None
+    assert result["image"] == "%s:1.2.3@%s" % (copy, A)
+    with pytest.raises(PromotionError, match="staging"):
+        promote(bare, "production", version="1.2.3", environments=environments, digests={"1.2.3": B})
