@@ -9,17 +9,22 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: aws_acm_certificate
-short_description: An ACM certificate requested with DNS validation in a Route 53 zone, and waited for until issued
+short_description: An ACM certificate requested with DNS validation in a Route 53 zone (waited for), or imported
 version_added: 0.8.0
 description:
   - Makes an Amazon-issued ACM certificate for O(domain_name) and O(subject_alternative_names) exist, found again by
-    its C(Name) tag O(name). M(community.aws.acm_certificate) only imports certificates; this module requests them.
+    its C(Name) tag O(name). M(community.aws.acm_certificate) only imports certificates (and re-imports on every run
+    where ACM gives the chain back differently); this module requests them, and imports them idempotently.
   - With O(hosted_zone_id), writes the DNS validation records ACM asks for into that Route 53 zone (only those
     missing or different), then waits until ACM has issued the certificate (O(wait_timeout)).
   - An issued certificate cannot change its names. When O(domain_name) or O(subject_alternative_names) differ from
     the certificate found, a new one is requested under the same O(name); the old one is returned in RV(superseded)
     and left in place (a load balancer may still use it), to be deleted once nothing does. A certificate that failed
     validation, expired or was revoked is replaced the same way.
+  - With O(certificate) and O(private_key) instead, the certificate is imported (a certificate from your own CA).
+    A re-run compares the certificate ACM holds under O(name) with O(certificate) (the leaf, byte for byte) and
+    imports again only when it differs - into the same ARN, so the load balancers using it keep it. The chain is not
+    compared (a new leaf brings its chain; ACM's answer for a chain differs between AWS and moto).
   - A re-run with everything in place makes no write.
 author:
   - krci.platform contributors (@krci-platform)
@@ -31,9 +36,19 @@ options:
     type: str
     required: true
   domain_name:
-    description: The certificate's primary name, a DNS name or a wildcard C(*.<domain>).
+    description:
+      - The certificate's primary name, a DNS name or a wildcard C(*.<domain>), to request.
+      - Exactly one of O(domain_name) and O(certificate).
     type: str
-    required: true
+  certificate:
+    description: The PEM certificate (contents, not a path) to import instead of requesting one.
+    type: str
+  private_key:
+    description: Its PEM private key (contents), with O(certificate).
+    type: str
+  certificate_chain:
+    description: The PEM chain of its issuers (contents), with O(certificate).
+    type: str
   subject_alternative_names:
     description: Further names of the certificate (the primary name is always included).
     type: list
@@ -88,7 +103,7 @@ arn:
   type: str
   sample: arn:aws:acm:eu-central-1:111111111111:certificate/1234abcd-12ab-34cd-56ef-1234567890ab
 status:
-  description: C(ISSUED), C(PENDING_VALIDATION), or C(TO_BE_REQUESTED) in check mode.
+  description: C(ISSUED), C(PENDING_VALIDATION), or C(TO_BE_REQUESTED)/C(TO_BE_IMPORTED) in check mode.
   returned: always
   type: str
 domain_name:
@@ -119,6 +134,7 @@ calls:
 
 import hashlib
 import re
+import ssl
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -170,8 +186,7 @@ def describe(aws, arn, tags=None):
                 records.append(entry)
     return {"arn": arn, "status": cert.get("Status"), "domain_name": cert.get("DomainName"),
             "names": sorted(set([cert.get("DomainName")] + list(cert.get("SubjectAlternativeNames") or []))),
-            "tags": tags, "records": records, "failure": cert.get("FailureReason"),
-            "options": len(cert.get("DomainValidationOptions") or []),
+            "tags": tags, "records": records, "failure": cert.get("FailureReason"), "type": cert.get("Type"),
             "created": str(cert.get("CreatedAt") or "")}
 
 
@@ -235,8 +250,63 @@ def await_issued(aws, cert, timeout, sleep, clock):
     return cert
 
 
+PEM_CERT = re.compile(r"-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----")
+
+
+def leaf_der(pem):
+    """The DER bytes of the first certificate of a PEM text, or None when it holds none."""
+    match = PEM_CERT.search(pem or "")
+    return ssl.PEM_cert_to_DER_cert(match.group(0)) if match else None
+
+
+def sync_tags(aws, current, want_tags, check_mode):
+    """Tags of ``current`` made ``want_tags`` (others removed); True when one differed."""
+    stale = sorted(set(current["tags"]) - set(want_tags))
+    fresh = dict((k, v) for k, v in want_tags.items() if current["tags"].get(k) != v)
+    if (stale or fresh) and not check_mode:
+        if stale:
+            aws.call("acm", "remove_tags_from_certificate", CertificateArn=current["arn"],
+                     Tags=[{"Key": k, "Value": current["tags"][k]} for k in stale])
+        if fresh:
+            aws.call("acm", "add_tags_to_certificate", CertificateArn=current["arn"],
+                     Tags=[{"Key": k, "Value": v} for k, v in sorted(fresh.items())])
+    return bool(stale or fresh)
+
+
+def converge_import(aws, params, check_mode):
+    """(changed, fields, before, after) of an imported certificate."""
+    name = params["name"]
+    want_tags = dict((str(k), str(v)) for k, v in params["tags"].items())
+    want_tags["Name"] = name
+    leaf = leaf_der(params["certificate"])
+    current = next((c for c in find(aws, name) if c["type"] == "IMPORTED"), None)
+    kwargs = {"Certificate": params["certificate"].encode("utf-8"), "PrivateKey": params["private_key"].encode("utf-8")}
+    if params["certificate_chain"]:
+        kwargs["CertificateChain"] = params["certificate_chain"].encode("utf-8")
+    after = {"certificate_sha256": hashlib.sha256(leaf).hexdigest(), "tags": want_tags}
+    if current is None:
+        if check_mode:
+            return True, fields(None, "TO_BE_IMPORTED", None, [], [], []), None, after
+        arn = aws.call("acm", "import_certificate", Tags=[{"Key": k, "Value": v} for k, v in sorted(want_tags.items())],
+                       **kwargs)["CertificateArn"]
+        current = describe(aws, arn)
+        return True, fields(arn, current["status"], current["domain_name"], current["names"], [], []), None, after
+    held = leaf_der(aws.call("acm", "get_certificate", CertificateArn=current["arn"]).get("Certificate"))
+    before = {"certificate_sha256": hashlib.sha256(held or b"").hexdigest(), "tags": current["tags"]}
+    changed = held != leaf
+    if changed and not check_mode:
+        # Into the same ARN: whatever uses the certificate keeps using it (tags cannot be given on a re-import).
+        aws.call("acm", "import_certificate", CertificateArn=current["arn"], **kwargs)
+        current = describe(aws, current["arn"], current["tags"])
+    changed = sync_tags(aws, current, want_tags, check_mode) or changed
+    return changed, fields(current["arn"], current["status"], current["domain_name"], current["names"], [], []), \
+        before, after
+
+
 def converge(aws, params, check_mode, sleep=time.sleep, clock=time.monotonic):
     """(changed, fields, before, after)."""
+    if params.get("certificate"):
+        return converge_import(aws, params, check_mode)
     name, domain_name = params["name"], params["domain_name"]
     names = _names(domain_name, params["subject_alternative_names"])
     want_tags = dict((str(k), str(v)) for k, v in params["tags"].items())
@@ -254,17 +324,7 @@ def converge(aws, params, check_mode, sleep=time.sleep, clock=time.monotonic):
             return changed, fields(None, "TO_BE_REQUESTED", domain_name, names, [], superseded), before, after
         current = describe(aws, request(aws, name, domain_name, names, want_tags, superseded))
     else:
-        stale = sorted(set(current["tags"]) - set(want_tags))
-        fresh = dict((k, v) for k, v in want_tags.items() if current["tags"].get(k) != v)
-        if stale or fresh:
-            changed = True
-            if not check_mode:
-                if stale:
-                    aws.call("acm", "remove_tags_from_certificate", CertificateArn=current["arn"],
-                             Tags=[{"Key": k, "Value": current["tags"][k]} for k in stale])
-                if fresh:
-                    aws.call("acm", "add_tags_to_certificate", CertificateArn=current["arn"],
-                             Tags=[{"Key": k, "Value": v} for k, v in sorted(fresh.items())])
+        changed = sync_tags(aws, current, want_tags, check_mode)
     if current["status"] == "PENDING_VALIDATION" and not check_mode:
         current = await_records(aws, current, sleep, clock)
     if params["hosted_zone_id"] and current["status"] == "PENDING_VALIDATION":
@@ -285,17 +345,25 @@ def main(module_class=AnsibleModule):
     spec = dict(AWS_CONNECTION_SPEC)
     spec.update(
         name=dict(type="str", required=True),
-        domain_name=dict(type="str", required=True),
+        domain_name=dict(type="str"),
+        certificate=dict(type="str"),
+        private_key=dict(type="str", no_log=True),
+        certificate_chain=dict(type="str"),
         subject_alternative_names=dict(type="list", elements="str", default=[]),
         hosted_zone_id=dict(type="str"),
         tags=dict(type="dict", default={}),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=900),
     )
-    module = module_class(argument_spec=spec, supports_check_mode=True)
+    module = module_class(argument_spec=spec, supports_check_mode=True, required_one_of=[("domain_name", "certificate")],
+                          mutually_exclusive=[("domain_name", "certificate")],
+                          required_together=[("certificate", "private_key")])
     params = module.params
     where = "ACM certificate %s" % params["name"]
-    bad = [n for n in [params["domain_name"]] + params["subject_alternative_names"] if not DNS_NAME.match(n or "")]
+    if params["certificate"] and leaf_der(params["certificate"]) is None:
+        module.fail_json(msg="%s: certificate holds no PEM certificate (give the file's contents, not its path)" % where)
+    names = [params["domain_name"]] + params["subject_alternative_names"] if params["domain_name"] else []
+    bad = [n for n in names if not DNS_NAME.match(n or "")]
     if bad:
         module.fail_json(msg="%s: %s %s not a DNS name (lower case, a leading '*.' for a wildcard)"
                          % (where, ", ".join(repr(n) for n in bad), "is" if len(bad) == 1 else "are"))

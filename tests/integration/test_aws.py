@@ -626,11 +626,11 @@ OPTIONS = {
 }
 
 
-def option_inventory(where, moto, option):
+def option_inventory(where, moto, option, acm=None):
     """A topology of ``option`` on AWS alone (its clusters' kubeconfigs name EKS endpoints no test reaches: the
     Kubernetes side of these options is the same per-cluster play the separated sandbox proves)."""
     spec = OPTIONS[option]
-    where.mkdir()
+    where.mkdir(exist_ok=True)
     clusters = {}
     for account_name in ("development", "production"):
         for name in spec[account_name][1]:
@@ -646,6 +646,8 @@ def option_inventory(where, moto, option):
                "id": spec[account_name][0], "role_arn": "arn:aws:iam::%s:role/krci-automation" % spec[account_name][0],
                "clusters": spec[account_name][1]}) for account_name in ("development", "production")),
            "secrets_backends": spec["backends"], "ecr": {"repositories": ["orders"]}}
+    if acm:
+        aws["acm"] = acm
     path = where / "topology.yml"
     path.write_text(yaml.safe_dump({"plugin": "krci.platform.topology", "option": option, "aws": aws,
                                     "clusters": clusters, "vars": {"aws_eks_cluster_access": False,
@@ -664,15 +666,36 @@ def runs_at_once(env, *argvs):
 
 
 def test_shared_and_isolated_converge_on_aws_each_cluster_in_its_own_account(moto, tools_env, tmp_path):
-    """Both options' first converge at once. Their no-op re-run is not repeated here: it is the same per-cluster play
-    whose no-op and check runs the separated test proves from moto's recording (and bench/aws.py measures); the
-    suite's time goes to what differs per option, where each cluster lands and what it may reach."""
+    """Both options' first converge at once, then both no-op re-runs at once: changed=0 and no AWS write in moto's
+    recording. Isolated's production imports its ingress certificate from the controller's PEM files (the other
+    path of aws.acm), into production's account only."""
+    from sandbox.pki import CertificateAuthority
+
     env = aws_env(tools_env)
-    paths = [option_inventory(tmp_path / option, moto, option) for option in OPTIONS]
+    (tmp_path / "isolated").mkdir()
+    cert, key = CertificateAuthority(tmp_path / "isolated" / "pki", common_name="krci-test-ca").issue(
+        "production-ingress", "*.production.example.com", dns_names=("*.production.example.com",), server=True)
+    acm = {"isolated": {"production": {"import": {"certificate": str(cert), "private_key": str(key)}}}}
+    paths = [option_inventory(tmp_path / option, moto, option, acm.get(option)) for option in OPTIONS]
     aws_yml = REPO / "playbooks" / "aws.yml"
     for result in runs_at_once(env, *[["-i", path, aws_yml] for path in paths]):
         summary = assert_ok(result)
         assert all(r["changed"] > 0 for host, r in summary.items() if host != "localhost"), summary
+    moto_server.reset(moto)
+    for result in runs_at_once(env, *[["-i", path, aws_yml] for path in paths]):
+        summary = assert_ok(result)
+        assert all(r["changed"] == 0 for r in summary.values()), "\n".join(changed_tasks(result.stdout))
+    assert [r for r in moto_server.requests_made(MOTO_LOGS[moto]) if r["write"]] == []
+    # The imported certificate: in production's account, tagged with its name, the controller's certificate.
+    isolated_prod = OPTIONS["isolated"]["production"][0]
+    acm_prod = account(moto, isolated_prod, "acm")
+    [summary] = acm_prod.list_certificates()["CertificateSummaryList"]
+    tags = acm_prod.list_tags_for_certificate(CertificateArn=summary["CertificateArn"])["Tags"]
+    assert {"Key": "Name", "Value": "krci-production-ingress"} in tags
+    assert acm_prod.get_certificate(CertificateArn=summary["CertificateArn"])["Certificate"].strip() == \
+        cert.read_text().strip()
+    assert account(moto, OPTIONS["isolated"]["development"][0], "acm").list_certificates()[
+        "CertificateSummaryList"] == []
     for option, spec in OPTIONS.items():
         (dev, dev_clusters), (prod, prod_clusters) = spec["development"], spec["production"]
         for account_id, names in ((dev, dev_clusters), (prod, prod_clusters)):

@@ -120,3 +120,50 @@ def failed_copy(arn):
     failed = certificate(arn, "FAILED")
     failed["Certificate"]["FailureReason"] = "CAA_ERROR"
     return failed
+
+
+def imported(arn, names=("*.production.example.com",)):
+    return {"Certificate": {"CertificateArn": arn, "DomainName": names[0], "SubjectAlternativeNames": list(names),
+                            "Status": "ISSUED", "Type": "IMPORTED", "CreatedAt": datetime.datetime(2026, 12, 2)}}
+
+
+def test_an_imported_certificate_is_imported_again_only_when_its_leaf_changed_and_into_the_same_arn(tmp_path):
+    from sandbox.pki import CertificateAuthority
+
+    ca = CertificateAuthority(tmp_path)
+    cert, key = ca.issue("ingress", "*.production.example.com", dns_names=("*.production.example.com",), server=True)
+    renewed, renewed_key = ca.issue("renewed", "*.production.example.com", dns_names=("*.production.example.com",),
+                                    server=True)
+    params = {"name": "krci-production-ingress", "certificate": cert.read_text(), "private_key": key.read_text(),
+              "certificate_chain": None, "tags": {}}
+    name_tag = ({"Key": "Name", "Value": "krci-production-ingress"},)
+    aws = client()
+    # The same leaf in ACM (whatever chain ACM gives back): no write.
+    with Stubber(aws.client("acm")) as acm:
+        listed(acm, ARN)
+        tags(acm, ARN, name_tag)
+        acm.add_response("describe_certificate", imported(ARN), {"CertificateArn": ARN})
+        acm.add_response("get_certificate", {"Certificate": cert.read_text(), "CertificateChain": "unrelated"},
+                         {"CertificateArn": ARN})
+        changed, fields, _before, _after = aws_acm_certificate.converge(aws, params, False)
+        acm.assert_no_pending_responses()
+    assert changed is False and fields["arn"] == ARN
+    # A renewed leaf: imported again into the same ARN (the load balancers keep it), tags kept.
+    params = dict(params, certificate=renewed.read_text(), private_key=renewed_key.read_text())
+    with Stubber(aws.client("acm")) as acm:
+        listed(acm, ARN)
+        tags(acm, ARN, name_tag)
+        acm.add_response("describe_certificate", imported(ARN), {"CertificateArn": ARN})
+        acm.add_response("get_certificate", {"Certificate": cert.read_text()}, {"CertificateArn": ARN})
+        acm.add_response("import_certificate", {"CertificateArn": ARN}, {
+            "CertificateArn": ARN, "Certificate": renewed.read_bytes(), "PrivateKey": renewed_key.read_bytes()})
+        acm.add_response("describe_certificate", imported(ARN), {"CertificateArn": ARN})
+        changed, fields, before, after = aws_acm_certificate.converge(aws, params, False)
+        acm.assert_no_pending_responses()
+    assert changed is True and fields["arn"] == ARN and before["certificate_sha256"] != after["certificate_sha256"]
+    # None yet: imported with its Name tag; in check mode nothing is written.
+    with Stubber(aws.client("acm")) as acm:
+        listed(acm)
+        changed, fields, _before, _after = aws_acm_certificate.converge(aws, params, True)
+        acm.assert_no_pending_responses()
+    assert changed is True and fields["status"] == "TO_BE_IMPORTED" and fields["arn"] is None
