@@ -15,7 +15,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -44,16 +43,6 @@ def platform_zone(url):
 
 
 def inventory(where, url, zone):
-    clusters = {}
-    for _account, (_id, names) in CLUSTERS.items():
-        for name in names:
-            path = where / ("%s.kubeconfig" % name)
-            path.write_text(yaml.safe_dump({
-                "apiVersion": "v1", "kind": "Config", "current-context": name,
-                "clusters": [{"name": name, "cluster": {"server": "https://%s.eks.invalid" % name}}],
-                "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-                "users": [{"name": name, "user": {"token": "unused"}}]}))
-            clusters[name] = {"kubeconfig": str(path)}
     aws = {"region": REGION, "endpoint_url": url,
            "accounts": dict((account, {"id": account_id, "role_arn": "arn:aws:iam::%s:role/krci-automation" % account_id,
                                        "clusters": names}) for account, (account_id, names) in CLUSTERS.items()),
@@ -62,11 +51,7 @@ def inventory(where, url, zone):
            "hosted_zones": {"platform": zone},
            "acm": {"platform": {"domain_name": "*.platform.example.com",
                                 "subject_alternative_names": ["platform.example.com"]}}}
-    path = where / "topology.yml"
-    path.write_text(yaml.safe_dump({"plugin": "krci.platform.topology", "option": "separated", "aws": aws,
-                                    "clusters": clusters, "vars": {"aws_eks_cluster_access": False,
-                                                                   "aws_kubeconfig_dir": str(where / "kubeconfigs")}}))
-    return path
+    return moto.aws_only_topology(where, "separated", aws, [n for _id, names in CLUSTERS.values() for n in names])
 
 
 def timed(path, env, log, url, *extra):

@@ -138,3 +138,27 @@ def counts(entries):
         item["requests"] += 1
         item["writes"] += int(entry["write"])
     return dict(sorted(result.items()))
+
+
+def aws_only_topology(where, option, aws, names):
+    """A topology of ``option`` on AWS alone, for runs of playbooks/aws.yml against moto: ``where``/topology.yml with
+    the ``aws`` block, and per cluster of ``names`` a kubeconfig naming an EKS endpoint no run reaches (the AWS play
+    writes the real ones under ``where``/kubeconfigs); EKS access entries off (not in moto)."""
+    import yaml
+
+    where = Path(where)
+    where.mkdir(parents=True, exist_ok=True)
+    clusters = {}
+    for name in names:
+        path = where / ("%s.kubeconfig" % name)
+        path.write_text(yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config", "current-context": name,
+            "clusters": [{"name": name, "cluster": {"server": "https://%s.eks.invalid" % name}}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+            "users": [{"name": name, "user": {"token": "unused"}}]}))
+        clusters[name] = {"kubeconfig": str(path)}
+    path = where / "topology.yml"
+    path.write_text(yaml.safe_dump({"plugin": "krci.platform.topology", "option": option, "aws": aws,
+                                    "clusters": clusters, "vars": {"aws_eks_cluster_access": False,
+                                                                   "aws_kubeconfig_dir": str(where / "kubeconfigs")}}))
+    return path

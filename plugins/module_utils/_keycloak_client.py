@@ -9,7 +9,9 @@ What a restarting Keycloak answers (measured on 26.4 in the sandbox, and read in
 - shutting down: connections closed without a reply or reset, replies cut off mid-body (chunked
   streams end early), and, when a streamed listing fails while it is serialised (the database or
   session is closed under it), ``400 {"error": "unknown_error", "error_description": "Cannot parse
-  the JSON"}``: Keycloak maps every Jackson error, serialisation included, to that 400;
+  the JSON"}``: Keycloak maps every Jackson error, serialisation included, to that 400; and a read
+  whose transaction fails under the closing database as ``409 "Duplicate resource error"`` (its
+  mapping of a persistence exception; a read cannot conflict with anything);
 - down and starting: connection refused; the first replies after it listens can take seconds;
 - half-started: 401/403 for a valid token, a 404 without Keycloak's JSON error (the route is not
   deployed yet) or "Realm not found." for a realm that exists (realm cache warming).
@@ -120,6 +122,8 @@ class KeycloakClient:
         body = _body(exc.body)
         if exc.status == 400:
             return "Cannot parse the JSON" in (exc.body or "")
+        if exc.status == 409:
+            return method == "GET"
         if exc.status == 401:
             return "/admin/" in url  # the token is renewed before the next attempt
         if exc.status == 403:

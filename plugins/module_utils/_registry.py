@@ -65,8 +65,8 @@ class Registry(object):
                                             else "pull"))
         except Exception as exc:  # pylint: disable=broad-except
             if _http.HAS_REQUESTS and _http.is_transport_error(exc):
-                raise RegistryError("%s: registry %s is not reachable (%s); nothing was changed: bring it back or "
-                                    "give the digest" % (what, self.host, exc))
+                raise RegistryError("%s: registry %s is not reachable (%s); bring it back and run again (a copy "
+                                    "goes on from what is there), or give the digest" % (what, self.host, exc))
             raise
 
     def _bearer(self, challenge, repository, actions, what):
@@ -176,11 +176,12 @@ class Registry(object):
                 start = self._call("POST", repository, "blobs/uploads/", what, actions="pull,push", ok=(202,),
                                    headers={"Content-Length": "0"})
                 location = self._absolute(start.headers.get("Location"), what)
+                headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
+                if size:
+                    headers["Content-Range"] = "0-%d" % (size - 1)
                 with open(path, "rb") as content:
                     patched = self._call("PATCH", repository, location, what, actions="pull,push", ok=(202,),
-                                         data=content, attempts=1, headers={
-                                             "Content-Type": "application/octet-stream",
-                                             "Content-Length": str(size), "Content-Range": "0-%d" % max(size - 1, 0)})
+                                         data=content, attempts=1, headers=headers)
                 location = self._absolute(patched.headers.get("Location"), what)
                 self._call("PUT", repository, location + ("&" if "?" in location else "?") + "digest=" + digest, what,
                            actions="pull,push", ok=(201,), attempts=1, headers={"Content-Length": "0"})

@@ -14,9 +14,10 @@ __metaclass__ = type
 import json
 import re
 
+from ansible_collections.krci.platform.plugins.module_utils._aws import REGION
+
 SEAL_KEYS = ("type", "region", "kms_key_id", "endpoint")
 PLUGIN_KEYS = ("command", "sha256sum", "directory")
-REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 # A key id, key ARN, alias name or alias ARN, as KMS accepts them.
 KMS_KEY_ID = re.compile(r"^(alias/[a-zA-Z0-9/_-]{1,250}|[0-9a-f-]{36}|mrk-[0-9a-f]{32}|arn:aws[a-z-]*:kms:[a-z0-9-]+:"
                         r"\d{12}:(key/[0-9a-f-]{36}|key/mrk-[0-9a-f]{32}|alias/[a-zA-Z0-9/_-]{1,250}))$")

@@ -138,9 +138,9 @@ import ssl
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.krci.platform.plugins.module_utils._aws import DNS_NAME
 from ansible_collections.krci.platform.plugins.module_utils._aws_client import AWS_CONNECTION_SPEC, AwsError, run_task
 
-DNS_NAME = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 # Route 53's zone ids: upper-case letters and digits, at most 32 (Z0123456789ABC).
 ZONE_ID = re.compile(r"^[A-Z0-9]{1,32}$")
 LIVE = ("ISSUED", "PENDING_VALIDATION")

@@ -91,9 +91,9 @@ def test_each_cluster_s_aws_side_lives_in_its_own_account_and_a_rerun_changes_no
     # The platform's public zone (made by whoever owns the domain): ACM validates the ingress certificate there, and
     # cert-manager answers DNS-01 there.
     zone = account(moto, DEV, "route53").create_hosted_zone(
-        Name="platform.example.com", CallerReference="krci-test")["HostedZone"]["Id"].rsplit("/", 1)[-1]
+        Name="krci.test", CallerReference="krci-test")["HostedZone"]["Id"].rsplit("/", 1)[-1]
     path = inventory(tmp_path, moto, state, hosted_zones={"platform": zone}, acm={"platform": {
-        "domain_name": "*.platform.example.com", "subject_alternative_names": ["platform.example.com"]}})
+        "domain_name": "*.krci.test", "subject_alternative_names": ["krci.test"]}})
     check = playbook(path, env, "--check", "--diff")
     assert_ok(check)
     assert account(moto, DEV, "eks").list_clusters()["clusters"] == []  # the check run wrote nothing
@@ -159,8 +159,8 @@ def test_each_cluster_s_aws_side_lives_in_its_own_account_and_a_rerun_changes_no
     acm = account(moto, DEV, "acm")
     [summary] = acm.list_certificates()["CertificateSummaryList"]
     certificate = acm.describe_certificate(CertificateArn=summary["CertificateArn"])["Certificate"]
-    assert certificate["Status"] == "ISSUED" and certificate["DomainName"] == "*.platform.example.com"
-    assert sorted(certificate["SubjectAlternativeNames"]) == ["*.platform.example.com", "platform.example.com"]
+    assert certificate["Status"] == "ISSUED" and certificate["DomainName"] == "*.krci.test"
+    assert sorted(certificate["SubjectAlternativeNames"]) == ["*.krci.test", "krci.test"]
     tags = dict((t["Key"], t["Value"]) for t in acm.list_tags_for_certificate(
         CertificateArn=summary["CertificateArn"])["Tags"])
     assert tags["Name"] == "krci-platform-ingress" and tags["krci.platform/cluster"] == "platform"
@@ -235,48 +235,64 @@ def account_documents_naming(moto, account_id, other):
 
 
 def keycloak_ingress(cluster, host):
-    """The Ingress the keycloak role publishes Keycloak with (its install template's; Keycloak itself runs beside
-    the sandbox, so its role's install is not run here)."""
+    """Keycloak's Ingress: the keycloak role's (test_keycloak_realm installs Keycloak with it on this sandbox, host
+    keycloak.krci.test), or, when this module runs alone, one made as its install template makes it. Returns the
+    networking API and whether OpenBao's Ingress (test_vault_role's install, vault.krci.test) is there."""
     client, api = kube_client(cluster)
     core, networking = client.CoreV1Api(api), client.NetworkingV1Api(api)
     try:
-        core.create_namespace({"metadata": {"name": "keycloak"}})
+        networking.read_namespaced_ingress("keycloak", "keycloak")
     except client.exceptions.ApiException as exc:
-        if exc.status != 409:
+        if exc.status != 404:
             raise
-    networking.create_namespaced_ingress("keycloak", {
-        "metadata": {"name": "keycloak", "labels": {"app.kubernetes.io/name": "keycloak",
-                                                    "app.kubernetes.io/part-of": "krci-platform"}},
-        "spec": {"ingressClassName": "alb", "tls": [{"hosts": [host], "secretName": "keycloak-tls"}],
-                 "rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
-                     "service": {"name": "keycloak", "port": {"name": "http"}}}}]}}]}})
-    return networking
+        try:
+            core.create_namespace({"metadata": {"name": "keycloak"}})
+        except client.exceptions.ApiException as exists:
+            if exists.status != 409:
+                raise
+        networking.create_namespaced_ingress("keycloak", {
+            "metadata": {"name": "keycloak", "labels": {"app.kubernetes.io/name": "keycloak",
+                                                        "app.kubernetes.io/part-of": "krci-platform"}},
+            "spec": {"ingressClassName": "alb", "tls": [{"hosts": [host], "secretName": "keycloak-tls"}],
+                     "rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
+                         "service": {"name": "keycloak", "port": {"name": "http"}}}}]}}]}})
+    try:
+        networking.read_namespaced_ingress("openbao", "vault")
+        openbao = True
+    except client.exceptions.ApiException as exc:
+        if exc.status != 404:
+            raise
+        openbao = False
+    return networking, openbao
 
 
 def kubernetes_side(moto, env, path):
     """The IRSA annotations equal the roles moto holds; each AWS store reads its environment's path only; the
-    platform's ingress certificate is on Keycloak's Ingress (OpenBao's is not installed: named)."""
+    platform's ingress certificate (*.krci.test) is on Keycloak's Ingress, and on OpenBao's where it is installed
+    (else that one is named)."""
     state_clusters = load_yaml(path)["clusters"]
-    networking = keycloak_ingress(state_clusters["platform"], "sso.platform.example.com")
+    networking, openbao = keycloak_ingress(state_clusters["platform"], "keycloak.krci.test")
     check = playbook(path, env, "--check", "--diff", name="common/aws_kubernetes")
     assert_ok(check)
     assert "eks.amazonaws.com/role-arn" in check.stdout  # the diff shows the annotation to come
     assert "alb.ingress.kubernetes.io/certificate-arn" in check.stdout
     first = playbook(path, env, name="common/aws_kubernetes")
     assert_ok(first)
-    assert "Ingress vault/openbao (not installed here" in " ".join(first.stdout.split())  # the callback wraps lines
+    flat = " ".join(first.stdout.split())  # the callback wraps lines
+    assert ("Ingress vault/openbao (not installed here" in flat) is not openbao, flat[-3000:]
     again = playbook(path, env, name="common/aws_kubernetes")
     summary = assert_ok(again)
     assert all(r["changed"] == 0 for r in summary.values()), "\n".join(changed_tasks(again.stdout))
 
-    # The certificate on Keycloak's Ingress is the issued one ACM holds under the platform's ingress name.
+    # The certificate on the Ingresses is the issued one ACM holds under the platform's ingress name.
     acm = account(moto, DEV, "acm")
     [arn] = [c["CertificateArn"] for c in acm.list_certificates()["CertificateSummaryList"]
              if {"Key": "Name", "Value": "krci-platform-ingress"} in acm.list_tags_for_certificate(
                  CertificateArn=c["CertificateArn"])["Tags"]]
-    annotations = networking.read_namespaced_ingress("keycloak", "keycloak").metadata.annotations
-    assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == arn
-    assert annotations["alb.ingress.kubernetes.io/listen-ports"] == '[{"HTTPS":443}]'
+    for namespace, name in [("keycloak", "keycloak")] + ([("vault", "openbao")] if openbao else []):
+        annotations = networking.read_namespaced_ingress(name, namespace).metadata.annotations
+        assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == arn, (namespace, name)
+        assert annotations["alb.ingress.kubernetes.io/listen-ports"] == '[{"HTTPS":443}]'
 
     def cluster_api(name):
         client, api = kube_client(state_clusters[name])
@@ -431,6 +447,7 @@ def test_a_release_is_copied_by_digest_into_production_s_own_registry(moto, tool
         assert all(summary[h]["ok"] == 0 for h in ("platform", "workloads", "staging")), summary
         assert in_production("1.4.0") == digest and in_production(image) == image
         assert "copied 2 manifest(s), 2 blob(s)" in first.stdout
+        assert "[WARNING]" not in check.stdout + check.stderr + first.stdout + first.stderr
         again = copy("1.4.0")
         summary = assert_ok(again)
         assert all(r["changed"] == 0 for r in summary.values()), "\n".join(changed_tasks(again.stdout))
@@ -630,17 +647,6 @@ def option_inventory(where, moto, option, acm=None):
     """A topology of ``option`` on AWS alone (its clusters' kubeconfigs name EKS endpoints no test reaches: the
     Kubernetes side of these options is the same per-cluster play the separated sandbox proves)."""
     spec = OPTIONS[option]
-    where.mkdir(exist_ok=True)
-    clusters = {}
-    for account_name in ("development", "production"):
-        for name in spec[account_name][1]:
-            kubeconfig = where / ("%s.kubeconfig" % name)
-            kubeconfig.write_text(yaml.safe_dump({
-                "apiVersion": "v1", "kind": "Config", "current-context": name,
-                "clusters": [{"name": name, "cluster": {"server": "https://%s.eks.invalid" % name}}],
-                "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-                "users": [{"name": name, "user": {"token": "unused"}}]}))
-            clusters[name] = {"kubeconfig": str(kubeconfig)}
     aws = {"region": REGION, "endpoint_url": moto, "vault_kms_cluster": "platform",
            "accounts": dict((account_name, {
                "id": spec[account_name][0], "role_arn": "arn:aws:iam::%s:role/krci-automation" % spec[account_name][0],
@@ -648,11 +654,7 @@ def option_inventory(where, moto, option, acm=None):
            "secrets_backends": spec["backends"], "ecr": {"repositories": ["orders"]}}
     if acm:
         aws["acm"] = acm
-    path = where / "topology.yml"
-    path.write_text(yaml.safe_dump({"plugin": "krci.platform.topology", "option": option, "aws": aws,
-                                    "clusters": clusters, "vars": {"aws_eks_cluster_access": False,
-                                                                   "aws_kubeconfig_dir": str(where / "kubeconfigs")}}))
-    return path
+    return moto_server.aws_only_topology(where, option, aws, spec["development"][1] + spec["production"][1])
 
 
 def runs_at_once(env, *argvs):
