@@ -21,6 +21,22 @@ def _b64(path):
     return base64.b64encode(Path(path).read_bytes()).decode()
 
 
+def node_body():
+    """The kwok node every sandbox cluster gets (kwok makes it Ready and runs its pods as fakes)."""
+    return {
+        "apiVersion": "v1", "kind": "Node",
+        "metadata": {
+            "name": NODE_NAME,
+            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "labels": {"kubernetes.io/hostname": NODE_NAME, "kubernetes.io/os": "linux",
+                       "kubernetes.io/arch": "amd64", "type": "kwok"},
+        },
+        "spec": {"providerID": "kwok://" + NODE_NAME},
+        "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
+                   "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}},
+    }
+
+
 class ControlPlane:
     def __init__(self, name, directory, binaries, ca, oidc=None):
         self.name = name
@@ -188,19 +204,7 @@ class ControlPlane:
         return session.get("https://127.0.0.1:%d/healthz" % self.ports[component], timeout=3).status_code == 200
 
     def _create_node(self, session):
-        node = {
-            "apiVersion": "v1", "kind": "Node",
-            "metadata": {
-                "name": NODE_NAME,
-                "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
-                "labels": {"kubernetes.io/hostname": NODE_NAME, "kubernetes.io/os": "linux",
-                           "kubernetes.io/arch": "amd64", "type": "kwok"},
-            },
-            "spec": {"providerID": "kwok://" + NODE_NAME},
-            "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
-                       "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}},
-        }
-        reply = session.post(self.api_url + "/api/v1/nodes", json=node, timeout=10)
+        reply = session.post(self.api_url + "/api/v1/nodes", json=node_body(), timeout=10)
         if reply.status_code not in (201, 409):
             raise procs.ComponentError("%s: creating node %s failed: %s %s" % (self.name, NODE_NAME, reply.status_code, reply.text))
 

@@ -375,15 +375,16 @@ def stop_process(option, name):
 
 def start_process(option, name, timeout=120):
     """Start a stopped process again with its recorded command line and wait until it answers."""
-    home, state, record = _process(option, name)
-    if procs.alive(record["pid"]):
-        raise SandboxError("%s of sandbox %s is running; stop it first" % (name, option))
-    env = Keycloak.java_env() if name == "keycloak" else record.get("env", {})
-    fresh = procs.start(name, record["argv"], record["log"], env=env)
-    record.update(fresh)
-    if env and name != "keycloak":
-        record["env"] = env
-    _save_state(home, state)
+    with _STATE_LOCK:  # recreate() starts several at once: each read-change-write of state.json whole
+        home, state, record = _process(option, name)
+        if procs.alive(record["pid"]):
+            raise SandboxError("%s of sandbox %s is running; stop it first" % (name, option))
+        env = Keycloak.java_env() if name == "keycloak" else record.get("env", {})
+        fresh = procs.start(name, record["argv"], record["log"], env=env)
+        record.update(fresh)
+        if env and name != "keycloak":
+            record["env"] = env
+        _save_state(home, state)
     ca_file = str(Path(state["home"]) / "pki" / "ca.crt")
     if name == "keycloak":
         url = state["keycloak"]["health_url"]
@@ -417,6 +418,92 @@ def restart(option, name, timeout=120):
     """
     stop_process(option, name)
     return start_process(option, name, timeout)
+
+
+_STATE_LOCK = threading.Lock()
+CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+
+
+def recreate(option, names, timeout=180):
+    """Destroy the state of components of a running sandbox and start them fresh at the same addresses, for
+    disaster-recovery drills: a cluster (its etcd wiped: a new, empty control plane on the same API URL, CA and
+    ServiceAccount keys, with its kwok node), ``keycloak`` (its database wiped; the same bootstrap admin), ``openbao``
+    (its raft data wiped: uninitialized and sealed). Other processes keep running."""
+    home = sandbox_home(option)
+    state = _load_state(home)
+    if state is None:
+        raise SandboxError("sandbox %s is not up" % option)
+    unknown = [n for n in names if n not in ("keycloak", "openbao") and n not in state["clusters"]]
+    if unknown:
+        raise SandboxError("recreate: %s not keycloak, openbao or a cluster of %s" % (", ".join(unknown), option))
+
+    def kill(name):  # destroyed, not shut down: no graceful stop to wait for
+        procs.stop(_process(option, name)[2], timeout=0)
+
+    def one(name):
+        if name == "keycloak":
+            kill("keycloak")
+            shutil.rmtree(home / "keycloak" / "h2", ignore_errors=True)
+            _start_keycloak_fresh(option, home, timeout)
+        elif name == "openbao":
+            kill("openbao")
+            shutil.rmtree(home / "openbao" / "data", ignore_errors=True)
+            (home / "openbao" / "data").mkdir()
+            start_process(option, "openbao", timeout)
+        else:
+            with Step(name, "recreated empty on %s" % state["clusters"][name]["api_url"]):
+                for component in reversed(CONTROL_PLANE):
+                    kill("%s/%s" % (name, component))
+                shutil.rmtree(home / "clusters" / name / "etcd")
+                for component in CONTROL_PLANE:
+                    start_process(option, "%s/%s" % (name, component), timeout)
+                _fresh_node(home, state["clusters"][name], name, timeout)
+
+    # All at once: each start's read-change-write of state.json holds _STATE_LOCK; the waits run in parallel.
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        for future in [pool.submit(one, name) for name in names]:
+            future.result()
+
+
+def _start_keycloak_fresh(option, home, timeout):
+    """Keycloak on an empty database: the bootstrap admin of the sandbox's credentials is created again."""
+    creds = json.loads((home / "credentials.json").read_text())
+    env = dict(Keycloak.java_env(), KC_BOOTSTRAP_ADMIN_USERNAME=creds["keycloak_admin_username"],
+               KC_BOOTSTRAP_ADMIN_PASSWORD=creds["keycloak_admin_password"])
+    with _STATE_LOCK:
+        _home, state, record = _process(option, "keycloak")
+        record.update(procs.start("keycloak", record["argv"], record["log"], env=env))
+        _save_state(home, state)
+    url = state["keycloak"]["health_url"]
+    ca_file = str(home / "pki" / "ca.crt")
+    procs.wait_until(record, lambda: _get(url, ca_file).status_code == 200, timeout, "GET " + url)
+
+
+def _fresh_node(home, cluster, name, timeout):
+    """The kwok node and the default ServiceAccount of an emptied cluster, as its first start made them."""
+    import requests  # pylint: disable=import-outside-toplevel
+    from sandbox.cluster import NODE_NAME, node_body  # pylint: disable=import-outside-toplevel
+
+    session = requests.Session()
+    session.trust_env = False
+    session.cert = (str(home / "pki" / ("%s-admin.crt" % name)), str(home / "pki" / ("%s-admin.key" % name)))
+    session.verify = str(home / "pki" / "ca.crt")
+    api = cluster["api_url"]
+    reply = session.post(api + "/api/v1/nodes", json=node_body(), timeout=10)
+    if reply.status_code not in (201, 409):
+        raise SandboxError("%s: creating node %s failed: %s %s" % (name, NODE_NAME, reply.status_code, reply.text))
+    deadline = time.monotonic() + timeout
+
+    def ready():
+        node = session.get(api + "/api/v1/nodes/" + NODE_NAME, timeout=5).json()
+        account = session.get(api + "/api/v1/namespaces/default/serviceaccounts/default", timeout=5)
+        return account.status_code == 200 and any(
+            c["type"] == "Ready" and c["status"] == "True" for c in node.get("status", {}).get("conditions", []))
+
+    while not ready():
+        if time.monotonic() > deadline:
+            raise SandboxError("%s: node %s not Ready or no default ServiceAccount after %ss" % (name, NODE_NAME, timeout))
+        time.sleep(0.5)
 
 
 def start_oci_registry(option):

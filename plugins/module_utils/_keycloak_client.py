@@ -216,6 +216,11 @@ class KeycloakClient:
             if exc.status != 404:
                 raise
 
+    def server_version(self):
+        """The server's version (the admin console's server info)."""
+        reply = self._send("GET", self.base_url + "/admin/serverinfo", "read the server info of %s" % self.base_url)
+        return ((reply.data or {}).get("systemInfo") or {}).get("version")
+
     def writes(self):
         return sum(count for method, count in self.requests_sent.items() if method not in ("GET", "TOKEN"))
 

@@ -59,6 +59,39 @@ class VaultClient:
             raise VaultError("%s: %s; check that Vault runs at %s" % (what, exc, self.url))
         return reply.json() if reply.content else {}
 
+    def stream(self, path, what, chunk_size=1 << 20):
+        """GET ``path`` as a stream of byte chunks (a raft snapshot); the request is retried, the stream is not:
+        a server that goes away mid-stream raises VaultError, and the caller drops what it wrote."""
+        headers = {"X-Vault-Token": self.token} if self.token else {}
+        try:
+            reply = _http.send(self.session, "GET", self.url + "/v1/" + path.lstrip("/"), what, _RETRY_STATUSES,
+                               on_retry=self.on_retry, on_attempt=lambda: self._count("GET"), ok=(200,),
+                               headers=headers, timeout=self.timeout, stream=True)
+        except HTTPStatus as exc:
+            raise VaultError("%s: HTTP %s: %s" % (what, exc.status, _errors(exc.body)), exc.status)
+        except requests.exceptions.RequestException as exc:
+            raise VaultError("%s: %s; check that Vault runs at %s" % (what, exc, self.url))
+        try:
+            yield from reply.iter_content(chunk_size)
+        except requests.exceptions.RequestException as exc:
+            raise VaultError("%s: the server stopped answering mid-stream (%s)" % (what, exc))
+        finally:
+            reply.close()
+
+    def upload(self, path, what, data):
+        """POST raw bytes (a raft snapshot to restore); retried like every call."""
+        headers = {"Content-Type": "application/octet-stream"}
+        if self.token:
+            headers["X-Vault-Token"] = self.token
+        try:
+            _http.send(self.session, "POST", self.url + "/v1/" + path.lstrip("/"), what, _RETRY_STATUSES,
+                       on_retry=self.on_retry, on_attempt=lambda: self._count("POST"), ok=(200, 204), data=data,
+                       headers=headers, timeout=max(self.timeout, 300))
+        except HTTPStatus as exc:
+            raise VaultError("%s: HTTP %s: %s" % (what, exc.status, _errors(exc.body)), exc.status)
+        except requests.exceptions.RequestException as exc:
+            raise VaultError("%s: %s; check that Vault runs at %s" % (what, exc, self.url))
+
     def seal_status(self):
         return self.call("GET", "sys/seal-status", "read the seal status of %s" % self.url)
 

@@ -130,6 +130,8 @@ path "auth/*" { capabilities = ["create", "read", "update", "delete", "list"] }
 path "kv-*" { capabilities = ["create", "read", "update", "delete", "list"] }
 path "sys/leader" { capabilities = ["read"] }
 path "auth/token/lookup-self" { capabilities = ["read"] }
+# Backups (playbooks/backup.yml): a raft snapshot is OpenBao's data as stored, sealed by its keys.
+path "sys/storage/raft/snapshot" { capabilities = ["read"] }
 """
 
 
@@ -149,6 +151,21 @@ def token_from_store(client, store):
     if data.get("root_token"):
         return data["root_token"]
     raise VaultError("%s holds neither an admin credential nor a root token; give token" % store.describe())
+
+
+def _reconcile_policy(client, token, policy_name, policy, check_mode):
+    """Write the admin policy with the admin's own token when its text differs; True when it did (or would)."""
+    saved, client.token = client.token, token
+    try:
+        current = client.call("GET", "sys/policies/acl/%s" % policy_name, "read policy %s" % policy_name, ok=(200, 404))
+        if ((current or {}).get("data") or {}).get("policy", "").strip() == policy.strip():
+            return False
+        if not check_mode:
+            client.call("PUT", "sys/policies/acl/%s" % policy_name, "update policy %s to this collection's"
+                        % policy_name, body={"policy": policy})
+        return True
+    finally:
+        client.token = saved
 
 
 def token_works(client, token):
@@ -182,14 +199,17 @@ def _hand_over(client, store, mount, role, policy_name, policy, token_ttl, revok
     admin = data.get("admin")
     if admin:
         try:
-            approle_login(client, admin)
+            token = approle_login(client, admin)
         except VaultError as exc:
             raise VaultError("the admin AppRole stored in %s does not log in (%s); restore it, or put a root token "
                              "(bao operator generate-root) in the store as root_token and remove admin"
                              % (store.describe(), exc))
+        # A collection upgrade may widen the admin policy (backups read raft snapshots): the admin writes its own.
+        policy_changed = _reconcile_policy(client, token, policy_name, policy, check_mode)
         root = data.get("root_token")
         if not (revoke_root and root):
-            return False, {"admin_role": admin.get("role"), "root_token_revoked": not root}
+            return policy_changed, {"admin_role": admin.get("role"), "root_token_revoked": not root,
+                                    "policy_updated": policy_changed}
         # A handover interrupted after the store was written: finish it.
         if not check_mode:
             if token_works(client, root):
@@ -227,3 +247,91 @@ def _hand_over(client, store, mount, role, policy_name, policy, token_ttl, revok
         data["root_token"] = None
         store.write(data)
     return True, {"admin_role": role, "root_token_revoked": revoke_root}
+
+
+# --- restore ------------------------------------------------------------------------------------------------------
+
+def snapshot_seal_config(snapshot):
+    """The seal configuration a raft snapshot holds (``core/seal-config``, stored outside the barrier, in clear):
+    ``{"type", "secret_shares", "secret_threshold", ...}``; VaultError when the snapshot has none."""
+    import io  # pylint: disable=import-outside-toplevel
+    import json  # pylint: disable=import-outside-toplevel
+    import tarfile  # pylint: disable=import-outside-toplevel
+
+    try:
+        with tarfile.open(fileobj=io.BytesIO(snapshot), mode="r:gz") as archive:
+            state = archive.extractfile("state.bin").read()
+    except (tarfile.TarError, KeyError, AttributeError, OSError) as exc:
+        raise VaultError("the snapshot is not a raft snapshot (%s)" % exc)
+    at = state.find(b"core/seal-config")
+    if at < 0 or state[at + len(b"core/seal-config"):at + len(b"core/seal-config") + 1] != b"\x12":
+        raise VaultError("the snapshot holds no seal configuration (core/seal-config)")
+    at += len(b"core/seal-config") + 1
+    size, shift = 0, 0
+    while True:  # the value's length: a protobuf varint
+        byte = state[at]
+        at += 1
+        size |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+    try:
+        config = json.loads(state[at:at + size].decode("utf-8"))
+    except ValueError as exc:
+        raise VaultError("the snapshot's seal configuration is not JSON (%s)" % exc)
+    if (config.get("type") or "shamir") != "shamir":
+        raise VaultError("the snapshot's seal is %s: restore it into a server with that seal (auto-unseal), not by "
+                         "these keys" % config.get("type"))
+    return config
+
+
+def restore_snapshot(client, snapshot, keys, check_mode=False, sleep=None, clock=None):
+    """Restore a raft snapshot into a fresh server and unseal it with the keys of the time of the backup.
+
+    (changed, what). A fresh (uninitialized) server is initialized with one throw-away share, unsealed, and given
+    the snapshot with ``snapshot-force`` (its data, keyring and tokens replace the throw-away ones, and it seals);
+    then the original ``keys`` unseal it. A server that is initialized and sealed (a restore cut off after the
+    snapshot, or a restart) is only unsealed with ``keys``. An initialized, unsealed server is left alone: a
+    restore never replaces a working server's data.
+    """
+    sleep = sleep or time.sleep
+    clock = clock or time.monotonic
+    status = client.seal_status()
+    if status.get("initialized") and not status.get("sealed"):
+        return False, "initialized and unsealed already: nothing restored (a restore only fills a fresh server)"
+    if check_mode:
+        return True, ("would restore the snapshot and unseal with the original keys" if not status.get("initialized")
+                      else "would unseal with the original keys")
+    if not status.get("initialized"):
+        # The throw-away keys have the snapshot's shape (shares, threshold): once the snapshot is in, the server seals
+        # and keeps taking keys of the shape it was initialized with, so only then do the original keys fit.
+        shape = snapshot_seal_config(snapshot)
+        reply = client.call("PUT", "sys/init", "initialize %s with throw-away keys for the restore" % client.url,
+                            body={"secret_shares": shape["secret_shares"], "secret_threshold": shape["secret_threshold"]})
+        unseal(client, reply["keys"][:shape["secret_threshold"]])
+        saved, client.token = client.token, reply["root_token"]
+        try:
+            client.upload("sys/storage/raft/snapshot-force", "restore the raft snapshot into %s" % client.url, snapshot)
+        finally:
+            client.token = saved
+        deadline = clock() + 60
+        # The restored keyring takes over: the server seals itself moments after the snapshot is installed.
+        while not client.seal_status().get("sealed"):
+            if clock() > deadline:
+                raise VaultError("%s did not seal after the snapshot was restored; look in its log" % client.url)
+            sleep(0.5)
+    # Should the server still take keys of another size (a seal configuration it has not reloaded yet), the keys are
+    # tried again for a while; any other refusal is final.
+    deadline = clock() + 20
+    while True:
+        try:
+            unseal(client, keys)
+            break
+        except VaultError as exc:
+            if clock() < deadline and "invalid key size" in str(exc):
+                sleep(1)
+                continue
+            raise VaultError("%s holds the restored snapshot but the keys given do not unseal it (%s); give the unseal "
+                             "keys of the time of the backup (the archive never holds them) and run the restore again"
+                             % (client.url, exc))
+    return True, "restored and unsealed" if not status.get("initialized") else "unsealed with the original keys"

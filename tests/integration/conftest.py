@@ -44,8 +44,8 @@ VARIANTS = {"shared": ("shared", ("platform", "production")),
             "isolated": ("isolated", ("platform", "production")),
             "separated-openshift": ("separated", ("platform", "production", "workloads"))}
 MODULE_ORDER = ["test_packaging", "test_sandbox", "test_vault_init_unseal", "test_baseline", "test_keycloak_realm",
-                "test_vault_role", "test_operators", "test_awx_runner", "test_playbooks", "test_gitops", "test_promotion", "test_argocd", "test_security", "test_aws",
-                "test_openshift", "test_molecule"]
+                "test_vault_role", "test_operators", "test_awx_runner", "test_playbooks", "test_gitops", "test_promotion", "test_argocd", "test_security",
+                "test_aws", "test_day2", "test_openshift", "test_molecule"]
 
 
 def pytest_configure(config):

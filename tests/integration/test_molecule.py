@@ -46,22 +46,29 @@ def failed_tasks(output):
     return "\n".join("\n".join(lines[max(0, i - 3):i + 25]) for i in marks[:5])
 
 
-def assert_passed(result, scenarios):
+def assert_passed(result, scenarios, actions=("converge", "idempotence", "verify")):
     text = text_of(result)
     output = result.stdout + result.stderr
     assert result.returncode == 0, failed_tasks(output) + "\n...\n" + output[-4000:]
     for scenario in scenarios:
-        for action in ("converge", "idempotence", "verify"):
+        for action in actions:
             assert "%s > %s: Executed: Successful" % (scenario, action) in text, (scenario, action)
     assert "[WARNING]" not in result.stdout + result.stderr
 
 
 @pytest.mark.sandbox("shared")
 def test_every_role_scenario_and_the_shared_option_pass(sandbox_pool, tools_env, molecule_env):
+    """Every role scenario's whole sequence; the shared option's verify on the converged sandbox.
+
+    option-shared's converge and idempotence steps are playbooks/shared.yml run twice on a sandbox that the
+    pool converged; test_baseline's shared test already runs that no-op (and a check run) and asserts
+    changed=0 and no object written, so repeating it here would only cost about 90 s of the suite's budget.
+    Its converge playbook is exactly that playbook (test_the_option_scenarios_converge_their_option_playbook)."""
     sandbox_pool.converged("shared", tools_env)
-    scenarios = ["option-shared"] + ROLE_SCENARIOS
-    result = molecule(molecule_env, "test", *[arg for name in scenarios for arg in ("-s", name)])
-    assert_passed(result, scenarios)
+    result = molecule(molecule_env, "test", *[arg for name in ROLE_SCENARIOS for arg in ("-s", name)])
+    assert_passed(result, ROLE_SCENARIOS)
+    result = molecule(molecule_env, "verify", "-s", "option-shared")
+    assert_passed(result, ["option-shared"], actions=("verify",))
 
 
 @pytest.mark.sandbox("shared")
@@ -142,11 +149,20 @@ def test_a_false_verify_fails_at_the_verify_step(sandbox_pool, molecule_env, tmp
     assert "krci-system exists" in text and "broken-verify > verify: Executed: Failed" in text
 
 
+def test_the_option_scenarios_converge_their_option_playbook():
+    """What the option scenarios' converge and idempotence steps run is the option playbook itself, which
+    test_baseline converges, re-runs and checks for every option."""
+    for option in ("shared", "separated", "isolated"):
+        converge = yaml.safe_load((REPO / "extensions" / "molecule" / ("option-" + option) / "converge.yml").read_text())
+        assert converge == [{"name": "Converge the %s option" % option,
+                             "ansible.builtin.import_playbook": "../../../playbooks/%s.yml" % option}], option
+
+
 @pytest.mark.parametrize("option", ["isolated", "separated"])
 def test_the_other_option_scenarios_differ_from_the_shared_one_only_by_the_option(option):
-    """option-shared runs above (converge, idempotence, verify); option-isolated and option-separated are the
-    same scenario with another option, so running them would only repeat test_baseline's converge, no-op and
-    check runs of those options (about 150 s of the suite's budget). This proves they are that same scenario."""
+    """option-shared's verify runs above; option-isolated and option-separated are the same scenario with
+    another option, so running them would only repeat test_baseline's converge, no-op and check runs of
+    those options (about 150 s of the suite's budget). This proves they are that same scenario."""
     def normalised(name, relative):
         text = (REPO / "extensions" / "molecule" / ("option-" + name) / relative).read_text()
         text = text.replace("../shared/", "../<common>/").replace(name, "<option>")
