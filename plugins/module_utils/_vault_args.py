@@ -44,3 +44,15 @@ def client_from_params(module):
     verify = (params["ca_cert"] or True) if params["validate_certs"] else False
     return VaultClient(params["url"], verify=verify, timeout=params["timeout"],
                        on_retry=warn_on_retry(module.warn))
+
+
+def log_in(module, client):
+    """Give ``client`` the module's token, or log in with the admin AppRole of its ``credentials_from`` store (the
+    token is then masked in the module's output)."""
+    from ansible_collections.krci.platform.plugins.module_utils import _vault_keys, _vault_lifecycle  # pylint: disable=import-outside-toplevel
+
+    if module.params["token"]:
+        client.token = module.params["token"]
+    else:
+        client.token = _vault_lifecycle.token_from_store(client, _vault_keys.key_store(module.params["credentials_from"]))
+        module.no_log_values.add(client.token)

@@ -121,10 +121,8 @@ requests:
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _vault_client
-from ansible_collections.krci.platform.plugins.module_utils import _vault_keys
-from ansible_collections.krci.platform.plugins.module_utils import _vault_lifecycle
 from ansible_collections.krci.platform.plugins.module_utils._vault_args import (KEY_STORE_OPTIONS, VAULT_CONNECTION_SPEC,
-                                                                                client_from_params)
+                                                                                client_from_params, log_in)
 from ansible_collections.krci.platform.plugins.module_utils._vault_config import VaultConfigurator, WRITE_ONLY
 
 
@@ -171,11 +169,7 @@ def main(module_class=AnsibleModule):
         if client.seal_status().get("sealed"):
             raise _vault_client.VaultError("%s is sealed; unseal it first (krci.platform.vault_unseal); nothing was written"
                                            % client.url)
-        if params["token"]:
-            client.token = params["token"]
-        else:
-            client.token = _vault_lifecycle.token_from_store(client, _vault_keys.key_store(params["credentials_from"]))
-            module.no_log_values.add(client.token)
+        log_in(module, client)
         live_auth = client.call("GET", "sys/auth", "read auth methods")
         live_auth = set(k.strip("/") for k in live_auth.get("data", live_auth))
         missing = [i["mount"] for i in params["auth_configs"] if i["mount"].strip("/") not in known_auth | live_auth]

@@ -67,9 +67,9 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import (
-    _backup_args, _vault_client, _vault_keys, _vault_lifecycle)
+    _backup_args, _vault_client)
 from ansible_collections.krci.platform.plugins.module_utils._vault_args import (
-    KEY_STORE_OPTIONS, VAULT_CONNECTION_SPEC, client_from_params)
+    KEY_STORE_OPTIONS, VAULT_CONNECTION_SPEC, client_from_params, log_in)
 
 GZIP = b"\x1f\x8b"
 
@@ -94,11 +94,7 @@ def main(module_class=AnsibleModule):
         if status.get("sealed"):
             raise _vault_client.VaultError("%s is sealed; unseal it (krci.platform.vault_unseal) and run the backup again"
                                            % client.url)
-        if params["token"]:
-            client.token = params["token"]
-        else:
-            client.token = _vault_lifecycle.token_from_store(client, _vault_keys.key_store(params["credentials_from"]))
-            module.no_log_values.add(client.token)
+        log_in(module, client)
         client.call("GET", "auth/token/lookup-self", "log in to %s" % client.url)
     except _vault_client.VaultError as exc:
         module.fail_json(msg="%s; no artifact was written" % exc)
