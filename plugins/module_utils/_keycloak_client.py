@@ -117,6 +117,10 @@ class KeycloakClient:
             self.base_url, self.username or self.client_id), count_as="TOKEN")
         self._token = reply.json()["access_token"]
 
+    def log_in(self):
+        """Authenticate now (KeycloakError with the status when the credentials are refused)."""
+        self._authenticate()
+
     def _ambiguous(self, method, url, exc):
         """True for an answer a restarting Keycloak gives (see the module docstring)."""
         body = _body(exc.body)

@@ -145,6 +145,15 @@ class KubeClient:
                            lambda: self.api.request("PATCH", resource.path(name, namespace), body=patch,
                                                     content_type="application/merge-patch+json"))
 
+    def delete(self, resource, name, namespace):
+        """Delete one object; False when it was already gone."""
+        try:
+            self._retry("delete %s/%s" % (resource.kind, name),
+                        lambda: self.api.request("DELETE", resource.path(name, namespace)))
+            return True
+        except NotFoundError:
+            return False
+
     def list(self, resource, namespace, label_selector):
         """The items (dicts) of a list call."""
         reply = self._retry("list %s in %s" % (resource.kind, namespace),

@@ -14,9 +14,14 @@ __metaclass__ = type
 from ansible_collections.krci.platform.plugins.module_utils._changes import ChangeSet
 from ansible_collections.krci.platform.plugins.module_utils._vault_client import VaultError
 
+import hashlib
+import json
 import uuid
 
 WRITE_ONLY = ("token_reviewer_jwt", "oidc_client_secret")
+# Vault never returns a write-only value, so the auth mount keeps a digest of the ones last written (a mount option):
+# a new client secret or reviewer token is written, an unchanged one is not.
+WRITTEN_DIGEST_OPTION = "krci.platform/write-only-digest"
 MASK = "********"
 
 # Built-in types of HashiCorp Vault and OpenBao; anything else must be a registered plugin.
@@ -25,6 +30,14 @@ KNOWN_AUTH_TYPES = frozenset(["approle", "cert", "jwt", "oidc", "kerberos", "kub
 KNOWN_SECRETS_TYPES = frozenset(["kv", "kv-v1", "kv-v2", "pki", "transit", "database", "ssh", "totp", "aws", "azure",
                                  "gcp", "consul", "nomad", "rabbitmq", "ldap", "openldap", "kubernetes", "cubbyhole",
                                  "identity", "terraform", "transform", "kmip"])
+
+
+def written_digest(mount, config):
+    """A digest of the write-only values of an auth mount's config (None without any): SHA-256, bound to the mount."""
+    values = dict((k, v) for k, v in (config or {}).items() if k in WRITE_ONLY and v)
+    if not values:
+        return None
+    return "sha256:" + hashlib.sha256(json.dumps([mount, values], sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def _same(want, have):
@@ -202,12 +215,20 @@ class VaultConfigurator:
             ref = "auth/%s/config" % mount
             have = self._read("auth/%s/config" % mount, "read " + ref)
             comparable = dict((k, v) for k, v in config.items() if k not in WRITE_ONLY)
-            if have is not None and _same(comparable, have):
+            digest, options = written_digest(mount, config), None
+            if digest is not None:
+                options = (self._read("sys/auth/%s/tune" % mount, "read the tuning of auth mount %s/" % mount)
+                           or {}).get("options") or {}
+            if have is not None and _same(comparable, have) and (digest is None or options.get(WRITTEN_DIGEST_OPTION)
+                                                                 == digest):
                 self._record(ref, "unchanged")
             else:
                 self._record(ref, "updated" if have else "created",
                              dict((k, have.get(k)) for k in comparable) if have else None, config)
                 self._write("auth/%s/config" % mount, config, "configure " + ref)
+                if digest is not None:
+                    self._write("sys/auth/%s/tune" % mount, {"options": dict(options or {}, **{
+                        WRITTEN_DIGEST_OPTION: digest})}, "record what was written to " + ref)
         for name, spec in (roles or {}).items():
             ref = "auth/%s/role/%s" % (mount, name)
             have = self._read(ref, "read " + ref)

@@ -132,6 +132,9 @@ path "sys/leader" { capabilities = ["read"] }
 path "auth/token/lookup-self" { capabilities = ["read"] }
 # Backups (playbooks/backup.yml): a raft snapshot is OpenBao's data as stored, sealed by its keys.
 path "sys/storage/raft/snapshot" { capabilities = ["read"] }
+# Rotation (playbooks/rotate.yml): new unseal/recovery key shares, given the current ones (OpenBao 2.4+).
+path "sys/rotate/root/*" { capabilities = ["create", "read", "update", "delete"] }
+path "sys/rotate/recovery/*" { capabilities = ["create", "read", "update", "delete"] }
 """
 
 

@@ -34,15 +34,14 @@ CONVERGE_RUNS = {"separated": [(None, ("-vvv", "-e", "vault_revoke_root_token=fa
 # Test order: tests without a sandbox, then by option (one sandbox up at a time, each option brought
 # up and converged once), then by module; within a module, file order. Mark a test or a module with
 # @pytest.mark.sandbox("<option>"); unmarked tests need none; "end" runs after all (the sandbox teardown test).
-OPTION_ORDER = [None, "shared", "isolated", "separated", "separated-openshift", "end"]
+OPTION_ORDER = [None, "shared", "isolated", "separated", "end"]
 # Sandbox variants: marker name -> (option, clusters with the sandbox's openshift flavour, sandbox/openshift.py).
-# Shared and isolated converge as mixed topologies: platform and production OpenShift, the other clusters plain
-# Kubernetes; separated converges twice, all plain Kubernetes, then with workloads OpenShift too. So each
-# option converges once with OpenShift's platform and production, and a plain Kubernetes hub and pull cluster
-# are converged too (separated), without a converge more.
+# Shared and isolated converge as mixed topologies: platform and production OpenShift (isolated's dev, a push
+# target, too: test_openshift), the other clusters plain Kubernetes; separated is all plain Kubernetes. So OpenShift
+# hubs, pull clusters and a push target are converged, and a plain Kubernetes hub and pull cluster too, with one
+# converge per option.
 VARIANTS = {"shared": ("shared", ("platform", "production")),
-            "isolated": ("isolated", ("platform", "production")),
-            "separated-openshift": ("separated", ("platform", "production", "workloads"))}
+            "isolated": ("isolated", ("platform", "production", "dev"))}
 MODULE_ORDER = ["test_packaging", "test_sandbox", "test_vault_init_unseal", "test_baseline", "test_keycloak_realm",
                 "test_vault_role", "test_operators", "test_awx_runner", "test_playbooks", "test_gitops", "test_promotion", "test_argocd", "test_security",
                 "test_aws", "test_day2", "test_openshift", "test_molecule"]

@@ -6,11 +6,15 @@ The archive is opened here with the private key, as a restore would: every artif
 servers hold (the realm's users, groups and client secrets; a raft snapshot; the controllers' keys).
 """
 
+import io
 import json
+import os
+import re
+import signal
 import subprocess
 import tarfile
 import time
-import io
+import uuid
 from pathlib import Path
 
 import pytest
@@ -18,7 +22,7 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import x25519
 
-from conftest import REPO, assert_ok, kube_client, run
+from conftest import REPO, assert_ok, changed_tasks, kube_client, recap, run
 from keycloak_admin import KeycloakAdmin
 from sandbox import core
 from sandbox.moto import start as start_moto
@@ -379,3 +383,216 @@ def test_a_lost_platform_and_production_cluster_are_recovered_from_the_backup_an
     client.CustomObjectsApi(api).get_namespaced_custom_object("argoproj.io", "v1alpha1", "argocd", "applications",
                                                               "krci-root")
     print("recovery drill: restore %.1f s, restore + converge %.1f s; archive %s" % (restored, recovered, archive))
+
+
+# --- rotation (playbooks/rotate.yml) -----------------------------------------------------------------------------
+
+ROTATE_STARTED = "TASK [krci.platform.keycloak : New secrets for the confidential clients"
+ROTATED_CLIENTS = ("argocd-hub", "argocd-production", "argocd-staging", "portal", "vault")
+
+
+def rotate(state, env, rotation_id, *extra):
+    return run(["ansible-playbook", "-i", state["inventory"], REPO / "playbooks" / "rotate.yml",
+                "-e", "rotate_id=%s" % rotation_id] + list(extra), env)
+
+
+def client_secret(state, client_id):
+    """The client's secret in Keycloak, read as the admin of the credentials file (a rotation changes its password,
+    and the master realm's tokens live 60 s)."""
+    admin = KeycloakAdmin(state)
+    [found] = admin.session.get(admin.base + "/krci/clients", params={"clientId": client_id}, timeout=30).json()
+    return admin.session.get(admin.base + "/krci/clients/%s/client-secret" % found["id"], timeout=30).json()["value"]
+
+
+def secret_refused(state, client_id, secret):
+    """Whether Keycloak refuses this client's secret (the client authenticates before its grant is looked at)."""
+    import requests
+
+    reply = requests.post(state["keycloak"]["url"] + "/realms/krci/protocol/openid-connect/token", timeout=30,
+                          verify=state["keycloak"]["ca_file"],
+                          data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
+    body = reply.json()
+    return body.get("error") == "invalid_client" or "invalid client" in body.get("error_description", "").lower()
+
+
+def hub_token(state, target):
+    """The bearer token the hub's cluster Secret holds for a push target (what Argo CD uses)."""
+    import base64
+
+    client, api = kube_client(state["clusters"]["platform"])
+    secret = client.CoreV1Api(api).read_namespaced_secret("cluster-" + target, "argocd")
+    return json.loads(base64.b64decode(secret.data["config"]))["bearerToken"]
+
+
+def answers(cluster, token):
+    """HTTP status of a read the hub's ServiceAccount may do in a push target, with ``token``."""
+    import requests
+
+    return requests.get(cluster["api_url"] + "/api/v1/namespaces/krci-dev/configmaps", timeout=30,
+                        headers={"Authorization": "Bearer " + token}, verify=cluster["ca_file"]).status_code
+
+
+def consumer_secret(state, cluster, namespace):
+    import base64
+
+    client, api = kube_client(state["clusters"][cluster])
+    secret = client.CoreV1Api(api).read_namespaced_secret("keycloak-oidc-client", namespace)
+    return base64.b64decode(secret.data["clientSecret"]).decode()
+
+
+def vault_oidc_login(state, username, password, role):
+    """Vault's browser login through the realm (auth/oidc): Vault exchanges the code with its client's secret."""
+    import html
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
+    import requests
+
+    vault = Vault(state)
+    redirect = "http://localhost:8250/oidc/callback"
+    reply = vault.call("POST", "auth/oidc/oidc/auth_url", json={"role": role, "redirect_uri": redirect})
+    assert reply.status_code == 200, reply.text
+    browser = requests.Session()
+    browser.trust_env = False
+    browser.verify = state["keycloak"]["ca_file"]
+    page = browser.get(reply.json()["data"]["auth_url"], timeout=30)
+    form = re.search(r'<form[^>]*action="([^"]+)"', page.text)
+    assert form, page.text[:300]
+    posted = browser.post(html.unescape(form.group(1)), data={"username": username, "password": password},
+                          allow_redirects=False, timeout=30)
+    query = parse_qs(urlsplit(posted.headers.get("Location", "")).query)
+    assert "code" in query, (posted.status_code, posted.headers.get("Location"))
+    return vault.call("GET", "auth/oidc/oidc/callback", params={"state": query["state"][0], "code": query["code"][0]})
+
+
+def test_rotation_keeps_old_credentials_until_replaced_and_a_rerun_finishes_it(platform, tools_env, tmp_path):
+    """rotate.yml with the push target's API server stopped once the run is under way: that cluster fails alone,
+    naming its API server, and its old token keeps working; everything else is rotated (old secrets refused,
+    consumers updated). The re-run with the same rotation_id finishes the token only, the next changes nothing.
+    Then: the hub's new token works and the old is refused; Argo CD's and Vault's OIDC logins work with the new
+    client secrets; the old AppRole secret ID, the old unseal keys and the old admin password are refused."""
+    from argocd_api import ArgoCDUser
+
+    state = platform
+    option = state["option"]
+    workloads = dict(state["clusters"]["workloads"], ca_file=str(Path(state["home"]) / "pki" / "ca.crt"))
+    admin = KeycloakAdmin(state)
+    admin.ensure_user("rota", "Rota-Pass-2026!", groups=["krci-viewers"])
+    old = {c: client_secret(state, c) for c in ROTATED_CLIENTS}
+    old_token = hub_token(state, "workloads")
+    assert answers(workloads, old_token) == 200
+    old_vault = dict(key_shares(state), admin=json.loads(Path(state["home"]).joinpath(
+        "vault-admin-credential.json").read_text())["admin"])
+    credentials = Path(state["keycloak"]["credentials_file"])
+    old_admin = json.loads(credentials.read_text())["keycloak_admin_password"]
+    rotation = "drill-" + uuid.uuid4().hex[:6]
+
+    # --check: says what it would rotate and writes nothing.
+    check = rotate(state, tools_env, rotation, "--check")
+    assert_ok(check)
+    assert re.search(r"rotation %s \(check mode: what would be\): client secrets rotated argocd-hub, argocd-production, "
+                     r"argocd-staging, portal, vault; push target tokens issued workloads; Vault admin secret ID rotated; unseal keys "
+                     r"rotated; Keycloak admin password rotated" % rotation, flat(check)), flat(check)[-2000:]
+    assert {c: client_secret(state, c) for c in ROTATED_CLIENTS} == old and hub_token(state, "workloads") == old_token
+    assert key_shares(state)["keys"] == old_vault["keys"]
+    assert json.loads(credentials.read_text())["keycloak_admin_password"] == old_admin
+
+    # The real run; the push target's API server goes down once the run is under way.
+    proc = subprocess.Popen(["ansible-playbook", "-i", state["inventory"], str(REPO / "playbooks" / "rotate.yml"),
+                             "-e", "rotate_id=" + rotation], env=tools_env, cwd=str(REPO), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines, stopped, restarted = [], False, False
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if not stopped and line.startswith(ROTATE_STARTED):
+                os.killpg(proc.pid, signal.SIGSTOP)
+                try:
+                    core.stop_process(option, "workloads/kube-apiserver")
+                    stopped = True
+                finally:
+                    os.killpg(proc.pid, signal.SIGCONT)
+            elif stopped and not restarted and line.startswith("fatal: [workloads]"):
+                core.start_process(option, "workloads/kube-apiserver")
+                restarted = True
+        proc.wait(timeout=600)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if stopped and not restarted:
+            core.start_process(option, "workloads/kube-apiserver")
+    output = "".join(lines)
+    assert stopped and proc.returncode != 0, output[-3000:]
+    summary = recap(output)
+    assert summary["workloads"]["failed"] == 1 and all(
+        r["failed"] == 0 and r["unreachable"] == 0 for name, r in summary.items() if name != "workloads"), summary
+    assert workloads["api_url"] in " ".join(output.split("fatal: [workloads]")[1].split()[:80])
+    # Its old token still works and is still the hub's; everything else is rotated.
+    assert hub_token(state, "workloads") == old_token and answers(workloads, old_token) == 200
+    new = {c: client_secret(state, c) for c in ROTATED_CLIENTS}
+    for client_id in ROTATED_CLIENTS:
+        assert new[client_id] != old[client_id], client_id
+        assert secret_refused(state, client_id, old[client_id]), client_id
+        assert not secret_refused(state, client_id, new[client_id]), client_id
+    assert consumer_secret(state, "platform", "argocd") == new["argocd-hub"]
+    assert consumer_secret(state, "platform", "vault") == new["vault"]
+    assert consumer_secret(state, "production", "argocd") == new["argocd-production"]
+    assert consumer_secret(state, "staging", "argocd") == new["argocd-staging"]
+
+    # The re-run finishes the token only; the one after changes nothing.
+    second = rotate(state, tools_env, rotation)
+    assert_ok(second)
+    assert "push target tokens issued workloads" in flat(second)
+    assert {c: client_secret(state, c) for c in ROTATED_CLIENTS} == new
+    token = hub_token(state, "workloads")
+    assert token != old_token and answers(workloads, token) == 200 and answers(workloads, old_token) == 401
+    third = rotate(state, tools_env, rotation)
+    assert all(r["changed"] == 0 for r in assert_ok(third).values()), changed_tasks(third.stdout)
+
+    # Vault: the new admin secret ID logs in (admin_token reads the store), the old one is refused.
+    vault = Vault(state)
+    assert admin_token(state)
+    stale = vault.call("POST", "auth/approle/login", json={"role_id": old_vault["admin"]["role_id"],
+                                                           "secret_id": old_vault["admin"]["secret_id"]})
+    assert stale.status_code == 400, stale.text
+    # Argo CD's and Vault's OIDC logins, with the secrets they were given.
+    instances = core.start_argocd(option)
+    assert ArgoCDUser(instances["hub"]["server_url"], state["keycloak"]["ca_file"], "rota", "Rota-Pass-2026!").userinfo()
+    login = vault_oidc_login(state, "rota", "Rota-Pass-2026!", "krci-viewers")
+    assert login.status_code == 200, login.text
+    # Keycloak's admin: the new password in the credentials file logs in (KeycloakAdmin reads it), the old is refused.
+    KeycloakAdmin(state)
+    import requests
+
+    refused = requests.post(state["keycloak"]["url"] + "/realms/master/protocol/openid-connect/token", timeout=30,
+                            verify=state["keycloak"]["ca_file"], data={
+                                "grant_type": "password", "client_id": "admin-cli", "username": "admin",
+                                "password": old_admin})
+    assert refused.status_code == 401
+    # OpenBao restarted (sealed): the old shares do not unseal it, the new ones in the key store do.
+    new_keys = key_shares(state)["keys"]
+    assert new_keys != old_vault["keys"] and len(new_keys) == len(old_vault["keys"])
+    core.restart(option, "openbao")
+    threshold = vault.call("GET", "sys/seal-status").json()["t"]
+    replies = [vault.call("PUT", "sys/unseal", json={"key": key}) for key in old_vault["keys"][:threshold]]
+    assert replies[-1].status_code == 400 or replies[-1].json().get("sealed") is True, replies[-1].text
+    assert vault.call("GET", "sys/seal-status").json()["sealed"] is True
+    vault.call("PUT", "sys/unseal", json={"reset": True})
+    for key in new_keys[:threshold]:
+        status = vault.call("PUT", "sys/unseal", json={"key": key}).json()
+    assert status["sealed"] is False
+
+
+def test_an_unknown_credential_or_a_bad_rotation_id_is_refused_before_any_change(platform, tools_env):
+    state = platform
+    before = client_secret(state, "argocd-hub")
+    result = run(["ansible-playbook", "-i", state["inventory"], REPO / "playbooks" / "rotate.yml",
+                  "-e", json.dumps({"rotate_credentials": ["keycloak_client_secrets", "ssh_host_keys"],
+                                    "rotate_id": "Bad_ID"})], tools_env)
+    assert result.returncode != 0
+    text = flat(result)
+    assert ("rotate: ssh_host_keys is not a credential this collection rotates; known: keycloak_client_secrets, "
+            "argocd_push_tokens, vault_admin_secret_id, vault_unseal_keys, keycloak_admin") in text
+    assert "rotate_id: 'Bad_ID' must be 1 to 32 lowercase letters" in text and "nothing was rotated" in text
+    assert "TASK [krci.platform.keycloak : New secrets" not in result.stdout
+    assert client_secret(state, "argocd-hub") == before

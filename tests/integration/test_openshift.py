@@ -1,6 +1,7 @@
-"""The separated option on a mixed topology: platform, workloads and production with the sandbox's openshift
-flavour (OpenShift's API groups as the real CRDs, OLM's and the ArgoCD operator's too; sandbox/openshift.py),
-staging plain Kubernetes.
+"""The isolated option on a mixed topology: platform, production and dev (a push target) with the sandbox's
+openshift flavour (OpenShift's API groups as the real CRDs, OLM's and the ArgoCD operator's too; sandbox/openshift.py),
+test, uat and staging plain Kubernetes. It is the isolated sandbox every isolated test uses: its converge and no-op
+re-run are test_baseline's, so the tests here read what that converge left.
 
 What stands in for OpenShift here, and nothing else: a namespace UID-range allocator, an admission policy with
 restricted-v2's UID-range rule, OLM's Subscription resolution (InstallPlan, then the bundle's CRDs and a
@@ -16,12 +17,13 @@ import uuid
 import pytest
 import yaml
 
-from conftest import assert_ok, changed_tasks, kube_client, playbooks_at_once, run, static_volumes, REPO
+from conftest import assert_ok, changed_tasks, kube_client, run, static_volumes, REPO
 from sandbox import core
-from test_baseline import DIFF_HEADER, resource_versions, verify_baseline, verify_gitops_isolation
+from test_baseline import resource_versions, verify_baseline, verify_gitops_isolation
 
-VARIANT = "separated-openshift"
-OPENSHIFT = ["platform", "production", "workloads"]
+VARIANT = "isolated"
+OPENSHIFT = ["platform", "production", "dev"]
+PUSH = "dev"  # the OpenShift push target
 pytestmark = pytest.mark.sandbox(VARIANT)
 
 # ansible_collections path for the module_utils the tests read (the same code the collection runs).
@@ -36,18 +38,15 @@ def _flat(result):
     return " ".join((result.stdout + result.stderr).split())
 
 
-def test_separated_converges_on_openshift_idempotently_and_stays_isolated(sandbox_pool, tools_env):
+def test_isolated_converges_on_openshift_and_stays_isolated(sandbox_pool, tools_env):
+    """The first converge's report names each cluster's flavour; the re-run and check run that change nothing
+    are test_baseline's (test_isolated_converges_idempotently), on this same sandbox."""
     state, runs = sandbox_pool.converged(VARIANT, tools_env)
     first = _flat(runs[0])
     for name in OPENSHIFT:
         assert re.search(r"%s: role \S+, .*?flavour openshift 4\.20\.8, Kubernetes v1\.34\.4" % name, first), name
-    assert re.search(r"staging: role staging, .*?flavour kubernetes, Kubernetes", first)
-    before = resource_versions(state)
-    second, check = playbooks_at_once(state, tools_env, (), ("--check", "--diff"))
-    assert all(r["changed"] == 0 for r in assert_ok(second).values()), changed_tasks(second.stdout)
-    assert all(r["changed"] == 0 for r in assert_ok(check).values()), changed_tasks(check.stdout)
-    assert DIFF_HEADER.findall(check.stdout) == []
-    assert resource_versions(state) == before
+    for name in ("test", "uat", "staging"):
+        assert re.search(r"%s: role \S+, .*?flavour kubernetes, Kubernetes" % name, first), name
     report = (REPO / state["inventory"]).parent / "reports" / "report.md"
     text = report.read_text()
     for name in OPENSHIFT:
@@ -76,8 +75,9 @@ def test_operators_come_from_olm_at_exactly_the_pinned_csv(sandbox_pool, tools_e
     expected = {"platform": dict(gitops, **{"openshift-cert-manager-operator": "cert-manager-operator.v1.18.0",
                                             "openshift-external-secrets-operator": "external-secrets-operator.v1.0.0",
                                             "openshift-pipelines-operator-rh": "openshift-pipelines-operator-rh.v1.20.0"}),
-                "workloads": {"openshift-external-secrets-operator": "external-secrets-operator.v1.0.0"},
-                "production": dict(gitops, **{"openshift-external-secrets-operator": "external-secrets-operator.v1.0.0"})}
+                PUSH: {"openshift-external-secrets-operator": "external-secrets-operator.v1.0.0"},
+                # isolated's production runs upstream's Argo CD manifest on OpenShift (sandbox.core), no GitOps operator
+                "production": {"openshift-external-secrets-operator": "external-secrets-operator.v1.0.0"}}
     for name, packages in expected.items():
         client, api = kube_client(state["clusters"][name])
         custom = client.CustomObjectsApi(api)
@@ -159,7 +159,7 @@ def test_a_pinned_uid_is_refused_naming_the_object_and_the_scc_rule(sandbox_pool
                                "containers": [{"name": "c", "image": "registry.invalid/app:1", "securityContext": {
                                    "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}}]}}}}
     playbook = tmp_path / "pinned.yml"
-    playbook.write_text(yaml.safe_dump([{"name": "A workload that pins its UID", "hosts": "workloads",
+    playbook.write_text(yaml.safe_dump([{"name": "A workload that pins its UID", "hosts": PUSH,
                                          "gather_facts": False, "tasks": [{
                                              "name": "Apply it and wait", "krci.platform.k8s_apply": {
                                                  "kubeconfig": "{{ krci_kubeconfig }}", "context": "{{ krci_context }}",
@@ -167,12 +167,12 @@ def test_a_pinned_uid_is_refused_naming_the_object_and_the_scc_rule(sandbox_pool
     started = time.monotonic()
     result = run(["ansible-playbook", "-i", state["inventory"], str(playbook)], tools_env)
     elapsed = time.monotonic() - started
-    client, api = kube_client(state["clusters"]["workloads"])
+    client, api = kube_client(state["clusters"][PUSH])
     client.AppsV1Api(api).delete_namespaced_deployment(name, "krci-dev")
     assert result.returncode != 0
     flat = _flat(result)
     assert "Deployment krci-dev/%s on %s: its pods are refused at admission" % (
-        name, state["clusters"]["workloads"]["api_url"]) in flat
+        name, state["clusters"][PUSH]["api_url"]) in flat
     assert 'provider "restricted-v2"' in flat and "runAsUser: Invalid value: 999: must be in the ranges" in flat
     # Refused, not timed out: the run stops soon after the refusal lasts (15 s), far before wait_timeout.
     assert elapsed < 120, elapsed
@@ -208,7 +208,7 @@ def test_bad_input_fails_before_any_change(sandbox_pool, tools_env, tmp_path, in
     path = tmp_path / "topology.yml"
     path.write_text(yaml.safe_dump(inventory))
     before = resource_versions(state)
-    result = run(["ansible-playbook", "-i", str(path), str(REPO / "playbooks" / "separated.yml"),
+    result = run(["ansible-playbook", "-i", str(path), str(REPO / "playbooks" / "isolated.yml"),
                   "-e", json.dumps(extra)], tools_env)
     assert result.returncode != 0
     assert message in _flat(result)
@@ -226,7 +226,7 @@ def test_a_subscription_olm_never_resolves_times_out_naming_it(sandbox_pool, too
                              "sourceNamespace": "openshift-marketplace", "startingCSV": package + ".v1.0.0",
                              "installPlanApproval": "Manual"}}
     playbook = tmp_path / "never.yml"
-    playbook.write_text(yaml.safe_dump([{"name": "A Subscription nothing resolves", "hosts": "workloads",
+    playbook.write_text(yaml.safe_dump([{"name": "A Subscription nothing resolves", "hosts": PUSH,
                                          "gather_facts": False, "tasks": [{
                                              "name": "Subscribe and wait", "krci.platform.olm_subscription": {
                                                  "kubeconfig": "{{ krci_kubeconfig }}", "context": "{{ krci_context }}",
@@ -236,13 +236,13 @@ def test_a_subscription_olm_never_resolves_times_out_naming_it(sandbox_pool, too
         result = run(["ansible-playbook", "-i", state["inventory"], str(playbook)], tools_env)
     finally:
         core.start_process(state["option"], "openshift-stand-ins")
-        client, api = kube_client(state["clusters"]["workloads"])
+        client, api = kube_client(state["clusters"][PUSH])
         client.CustomObjectsApi(api).delete_namespaced_custom_object(
             "operators.coreos.com", "v1alpha1", "openshift-operators", "subscriptions", package)
     assert result.returncode != 0
     assert ("Subscription openshift-operators/%s (package %s, channel stable) on %s: CSV %s.v1.0.0 not Succeeded "
             "after 8s: no InstallPlan yet (is OLM running and resolving?" % (
-                package, package, state["clusters"]["workloads"]["api_url"], package)) in _flat(result)
+                package, package, state["clusters"][PUSH]["api_url"], package)) in _flat(result)
 
 
 def test_each_argocd_instance_on_openshift_is_the_gitops_operator_s_argocd_resource(sandbox_pool, tools_env):
@@ -252,7 +252,8 @@ def test_each_argocd_instance_on_openshift_is_the_gitops_operator_s_argocd_resou
     operator's and admitted, and the instance may deploy only where its projects deploy."""
     state, _ = sandbox_pool.converged(VARIANT, tools_env)
     issuer = state["keycloak"]["url"] + "/realms/krci"
-    for name, instance, namespaces in (("platform", "hub", []), ("production", "production", ["krci-production"])):
+    # The hub; isolated's production keeps upstream's manifest (its Argo CD is checked below).
+    for name, instance, namespaces in (("platform", "hub", []),):
         client, api = kube_client(state["clusters"][name])
         custom, core_api = client.CustomObjectsApi(api), client.CoreV1Api(api)
         sub = custom.get_namespaced_custom_object("operators.coreos.com", "v1alpha1", "openshift-gitops-operator",
@@ -294,6 +295,12 @@ def test_each_argocd_instance_on_openshift_is_the_gitops_operator_s_argocd_resou
         clusterwide = client.RbacAuthorizationV1Api(api).list_cluster_role_binding().items
         assert not [b.metadata.name for b in clusterwide
                     if any(s.namespace == "argocd" for s in b.subjects or [])], name
+    # production: upstream's manifest on OpenShift, published by the collection's Route, no ArgoCD resource.
+    client, api = kube_client(state["clusters"]["production"])
+    assert client.AppsV1Api(api).read_namespaced_deployment("argocd-server", "argocd").metadata.owner_references is None
+    route = client.CustomObjectsApi(api).get_namespaced_custom_object("route.openshift.io", "v1", "argocd", "routes",
+                                                                      "argocd-server")
+    assert route["spec"]["host"] == "argocd-production.krci.test" and not route["metadata"].get("ownerReferences")
     # staging is plain Kubernetes: upstream's manifest, no Route API, no ArgoCD kind.
     client, api = kube_client(state["clusters"]["staging"])
     assert not client.ApiextensionsV1Api(api).list_custom_resource_definition(
@@ -418,7 +425,7 @@ def test_production_on_direct_external_oidc_takes_the_realm_in_its_authenticatio
     play = tmp_path / "identity.yml"
     play.write_text(yaml.safe_dump([
         {"ansible.builtin.import_playbook": str(REPO / "playbooks" / "common" / "validate_option.yml"),
-         "vars": {"krci_expected_option": "separated"}},
+         "vars": {"krci_expected_option": "isolated"}},
         {"ansible.builtin.import_playbook": str(REPO / "playbooks" / "common" / "identity.yml")}]))
 
     def identity(**host_vars):
