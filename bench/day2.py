@@ -1,6 +1,7 @@
 """Benchmark the backup and the restore of the separated platform on the sandbox: the backup (to a controller
 directory) of the converged platform, the archive's size per artifact, then the recovery of a lost platform cluster
-(etcd, Keycloak's database and OpenBao's data destroyed): restore.yml, the converge that follows, the time to recover.
+(etcd, Keycloak's database and OpenBao's data destroyed): restore.yml, the converge that follows, the time to recover;
+then a rotation of every credential (rotate.yml --check, the rotation, its no-op re-run).
 
     python bench/day2.py
 
@@ -73,6 +74,10 @@ def main():
             restore = _results.run_playbook(REPO / "playbooks" / "restore.yml", env, restore_args)
             reconverge = _results.run_playbook(REPO / "playbooks" / "separated.yml", env, inventory)
             noop = _results.run_playbook(REPO / "playbooks" / "separated.yml", env, inventory)
+            rotate_args = inventory + ["-e", "rotate_id=bench"]
+            rotate_check = _results.run_playbook(REPO / "playbooks" / "rotate.yml", env, rotate_args + ["--check"])
+            rotate = _results.run_playbook(REPO / "playbooks" / "rotate.yml", env, rotate_args)
+            rotate_noop = _results.run_playbook(REPO / "playbooks" / "rotate.yml", env, rotate_args)
         finally:
             core.down(OPTION)
     artifacts = dict((a["name"], {"bytes": a["size"], "plaintext_bytes": a.get("plaintext_size"),
@@ -83,14 +88,18 @@ def main():
               "backup": {"check_seconds": backup_check, "seconds": backup, "archive_bytes": size, "artifacts": artifacts},
               "recovery": {"destroy_seconds": wipe, "restore_check_seconds": restore_check, "restore_seconds": restore,
                            "converge_seconds": reconverge, "time_to_recover_seconds": round(restore + reconverge, 2),
-                           "noop_seconds": noop}}
+                           "noop_seconds": noop},
+              "rotation": {"check_seconds": rotate_check, "seconds": rotate, "rerun_seconds": rotate_noop}}
     lines = ["# Day 2 benchmark (separated platform on the sandbox)", "",
              "| step | seconds |", "| --- | --- |",
              "| backup --check | %.2f |" % backup_check, "| backup | %.2f |" % backup,
              "| restore.yml --check (platform, Keycloak and OpenBao destroyed) | %.2f |" % restore_check,
              "| restore.yml | %.2f |" % restore, "| option playbook after the restore | %.2f |" % reconverge,
              "| **time to recover** (restore + converge) | **%.2f** |" % (restore + reconverge),
-             "| re-run (no-op) | %.2f |" % noop, "",
+             "| re-run (no-op) | %.2f |" % noop,
+             "| rotate.yml --check (every credential) | %.2f |" % rotate_check,
+             "| rotate.yml (client secrets, push token, AppRole secret ID, unseal keys, admin password) | %.2f |" % rotate,
+             "| rotate.yml re-run, same rotate_id (no-op) | %.2f |" % rotate_noop, "",
              "| artifact | bytes (encrypted) | bytes (plain) | seconds |", "| --- | --- | --- | --- |"]
     for name, item in sorted(artifacts.items()):
         lines.append("| %s | %d | %s | %s |" % (name, item["bytes"], item["plaintext_bytes"], item["seconds"]))

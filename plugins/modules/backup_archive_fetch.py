@@ -59,7 +59,6 @@ EXAMPLES = r"""
     dest: /tmp/restore
     identity: "{{ lookup('ansible.builtin.file', '/secure/backup.key') }}"
     option: separated
-  no_log: false
 """
 
 RETURN = r"""

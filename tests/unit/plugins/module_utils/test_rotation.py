@@ -401,3 +401,37 @@ def test_a_missing_service_account_is_named_with_the_fix():
     with pytest.raises(KubeError, match="ServiceAccount argocd-manager/argocd-manager does not exist on "
                                         "https://workloads.test:6443; converge the cluster first"):
         _token_secrets.issue(kube, "argocd-manager", "argocd-manager", "r1", False)
+
+
+def test_an_installed_keycloak_s_bootstrap_secret_keeps_the_password_and_drops_next():
+    import base64
+
+    class Kube:
+        api_url = "https://platform.test:6443"
+
+        def __init__(self):
+            self.secret = {"data": {"username": base64.b64encode(b"bootstrap-admin").decode(),
+                                    "password": base64.b64encode(b"old").decode()}}
+
+        def resource(self, api_version, kind):
+            return kind
+
+        def get(self, resource, name, namespace):
+            return json.loads(json.dumps(self.secret))
+
+        def merge_patch(self, resource, name, namespace, patch):
+            for key, value in patch["data"].items():
+                if value is None:
+                    self.secret["data"].pop(key, None)
+                else:
+                    self.secret["data"][key] = value
+
+    kube = Kube()
+    store = _keycloak_rotation.SecretPassword(kube, "keycloak", "keycloak-bootstrap-admin", "bootstrap-admin")
+    doc = store.read()
+    assert (doc["username"], doc["password"], doc["next"]) == ("bootstrap-admin", "old", None)
+    store.write(dict(doc, next="new", next_rotation="r1"))
+    assert base64.b64decode(kube.secret["data"]["next-password"]) == b"new"
+    store.write(dict(store.read(), password="new", rotation="r1", next=None, next_rotation=None))
+    assert store.read()["password"] == "new" and "next-password" not in kube.secret["data"]
+    assert base64.b64decode(kube.secret["data"]["username"]) == b"bootstrap-admin"  # the pods' key stays
