@@ -24,6 +24,13 @@ MARK = "krci.platform/rotation"
 TOKEN_SECRET_ANNOTATION = "krci.platform/token-secret"
 
 
+def check_rotation_id(module):
+    """Fail a rotation module, naming its option, when ``rotation_id`` cannot be a rotation's name."""
+    if not ROTATION_ID.match(module.params["rotation_id"] or ""):
+        module.fail_json(msg="rotation_id: %r must be 1 to 32 lowercase letters, digits and '-', starting and ending "
+                             "with a letter or digit" % module.params["rotation_id"])
+
+
 def token_secret_name(service_account, rotation_id):
     """The token Secret a rotation makes for the hub's ServiceAccount in a push target."""
     return "%s-%s" % (service_account, rotation_id)

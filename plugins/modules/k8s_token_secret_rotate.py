@@ -100,7 +100,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _kube
 from ansible_collections.krci.platform.plugins.module_utils import _token_secrets
 from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC, client_from_params
-from ansible_collections.krci.platform.plugins.module_utils._rotation import ROTATION_ID
+from ansible_collections.krci.platform.plugins.module_utils._rotation import check_rotation_id
 
 
 def main(module_class=AnsibleModule):
@@ -116,9 +116,7 @@ def main(module_class=AnsibleModule):
     if not _kube.HAS_DEPS:
         module.fail_json(msg=missing_required_lib("urllib3 and PyYAML"), exception=str(_kube.IMPORT_ERROR))
     params = module.params
-    if not ROTATION_ID.match(params["rotation_id"]):
-        module.fail_json(msg="rotation_id: %r must be 1 to 32 lowercase letters, digits and '-', starting and ending "
-                             "with a letter or digit" % params["rotation_id"])
+    check_rotation_id(module)
     client = None
     try:
         client = client_from_params(module)

@@ -116,7 +116,7 @@ from ansible_collections.krci.platform.plugins.module_utils import _keycloak_cli
 from ansible_collections.krci.platform.plugins.module_utils import _kube
 from ansible_collections.krci.platform.plugins.module_utils import _keycloak_rotation
 from ansible_collections.krci.platform.plugins.module_utils._kube_args import KUBE_CONNECTION_SPEC, client_from_params
-from ansible_collections.krci.platform.plugins.module_utils._rotation import ROTATION_ID
+from ansible_collections.krci.platform.plugins.module_utils._rotation import check_rotation_id
 
 
 def _store(module):
@@ -153,9 +153,7 @@ def main(module_class=AnsibleModule):
     if not kc.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"))
     params = module.params
-    if not ROTATION_ID.match(params["rotation_id"]):
-        module.fail_json(msg="rotation_id: %r must be 1 to 32 lowercase letters, digits and '-', starting and ending "
-                             "with a letter or digit" % params["rotation_id"])
+    check_rotation_id(module)
     verify = (params["ca_path"] or True) if params["validate_certs"] else False
     store = _store(module)
     try:

@@ -76,7 +76,7 @@ from ansible_collections.krci.platform.plugins.module_utils import _keycloak_cli
 from ansible_collections.krci.platform.plugins.module_utils._keycloak_args import (
     KEYCLOAK_CONNECTION_RULES, KEYCLOAK_CONNECTION_SPEC, client_from_params)
 from ansible_collections.krci.platform.plugins.module_utils._keycloak_rotation import rotate_client_secrets
-from ansible_collections.krci.platform.plugins.module_utils._rotation import ROTATION_ID
+from ansible_collections.krci.platform.plugins.module_utils._rotation import check_rotation_id
 
 
 def main(module_class=AnsibleModule):
@@ -90,9 +90,7 @@ def main(module_class=AnsibleModule):
     if not kc.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"))
     params = module.params
-    if not ROTATION_ID.match(params["rotation_id"]):
-        module.fail_json(msg="rotation_id: %r must be 1 to 32 lowercase letters, digits and '-', starting and ending "
-                             "with a letter or digit" % params["rotation_id"])
+    check_rotation_id(module)
     try:
         rotated, unchanged = rotate_client_secrets(client_from_params(module), params["realm"], params["client_ids"],
                                                    params["rotation_id"], module.check_mode)

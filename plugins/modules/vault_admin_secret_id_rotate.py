@@ -66,7 +66,7 @@ store:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _vault_client
 from ansible_collections.krci.platform.plugins.module_utils import _vault_keys
-from ansible_collections.krci.platform.plugins.module_utils._rotation import ROTATION_ID
+from ansible_collections.krci.platform.plugins.module_utils._rotation import check_rotation_id
 from ansible_collections.krci.platform.plugins.module_utils._vault_args import (CREDENTIAL_STORE_OPTIONS,
                                                                                 KEY_STORE_OPTIONS, VAULT_CONNECTION_SPEC,
                                                                                 client_from_params)
@@ -84,9 +84,7 @@ def main(module_class=AnsibleModule):
     if not _vault_client.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"))
     params = module.params
-    if not ROTATION_ID.match(params["rotation_id"]):
-        module.fail_json(msg="rotation_id: %r must be 1 to 32 lowercase letters, digits and '-', starting and ending "
-                             "with a letter or digit" % params["rotation_id"])
+    check_rotation_id(module)
     try:
         _keys, store = _vault_keys.stores(params["key_destination"], params["credential_destination"])
         changed, info = rotate_secret_id(client_from_params(module), store, params["rotation_id"], module.check_mode)

@@ -87,7 +87,7 @@ endpoint:
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible_collections.krci.platform.plugins.module_utils import _vault_client
 from ansible_collections.krci.platform.plugins.module_utils import _vault_keys
-from ansible_collections.krci.platform.plugins.module_utils._rotation import ROTATION_ID
+from ansible_collections.krci.platform.plugins.module_utils._rotation import check_rotation_id
 from ansible_collections.krci.platform.plugins.module_utils._vault_args import (KEY_STORE_OPTIONS, VAULT_CONNECTION_SPEC,
                                                                                 client_from_params, log_in)
 from ansible_collections.krci.platform.plugins.module_utils._vault_rotation import rekey
@@ -106,9 +106,7 @@ def main(module_class=AnsibleModule):
     if not _vault_client.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"))
     params = module.params
-    if not ROTATION_ID.match(params["rotation_id"]):
-        module.fail_json(msg="rotation_id: %r must be 1 to 32 lowercase letters, digits and '-', starting and ending "
-                             "with a letter or digit" % params["rotation_id"])
+    check_rotation_id(module)
     try:
         store = _vault_keys.key_store(params["key_destination"])
         client = client_from_params(module)

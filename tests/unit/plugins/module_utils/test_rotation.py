@@ -435,3 +435,18 @@ def test_an_installed_keycloak_s_bootstrap_secret_keeps_the_password_and_drops_n
     store.write(dict(store.read(), password="new", rotation="r1", next=None, next_rotation=None))
     assert store.read()["password"] == "new" and "next-password" not in kube.secret["data"]
     assert base64.b64decode(kube.secret["data"]["username"]) == b"bootstrap-admin"  # the pods' key stays
+
+
+def test_a_module_s_bad_rotation_id_fails_naming_the_option():
+    class Module:
+        def __init__(self, value):
+            self.params = {"rotation_id": value}
+            self.failed = None
+
+        def fail_json(self, msg):
+            self.failed = msg
+
+    good, bad = Module("2026-12-04"), Module("Bad_ID")
+    _rotation.check_rotation_id(good)
+    _rotation.check_rotation_id(bad)
+    assert good.failed is None and bad.failed.startswith("rotation_id: 'Bad_ID' must be 1 to 32 lowercase letters")
