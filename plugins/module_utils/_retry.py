@@ -41,7 +41,9 @@ def call_with_retry(what, func, status_of, is_connection_error, attempts=6, base
     ``status_of(exc)`` returns an HTTP status or None; ``ambiguous(exc)`` (optional) is True for an
     answer that is a verdict from a healthy server but an artefact of a restarting one: retried at
     most ``ambiguous_attempts`` times in a row. ``on_retry(what, attempt, exc, delay)`` is called
-    before each sleep (for logging). The last error is re-raised once retries or time are spent.
+    before each sleep (for logging), except after a first attempt that failed on the connection alone: a pooled
+    keep-alive connection the server dropped (or a TLS session it refused) is reconnected once without a word; a
+    second failure is reported. The last error is re-raised once retries or time are spent.
     """
     sleep = sleep or time.sleep
     clock = clock or time.monotonic
@@ -63,7 +65,7 @@ def call_with_retry(what, func, status_of, is_connection_error, attempts=6, base
                 in_a_row = 0
             if not transient or attempt >= attempts or clock() - start + delay > deadline:
                 raise
-            if on_retry is not None:
+            if on_retry is not None and not (attempt == 1 and status is None):
                 on_retry(what, attempt, exc, delay)
             sleep(delay)
             delay = min(delay * 2, max_delay)

@@ -541,6 +541,8 @@ def test_rotation_keeps_old_credentials_until_replaced_and_a_rerun_finishes_it(p
 
     # The re-run finishes the token only; the one after changes nothing.
     second = rotate(state, tools_env, rotation)
+    assert second.returncode == 0, "\n".join(line for line in second.stdout.splitlines()
+                                            if "fatal:" in line or "msg:" in line or "[ERROR]" in line)[-3000:]
     assert_ok(second)
     assert "push target tokens issued workloads" in flat(second)
     assert {c: client_secret(state, c) for c in ROTATED_CLIENTS} == new

@@ -77,3 +77,16 @@ def test_a_transient_error_between_ambiguous_answers_resets_their_count():
 def test_without_a_classifier_ambiguous_statuses_fail_at_once():
     with pytest.raises(Ambiguous):
         run([Ambiguous(400)])
+
+
+def test_one_dropped_connection_is_retried_silently_and_a_second_is_reported():
+    seen = []
+
+    def report(what, attempt, exc, delay):
+        seen.append(attempt)
+
+    assert run([ConnectionError("reset")], on_retry=report)[:2] == ("ok", 2) and seen == []
+    assert run([ConnectionError("reset"), ConnectionError("refused")], on_retry=report)[:2] == ("ok", 3)
+    assert seen == [2]
+    run([HTTPError(503)], on_retry=report)
+    assert seen == [2, 1]  # a status is a server's answer: reported at once
