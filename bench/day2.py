@@ -1,7 +1,8 @@
 """Benchmark the backup and the restore of the separated platform on the sandbox: the backup (to a controller
 directory) of the converged platform, the archive's size per artifact, then the recovery of a lost platform cluster
 (etcd, Keycloak's database and OpenBao's data destroyed): restore.yml, the converge that follows, the time to recover;
-then a rotation of every credential (rotate.yml --check, the rotation, its no-op re-run).
+then a rotation of every credential (rotate.yml --check, the rotation, its no-op re-run), and an upgrade of the
+three Argo CD instances one release up and back (upgrade.yml --check, up, back, the no-op re-run).
 
     python bench/day2.py
 
@@ -20,7 +21,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 
 import _results  # noqa: E402  pylint: disable=wrong-import-position
-from sandbox import core  # noqa: E402  pylint: disable=wrong-import-position
+from sandbox import build, core  # noqa: E402  pylint: disable=wrong-import-position
 
 OPTION = "separated"
 
@@ -78,6 +79,15 @@ def main():
             rotate_check = _results.run_playbook(REPO / "playbooks" / "rotate.yml", env, rotate_args + ["--check"])
             rotate = _results.run_playbook(REPO / "playbooks" / "rotate.yml", env, rotate_args)
             rotate_noop = _results.run_playbook(REPO / "playbooks" / "rotate.yml", env, rotate_args)
+            # Argo CD one release up (three instances, one at a time, a backup first), back, then the no-op re-run.
+            up_args = inventory + ["-e", "@%s" % (where / "backup.yml"), "-e", json.dumps({
+                "argocd_version": "v" + build.versions.ARGOCD_NEXT,
+                "argocd_install_manifest": str(build.argocd(build.versions.ARGOCD_NEXT) / "install.yaml")})]
+            upgrade_check = _results.run_playbook(REPO / "playbooks" / "upgrade.yml", env, up_args + ["--check"])
+            upgrade = _results.run_playbook(REPO / "playbooks" / "upgrade.yml", env, up_args)
+            back_args = inventory + ["-e", "@%s" % (where / "backup.yml")]
+            upgrade_back = _results.run_playbook(REPO / "playbooks" / "upgrade.yml", env, back_args)
+            upgrade_noop = _results.run_playbook(REPO / "playbooks" / "upgrade.yml", env, back_args)
         finally:
             core.down(OPTION)
     artifacts = dict((a["name"], {"bytes": a["size"], "plaintext_bytes": a.get("plaintext_size"),
@@ -89,7 +99,10 @@ def main():
               "recovery": {"destroy_seconds": wipe, "restore_check_seconds": restore_check, "restore_seconds": restore,
                            "converge_seconds": reconverge, "time_to_recover_seconds": round(restore + reconverge, 2),
                            "noop_seconds": noop},
-              "rotation": {"check_seconds": rotate_check, "seconds": rotate, "rerun_seconds": rotate_noop}}
+              "rotation": {"check_seconds": rotate_check, "seconds": rotate, "rerun_seconds": rotate_noop},
+              "upgrade": {"argocd_from": build.versions.ARGOCD, "argocd_to": build.versions.ARGOCD_NEXT, "instances": 3,
+                          "check_seconds": upgrade_check, "seconds": upgrade, "back_seconds": upgrade_back,
+                          "rerun_seconds": upgrade_noop}}
     lines = ["# Day 2 benchmark (separated platform on the sandbox)", "",
              "| step | seconds |", "| --- | --- |",
              "| backup --check | %.2f |" % backup_check, "| backup | %.2f |" % backup,
@@ -99,7 +112,12 @@ def main():
              "| re-run (no-op) | %.2f |" % noop,
              "| rotate.yml --check (every credential) | %.2f |" % rotate_check,
              "| rotate.yml (client secrets, push token, AppRole secret ID, unseal keys, admin password) | %.2f |" % rotate,
-             "| rotate.yml re-run, same rotate_id (no-op) | %.2f |" % rotate_noop, "",
+             "| rotate.yml re-run, same rotate_id (no-op) | %.2f |" % rotate_noop,
+             "| upgrade.yml --check (Argo CD v%s to v%s, 3 instances) | %.2f |" % (
+                 build.versions.ARGOCD, build.versions.ARGOCD_NEXT, upgrade_check),
+             "| upgrade.yml (a backup, then hub, staging, production one at a time) | %.2f |" % upgrade,
+             "| upgrade.yml back to v%s | %.2f |" % (build.versions.ARGOCD, upgrade_back),
+             "| upgrade.yml re-run (no-op, no backup) | %.2f |" % upgrade_noop, "",
              "| artifact | bytes (encrypted) | bytes (plain) | seconds |", "| --- | --- | --- | --- |"]
     for name, item in sorted(artifacts.items()):
         lines.append("| %s | %d | %s | %s |" % (name, item["bytes"], item["plaintext_bytes"], item["seconds"]))

@@ -390,6 +390,19 @@ def argocd(version=versions.ARGOCD):
     return _cached("argocd", version, build)
 
 
+def argocd_manifest(version):
+    """install.yaml of an Argo CD release from its module zip, without building it: the upgrade drill installs an
+    older minor's objects (3.5 has no argocd-application-controller Service) that no program of the sandbox runs."""
+    module = "github.com/argoproj/argo-cd/v3"
+
+    def build(out, log_path):
+        env = _go_env()
+        with zipfile.ZipFile(_module_zip(module, version, out, env)) as zf:
+            (out / "install.yaml").write_bytes(zf.read("%s@v%s/manifests/install.yaml" % (module, version)))
+
+    return _cached("argocd-manifest", version, build)
+
+
 # --- The argocd-operator: the real reconciler of the ArgoCD kind (OpenShift GitOps runs the same controllers) ---
 
 _TOOLS_GO = """//go:build tools

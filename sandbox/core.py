@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -555,12 +556,55 @@ def _start_all(home, state, components, timeout):
                 future.result(timeout=timeout)
 
 
-def start_argocd(option, timeout=180):
+def _deployment_release(option, cluster, namespace, name):
+    """The release a Deployment of ``cluster`` names (its first container's image tag, without a leading v), or None."""
+    state = _load_state(sandbox_home(option))
+    found = state["clusters"][cluster]
+    proc = subprocess.run([str(Path(state["bin_dir"]) / "kubectl"), "--kubeconfig", found["kubeconfig"], "--context",
+                           found["context"], "get", "deployment", name, "-n", namespace, "-o",
+                           "jsonpath={.spec.template.spec.containers[0].image}"], capture_output=True, text=True,
+                          check=False)
+    tag = proc.stdout.strip().rpartition(":")[2] if proc.returncode == 0 else ""
+    return (tag[1:] if tag.startswith("v") else tag) or None
+
+
+def installed_argocd_version(option, cluster):
+    """The release the argocd-server Deployment of ``cluster`` names (without the v), or None."""
+    return _deployment_release(option, cluster, gitops.NAMESPACE, "argocd-server")
+
+
+def follow_keycloak_version(option, namespace="keycloak", timeout=300):
+    """The sandbox as the kubelet of an installed Keycloak's upgrade: when the platform cluster's ``keycloak``
+    Deployment (kwok runs its pods) names another release than the real Keycloak runs, the real one is stopped and
+    started from that release's build (built once) on the same database, which it migrates as a pod would.
+    Returns the release that runs."""
+    platform = next(c["name"] for c in topology.clusters(option) if c.get("role") == "platform")
+    wanted = _deployment_release(option, platform, namespace, "keycloak")
+    with _STATE_LOCK:
+        home, state, record = _process(option, "keycloak")
+        kc_sh = Path(record["argv"][0])
+        running = kc_sh.parent.parent.name[len("keycloak-"):]
+    if not wanted or wanted == running:
+        return running
+    stop_process(option, "keycloak")
+    with _STATE_LOCK:
+        home, state, record = _process(option, "keycloak")
+        record["argv"][0] = str(build.keycloak(wanted) / "bin" / "kc.sh")
+        _save_state(home, state)
+    start_process(option, "keycloak", timeout)
+    return wanted
+
+
+def start_argocd(option, timeout=180, follow_installed_version=False):
     """Start the real Argo CD of every instance of a running, converged sandbox; ``down`` stops them.
 
     Each instance's programs read what the collection installed and configured in its cluster, so
     this runs after the option's playbook. Idempotent: running instances are kept. Returns
-    ``{instance: {server_url, cluster, ...}}``.
+    ``{instance: {server_url, cluster, version, ...}}``.
+
+    ``follow_installed_version``: the sandbox stands in for the kubelet of an upgrade. An instance whose cluster's
+    argocd-server Deployment names another release than its programs are restarted from that release's build
+    (built once, like the pinned one).
     """
     from sandbox.pki import CertificateAuthority
 
@@ -570,20 +614,26 @@ def start_argocd(option, timeout=180):
         raise SandboxError("sandbox %s is not up" % option)
     running = state.get("argocd", {})
     wanted = argocd_instances(option)
+    versions = dict((name, build.versions.ARGOCD) for name in wanted)
+    if follow_installed_version:
+        for name, cluster in wanted.items():
+            versions[name] = installed_argocd_version(option, cluster) or build.versions.ARGOCD
+            if name in running and running[name].get("version", build.versions.ARGOCD) != versions[name]:
+                _stop_prefixed(option, "argocd-%s/" % name, None)
+                state = _load_state(home)
     alive = {r["name"] for r in state["processes"] if procs.alive(r["pid"])}
     todo = [i for i in wanted if "argocd-%s/server" % i not in alive]
     if not todo:
         return running
-    argocd_home = build.argocd()
     redis_bin = build.redis()
     ca = CertificateAuthority(home / "pki")
     kubectl = Path(state["bin_dir"]) / "kubectl"
     instances = [gitops.ArgoCDInstance(home / "argocd" / name, name, dict(state["clusters"][wanted[name]],
                                                                            name=wanted[name]),
-                                       argocd_home, redis_bin, ca, kubectl) for name in todo]
+                                       build.argocd(versions[name]), redis_bin, ca, kubectl) for name in todo]
     _start_all(home, state, instances, timeout)
     for instance in instances:
-        running[instance.instance] = instance.describe()
+        running[instance.instance] = dict(instance.describe(), version=versions[instance.instance])
     state["argocd"] = running
     _save_state(home, state)
     return running
@@ -598,7 +648,8 @@ def _stop_prefixed(option, prefix, key):
     for entry in reversed(stopped):
         procs.stop(entry)
     state["processes"] = [r for r in state["processes"] if not r["name"].startswith(prefix)]
-    state.pop(key, None)
+    if key:
+        state.pop(key, None)
     _save_state(home, state)
     return [r["name"] for r in stopped]
 

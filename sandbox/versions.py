@@ -17,6 +17,10 @@ REGISTRY = "3.0.0"
 # Argo CD's controllers, server and CLI, built from the Go module proxy; the sandbox installs the
 # install manifest of the same release (from the module zip), so what runs is what is installed.
 ARGOCD = "3.6.1"
+# The upgrade drill: one release up (built the same way, so its programs run) and the previous minor's last release
+# (its install manifest only: it has one object fewer, which the collection prunes going back to it).
+ARGOCD_NEXT = "3.6.2"
+ARGOCD_PREVIOUS_MINOR = "3.5.8"
 # Its go.mod asks for Go 1.27; the proxy serves that toolchain (golang.org/toolchain).
 ARGOCD_GO_TOOLCHAIN = "go1.27.3"
 # The Sealed Secrets controller and kubeseal (the CRD version in ../shared/testdata), from the Go module proxy.

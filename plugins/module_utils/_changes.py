@@ -10,11 +10,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-ACTIONS = ("created", "updated", "unchanged")
+ACTIONS = ("created", "updated", "deleted", "unchanged")
 
 
 def summarize(results):
-    """{created, updated, unchanged} over registered task results, summaries or lists of them.
+    """{created, updated, deleted, unchanged} over registered task results, summaries or lists of them.
 
     A result with ``summary`` (k8s_apply, keycloak_realm, vault_config) adds its counts; a loop's
     ``results`` are added one by one; a skipped result counts nothing; any other result that ran

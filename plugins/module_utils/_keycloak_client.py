@@ -229,6 +229,17 @@ class KeycloakClient:
         return sum(count for method, count in self.requests_sent.items() if method not in ("GET", "TOKEN"))
 
 
+def find_client(client, realm, client_id, missing_realm_ok=False):
+    """The client whose clientId is exactly ``client_id`` in ``realm`` (Keycloak's search also matches prefixes), or
+    None. ``missing_realm_ok``: None too when the realm does not exist (yet: check mode before its first run)."""
+    from urllib.parse import quote  # pylint: disable=import-outside-toplevel
+
+    read = client.get_or_none if missing_realm_ok else client.get
+    found = read("/%s/clients" % quote(realm, safe=""), "read client %s of realm %s" % (client_id, realm),
+                 params={"clientId": client_id}) or []
+    return next((c for c in found if c.get("clientId") == client_id), None)
+
+
 def client_secrets(client, realm, client_ids):
     """clientId -> current secret of each existing confidential client of ``realm`` in ``client_ids``."""
     from urllib.parse import quote  # pylint: disable=import-outside-toplevel
@@ -236,13 +247,10 @@ def client_secrets(client, realm, client_ids):
     path = "/" + quote(realm, safe="")
     result = {}
     for client_id in client_ids:
-        # None when the realm does not exist (yet: check mode before its first run).
-        found = client.get_or_none(path + "/clients", "read client %s of realm %s" % (client_id, realm),
-                                   params={"clientId": client_id}) or []
-        found = [c for c in found if c.get("clientId") == client_id]
-        if not found or found[0].get("publicClient"):
+        found = find_client(client, realm, client_id, missing_realm_ok=True)
+        if not found or found.get("publicClient"):
             continue
-        secret = client.get(path + "/clients/%s/client-secret" % found[0]["id"],
+        secret = client.get(path + "/clients/%s/client-secret" % found["id"],
                             "read the secret of client %s of realm %s" % (client_id, realm))
         if (secret or {}).get("value"):
             result[client_id] = secret["value"]

@@ -20,7 +20,7 @@ import secrets
 import string
 from urllib.parse import quote
 
-from ansible_collections.krci.platform.plugins.module_utils._keycloak_client import KeycloakClient, KeycloakError
+from ansible_collections.krci.platform.plugins.module_utils._keycloak_client import KeycloakClient, KeycloakError, find_client
 from ansible_collections.krci.platform.plugins.module_utils._rotation import MARK
 
 # Keycloak client attributes are flat strings; the same name as the other credentials' mark.
@@ -42,12 +42,10 @@ def rotate_client_secrets(client, realm, client_ids, rotation_id, check_mode, ma
     path = "/" + quote(realm, safe="")
     rotated, unchanged = [], []
     for client_id in client_ids:
-        found = [c for c in client.get(path + "/clients", "read client %s of realm %s" % (client_id, realm),
-                                       params={"clientId": client_id}) or [] if c.get("clientId") == client_id]
-        if not found:
+        current = find_client(client, realm, client_id)
+        if current is None:
             raise KeycloakError("client %s of realm %s does not exist; converge the platform first (its option "
                                 "playbook), then rotate" % (client_id, realm))
-        current = found[0]
         if current.get("publicClient"):
             raise KeycloakError("client %s of realm %s is public: it has no secret to rotate" % (client_id, realm))
         if (current.get("attributes") or {}).get(CLIENT_MARK) == rotation_id:

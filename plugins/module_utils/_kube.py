@@ -554,6 +554,68 @@ def apply_all(client, definitions, field_manager, force_conflicts, check_mode, d
     return changes.changed, changes.objects, changes.diffs
 
 
+# Kinds a prune never deletes: a Namespace holds what other owners put there, a CRD's deletion deletes every object
+# of its kind (Argo CD's Applications, say). A release that drops one leaves it; the result names it.
+PRUNE_KEEPS = ("Namespace", "CustomResourceDefinition")
+PRUNE_RECORD_KEY = "objects"
+
+
+def record_entry(body):
+    meta = body["metadata"]
+    return [body["apiVersion"], body["kind"], meta.get("namespace") or "", meta["name"]]
+
+
+def prune(client, record, definitions, field_manager, check_mode, dump):
+    """Delete what the last apply recorded in ``record`` and ``definitions`` no longer contain, then record these.
+
+    ``record``: {namespace, name} of a ConfigMap that lists what was applied (as ``kubectl apply --prune`` with an
+    ApplySet). A release that drops an object leaves it behind without this. The first call only records (it cannot
+    know what an earlier install left). Returns (changed, objects, diffs, kept): ``kept`` names the dropped objects
+    of PRUNE_KEEPS kinds, which are left in place. Deletions come before the new record, so a failed run deletes
+    them on the next one.
+    """
+    changes = ChangeSet(dump, mask_secrets)
+    resource = client.resource("v1", "ConfigMap")
+    live = client.get(resource, record["name"], record["namespace"])
+    try:
+        before = json.loads(((live or {}).get("data") or {}).get(PRUNE_RECORD_KEY) or "[]")
+    except ValueError:
+        raise KubeError("ConfigMap %s/%s: data.%s is not the JSON list this collection writes; delete the "
+                        "ConfigMap (the next run records again)"
+                        % (record["namespace"], record["name"], PRUNE_RECORD_KEY))
+    now = sorted(record_entry(body) for body in definitions)
+    wanted = set(tuple(entry) for entry in now)
+    kept = []
+    for entry in sorted(tuple(e) for e in before if isinstance(e, list) and len(e) == 4):
+        if entry in wanted:
+            continue
+        api_version, kind, namespace, name = entry
+        ref = object_ref({"kind": kind, "metadata": {"name": name, "namespace": namespace}})
+        if kind in PRUNE_KEEPS:
+            kept.append(ref)
+            continue
+        try:
+            dropped = client.resource(api_version, kind)
+        except KindNotServed:
+            continue  # its kind is gone, and so is the object
+        existing = client.get(dropped, name, namespace or None)
+        if existing is None:
+            continue
+        if not check_mode:
+            client.delete(dropped, name, namespace or None)
+        changes.record(ref, "deleted", normalize(existing), None)
+    body = {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": record["name"], "namespace": record["namespace"],
+                         "labels": {"app.kubernetes.io/managed-by": "krci.platform"}},
+            "data": {PRUNE_RECORD_KEY: json.dumps(now, separators=(",", ":"))}}
+    if ((live or {}).get("data") or {}).get(PRUNE_RECORD_KEY) != body["data"][PRUNE_RECORD_KEY]:
+        if not check_mode:
+            client.apply(resource, body, field_manager, True, dry_run=False)
+        changes.record(object_ref(body), "created" if live is None else "updated",
+                       {"data": (live or {}).get("data")} if live else None, {"data": body["data"]})
+    return changes.changed, changes.objects, changes.diffs, kept
+
+
 def jwks_to_pem(jwks):
     """PEM public keys of the RSA/EC keys in a JWKS document, in its order."""
     import base64  # pylint: disable=import-outside-toplevel

@@ -151,7 +151,7 @@ def markdown(option, clusters, changes, picture, services=None, flavours=None):
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for cluster in clusters:
         summary = changes.get(cluster["name"]) or {}
-        changed = ", ".join("%s %d" % (k, summary[k]) for k in ("created", "updated") if summary.get(k)) or "none"
+        changed = ", ".join("%s %d" % (k, summary[k]) for k in ("created", "updated", "deleted") if summary.get(k)) or "none"
         flavour = (flavours or {}).get(cluster["name"]) or {}
         shown = flavour.get("name") or cluster.get("flavour") or "-"
         if flavour.get("openshift_version"):

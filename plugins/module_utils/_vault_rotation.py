@@ -122,19 +122,20 @@ def keys_valid(client, prefix, keys, threshold):
     return error is None and bool((reply or {}).get("keys"))
 
 
-def rekey(client, store, rotation_id, check_mode):
+def rekey(client, store, rotation_id, check_mode, status=None):
     """(changed, info): new unseal (or recovery) key shares, same count and threshold, in ``store``; the old refused.
 
     ``client`` carries a token allowed on sys/rotate (the admin AppRole's). With ``require_verification`` the new
     shares take effect only once verified: they are written to the store as ``pending`` first, then verified, then
     made the store's shares. A run that stopped between finds ``pending`` and keeps whichever set the server takes.
+    ``status``: the server's seal status when the caller read it already (else it is read here).
     """
     data = store.read()
     if data.get("pgp_encrypted"):
         raise VaultError("the key shares in %s are PGP-encrypted, one per operator: the collection cannot submit "
                          "them; rekey by hand (bao operator rotate-keys -init -pgp-keys=..., each operator giving a "
                          "share)" % store.describe())
-    status = client.seal_status()
+    status = status or client.seal_status()
     if status.get("sealed"):
         raise VaultError("%s is sealed; unseal it first (the option playbook's secrets play), then rotate" % client.url)
     prefix, field = endpoints(client, status.get("type") or data.get("seal_type"))

@@ -73,6 +73,24 @@ options:
       - When false, such a conflict fails with the object's name.
     type: bool
     default: false
+  prune_record:
+    description:
+      - A ConfigMap (I(namespace), I(name)) that lists every object this call applies. Objects the last call
+        recorded that this one no longer applies (a new release of a manifest dropped them) are deleted, as
+        C(kubectl apply --prune) with an ApplySet. The first call with a record only records.
+      - Namespaces and CustomResourceDefinitions are never deleted (a CRD's deletion deletes all its objects);
+        the result names them in C(kept).
+      - Give one record per installed thing (one per manifest), and the same I(exclude) every time.
+    type: dict
+    suboptions:
+      namespace:
+        description: The record's namespace.
+        type: str
+        required: true
+      name:
+        description: The record's name.
+        type: str
+        required: true
   wait:
     description:
       - After applying, wait until every CustomResourceDefinition in O(definitions) is C(Established),
@@ -150,13 +168,19 @@ objects:
       type: str
       sample: NetworkPolicy krci-dev/default-deny-all
     action:
-      description: C(created), C(updated) or C(unchanged) (in check mode, what would happen).
+      description: C(created), C(updated), C(deleted) (pruned) or C(unchanged) (in check mode, what would happen).
       type: str
 summary:
   description: Number of objects per action.
   returned: always
   type: dict
-  sample: {created: 2, updated: 1, unchanged: 30}
+  sample: {created: 2, updated: 1, deleted: 0, unchanged: 30}
+kept:
+  description: With I(prune_record), the dropped objects of kinds a prune never deletes (Namespace, CRD).
+  returned: always
+  type: list
+  elements: str
+  sample: [CustomResourceDefinition applicationsets.argoproj.io]
 api_url:
   description: API server the objects were applied to.
   returned: always
@@ -181,6 +205,8 @@ def main(module_class=AnsibleModule):
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=300),
         drop_pinned_ids=dict(type="bool", default=False),
+        prune_record=dict(type="dict", options=dict(
+            namespace=dict(type="str", required=True), name=dict(type="str", required=True))),
     )
     argument_spec.update(KUBE_CONNECTION_SPEC)
     module = module_class(argument_spec=argument_spec, supports_check_mode=True)
@@ -199,12 +225,18 @@ def main(module_class=AnsibleModule):
             client, definitions, module.params["field_manager"],
             module.params["force_conflicts"], module.check_mode, dump=_kube.dump_yaml,
             default_namespace=module.params["namespace"], live=live)
+        kept = []
+        if module.params["prune_record"]:
+            pruned, dropped, dropped_diffs, kept = _kube.prune(
+                client, module.params["prune_record"], definitions, module.params["field_manager"], module.check_mode,
+                dump=_kube.dump_yaml)
+            changed, objects, diffs = changed or pruned, objects + dropped, diffs + dropped_diffs
         if module.params["wait"] and not module.check_mode:
             _kube.wait_ready(client, definitions, module.params["wait_timeout"], live=live)
     except _kube.KubeError as exc:
         module.fail_json(msg=str(exc))
     summary = dict((action, sum(1 for o in objects if o["action"] == action)) for action in ACTIONS)
-    result = dict(changed=changed, objects=objects, summary=summary, api_url=client.api_url)
+    result = dict(changed=changed, objects=objects, summary=summary, api_url=client.api_url, kept=kept)
     if module._diff:
         result["diff"] = diffs
     module.exit_json(**result)

@@ -36,7 +36,7 @@ options:
     elements: dict
     required: true
   changes:
-    description: Per cluster name, counts of C(created), C(updated) and C(unchanged) objects.
+    description: Per cluster name, counts of C(created), C(updated), C(deleted) and C(unchanged) objects.
     type: dict
     default: {}
   services:

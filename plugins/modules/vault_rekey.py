@@ -110,11 +110,13 @@ def main(module_class=AnsibleModule):
     try:
         store = _vault_keys.key_store(params["key_destination"])
         client = client_from_params(module)
-        if client.seal_status().get("sealed"):
+        # Read before logging in: a sealed server refuses the login with a less telling error.
+        status = client.seal_status()
+        if status.get("sealed"):
             raise _vault_client.VaultError("%s is sealed; unseal it first (the option playbook's secrets play), then "
                                            "rotate" % client.url)
         log_in(module, client)
-        changed, info = rekey(client, store, params["rotation_id"], module.check_mode)
+        changed, info = rekey(client, store, params["rotation_id"], module.check_mode, status=status)
     except _vault_client.VaultError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=changed, **info)

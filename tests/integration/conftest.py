@@ -5,6 +5,7 @@ Sandboxes live in a temporary home, so a developer's `make demo` sandbox is neve
 """
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -148,6 +149,40 @@ def tools_env():
 def run(argv, env, timeout=600, cwd=REPO):
     return subprocess.run([str(a) for a in argv], env=env, cwd=str(cwd), capture_output=True, text=True,
                           timeout=timeout, check=False)
+
+
+def run_with_api_server_stopped(argv, env, option, cluster, marker, timeout=600):
+    """Run a playbook and stop ``cluster``'s API server once a line starts with ``marker``; returns (stopped, output,
+    returncode).
+
+    The run is frozen (SIGSTOP) while the API server goes down, so its next task finds it down for sure. The API
+    server is back as soon as that cluster's host failed: a longer outage outlives the node monitor's grace period,
+    and the controller-manager marks kwok's pods unready (kwok never marks them ready again).
+    """
+    name = "%s/kube-apiserver" % cluster
+    proc = subprocess.Popen([str(a) for a in argv], env=env, cwd=str(REPO), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines, stopped, restarted = [], False, False
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if not stopped and line.startswith(marker):
+                os.killpg(proc.pid, signal.SIGSTOP)
+                try:
+                    core.stop_process(option, name)
+                    stopped = True
+                finally:
+                    os.killpg(proc.pid, signal.SIGCONT)
+            elif stopped and not restarted and line.startswith("fatal: [%s]" % cluster):
+                core.start_process(option, name)
+                restarted = True
+        proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if stopped and not restarted:
+            core.start_process(option, name)
+    return stopped, "".join(lines), proc.returncode
 
 
 def kube_client(cluster):

@@ -8,9 +8,7 @@ servers hold (the realm's users, groups and client secrets; a raft snapshot; the
 
 import io
 import json
-import os
 import re
-import signal
 import subprocess
 import tarfile
 import time
@@ -22,7 +20,7 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import x25519
 
-from conftest import REPO, assert_ok, changed_tasks, kube_client, recap, run
+from conftest import REPO, assert_ok, changed_tasks, kube_client, recap, run, run_with_api_server_stopped
 from keycloak_admin import KeycloakAdmin
 from sandbox import core
 from sandbox.moto import start as start_moto
@@ -498,31 +496,10 @@ def test_rotation_keeps_old_credentials_until_replaced_and_a_rerun_finishes_it(p
     assert json.loads(credentials.read_text())["keycloak_admin_password"] == old_admin
 
     # The real run; the push target's API server goes down once the run is under way.
-    proc = subprocess.Popen(["ansible-playbook", "-i", state["inventory"], str(REPO / "playbooks" / "rotate.yml"),
-                             "-e", "rotate_id=" + rotation], env=tools_env, cwd=str(REPO), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    lines, stopped, restarted = [], False, False
-    try:
-        for line in proc.stdout:
-            lines.append(line)
-            if not stopped and line.startswith(ROTATE_STARTED):
-                os.killpg(proc.pid, signal.SIGSTOP)
-                try:
-                    core.stop_process(option, "workloads/kube-apiserver")
-                    stopped = True
-                finally:
-                    os.killpg(proc.pid, signal.SIGCONT)
-            elif stopped and not restarted and line.startswith("fatal: [workloads]"):
-                core.start_process(option, "workloads/kube-apiserver")
-                restarted = True
-        proc.wait(timeout=600)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        if stopped and not restarted:
-            core.start_process(option, "workloads/kube-apiserver")
-    output = "".join(lines)
-    assert stopped and proc.returncode != 0, output[-3000:]
+    stopped, output, returncode = run_with_api_server_stopped(
+        ["ansible-playbook", "-i", state["inventory"], REPO / "playbooks" / "rotate.yml", "-e", "rotate_id=" + rotation],
+        tools_env, option, "workloads", ROTATE_STARTED)
+    assert stopped and returncode != 0, output[-3000:]
     summary = recap(output)
     assert summary["workloads"]["failed"] == 1 and all(
         r["failed"] == 0 and r["unreachable"] == 0 for name, r in summary.items() if name != "workloads"), summary
@@ -598,3 +575,193 @@ def test_an_unknown_credential_or_a_bad_rotation_id_is_refused_before_any_change
     assert "rotate_id: 'Bad_ID' must be 1 to 32 lowercase letters" in text and "nothing was rotated" in text
     assert "TASK [krci.platform.keycloak : New secrets" not in result.stdout
     assert client_secret(state, "argocd-hub") == before
+
+
+def upgrade(state, env, *extra):
+    return run(["ansible-playbook", "-i", state["inventory"], REPO / "playbooks" / "upgrade.yml", *extra], env)
+
+
+def argocd_release(state, cluster):
+    """The tags of every image the Argo CD workloads of ``cluster`` name, and whether 3.6's controller Service exists."""
+    client, api = kube_client(state["clusters"][cluster])
+    apps = client.AppsV1Api(api)
+    images = set()
+    for workload in (apps.read_namespaced_deployment("argocd-server", "argocd"),
+                     apps.read_namespaced_deployment("argocd-repo-server", "argocd"),
+                     apps.read_namespaced_stateful_set("argocd-application-controller", "argocd")):
+        images.update(c.image.rpartition(":")[2] for c in workload.spec.template.spec.containers)
+    services = {s.metadata.name for s in client.CoreV1Api(api).list_namespaced_service("argocd").items}
+    return images, "argocd-application-controller" in services
+
+
+ARGOCD_CLUSTERS = ("platform", "staging", "production")
+
+
+def test_argocd_goes_one_release_up_and_back_one_instance_at_a_time_after_a_backup(
+        platform, moto, tools_env, tmp_path):
+    """Upgrade drill: Argo CD v3.6.1 -> v3.6.2 (its programs, built from the Go module proxy, restarted by the
+    sandbox as a kubelet would), then back across a minor to v3.5.8 (its manifest has no argocd-application-controller
+    Service: the collection deletes it), then up to v3.6.1 again. Each run backs up first and takes the hub, then
+    staging, then production; the Applications and projects survive, the real Argo CD reads them at each release,
+    and a re-run changes nothing."""
+    from argocd_api import ArgoCDUser
+    from sandbox import build
+
+    state = platform
+    env = env_for(tools_env, tmp_path)
+    public, _private = keypair(tmp_path)
+    variables = backup_vars(tmp_path, moto, public, backup_destinations=[
+        {"type": "directory", "path": str(tmp_path / "backups")}])
+    admin = KeycloakAdmin(state)
+    admin.ensure_user("upgrader", "Upgrade-Pass-2026!", groups=["krci-administrators"])
+    before = core.start_argocd(state["option"])
+    hub = ArgoCDUser(before["hub"]["server_url"], state["keycloak"]["ca_file"], "upgrader", "Upgrade-Pass-2026!")
+    applications = hub.applications()
+    assert applications
+    for cluster in ARGOCD_CLUSTERS:
+        assert argocd_release(state, cluster) == ({"v3.6.1"}, True)
+
+    def to(version, manifest, *extra):
+        return upgrade(state, env, "-e", "@%s" % variables, "-e", json.dumps(
+            {"argocd_version": "v" + version, "argocd_install_manifest": str(manifest)}), *extra)
+
+    up_manifest = build.argocd(build.versions.ARGOCD_NEXT) / "install.yaml"
+    check = to(build.versions.ARGOCD_NEXT, up_manifest, "--check")
+    assert_ok(check)
+    assert ("Argo CD hub on platform: v3.6.1 to v3.6.2; Argo CD staging on staging: v3.6.1 to v3.6.2; "
+            "Argo CD production on production: v3.6.1 to v3.6.2") in flat(check)
+    assert argocd_release(state, "platform") == ({"v3.6.1"}, True)
+
+    up = to(build.versions.ARGOCD_NEXT, up_manifest)
+    assert_ok(up)
+    text = flat(up)
+    # A backup first, then one instance at a time in the plan's order.
+    assert len(archives(tmp_path / "backups")) == 1
+    order = [text.index("Every workload of the instance runs the new release (%s)" % i)
+             for i in ("hub", "staging", "production")]
+    assert order == sorted(order), order
+    assert "backup first: yes" in text
+    for cluster in ARGOCD_CLUSTERS:
+        assert argocd_release(state, cluster) == ({"v3.6.2"}, True)
+    # The sandbox's kubelet stand-in runs what the Deployments now name; Argo CD 3.6.2 reads the same Applications.
+    running = core.start_argocd(state["option"], follow_installed_version=True)
+    assert {i["version"] for i in running.values()} == {"3.6.2"}
+    hub = ArgoCDUser(running["hub"]["server_url"], state["keycloak"]["ca_file"], "upgrader", "Upgrade-Pass-2026!")
+    assert hub.call("GET", "/api/version").json()["Version"].startswith("v3.6.2")
+    assert hub.applications() == applications
+
+    # Back across a minor: refused without upgrade_allow_downgrade, before anything changes.
+    previous = build.argocd_manifest(build.versions.ARGOCD_PREVIOUS_MINOR) / "install.yaml"
+    refused = to(build.versions.ARGOCD_PREVIOUS_MINOR, previous)
+    assert refused.returncode != 0
+    assert "v3.6.2 back to v3.5.8 crosses a minor release" in flat(refused)
+    assert len(archives(tmp_path / "backups")) == 1 and argocd_release(state, "platform") == ({"v3.6.2"}, True)
+    down = to(build.versions.ARGOCD_PREVIOUS_MINOR, previous, "-e", "upgrade_allow_downgrade=true")
+    assert_ok(down)
+    for cluster in ARGOCD_CLUSTERS:
+        # 3.5.8 has no Service for the application controller: the one 3.6 installed is gone.
+        assert argocd_release(state, cluster) == ({"v3.5.8"}, False)
+
+    back = to(build.versions.ARGOCD, build.argocd() / "install.yaml")
+    assert_ok(back)
+    for cluster in ARGOCD_CLUSTERS:
+        assert argocd_release(state, cluster) == ({"v3.6.1"}, True)
+    running = core.start_argocd(state["option"], follow_installed_version=True)
+    assert {i["version"] for i in running.values()} == {"3.6.1"}
+    hub = ArgoCDUser(running["hub"]["server_url"], state["keycloak"]["ca_file"], "upgrader", "Upgrade-Pass-2026!")
+    assert hub.applications() == applications
+    kept = archives(tmp_path / "backups")
+    again = to(build.versions.ARGOCD, build.argocd() / "install.yaml")
+    assert_ok(again)
+    assert changed_tasks(again.stdout) == [] and "nothing to upgrade" in flat(again)
+    assert archives(tmp_path / "backups") == kept  # the run that changes nothing takes no backup
+
+
+def test_an_unpinned_unknown_or_skewed_version_is_refused_before_any_change(platform, tools_env):
+    state = platform
+    for version, message in (("latest", "argocd_version: 'latest' is not a release tag such as v3.5.1"),
+                             ("v3.6.9", "argocd_version: v3.6.9 is not a release this collection knows"),
+                             ("v3.1.16", "argocd_version v3.1.16 supports Kubernetes 1.30 to 1.33, and cluster "
+                                         "platform runs 1.34")):
+        result = upgrade(state, tools_env, "-e", "argocd_version=" + version)
+        assert result.returncode != 0
+        assert message in flat(result) and "nothing was changed" in flat(result), flat(result)[-1500:]
+        assert "TASK [krci.platform.backup" not in result.stdout and "Upgrade this cluster" not in result.stdout
+        assert argocd_release(state, "platform") == ({"v3.6.1"}, True)
+
+
+KEYCLOAK_INSTALLED = {"keycloak_install": True, "keycloak_replicas": 2, "keycloak_hostname": "keycloak.krci.test",
+                      "keycloak_database": {"host": "postgres.db.svc", "port": 5432, "database": "keycloak",
+                                            "username": "keycloak", "vendor": "postgres"}}
+
+
+def test_an_installed_keycloak_goes_one_release_up_with_its_data_and_is_refused_going_back(
+        platform, moto, tools_env, tmp_path):
+    """Upgrade drill for Keycloak: the platform's Keycloak as the collection installs it (its Deployment in the
+    platform cluster; kwok runs the pods and the sandbox's real Keycloak stands in for them), 26.4.7 -> 26.5.6 after
+    a backup. The sandbox then restarts the real Keycloak from 26.5.6 (from Maven Central, like the pinned one) on
+    the same database, which it migrates. Every user, group and client secret survives, the identity converge is a
+    no-op against the new release, and a user logs in to the hub Argo CD through it. Going back is refused before
+    anything changes (Keycloak's migrations are one way; the way back is the backup the run took)."""
+    from argocd_api import ArgoCDUser
+
+    state = platform
+    option = state["option"]
+    env = dict(env_for(tools_env, tmp_path), KEYCLOAK_DB_PASSWORD="db-" + uuid.uuid4().hex)
+    public, _private = keypair(tmp_path)
+    variables = backup_vars(tmp_path, moto, public, backup_destinations=[
+        {"type": "directory", "path": str(tmp_path / "backups")}])
+    installed = tmp_path / "installed.json"
+    play = tmp_path / "keycloak.yml"
+    play.write_text(yaml.safe_dump([{"hosts": "role_platform", "gather_facts": False,
+                                     "roles": [{"role": "krci.platform.keycloak"}]}]))
+
+    def install(version):
+        installed.write_text(json.dumps(dict(KEYCLOAK_INSTALLED, keycloak_version=version,
+                                             upgrade_components=["keycloak"])))
+        return run(["ansible-playbook", "-i", state["inventory"], str(play), "-e", "@%s" % installed], env)
+
+    def upgrade_to(version):
+        installed.write_text(json.dumps(dict(KEYCLOAK_INSTALLED, keycloak_version=version,
+                                             upgrade_components=["keycloak"])))
+        return upgrade(state, env, "-e", "@%s" % variables, "-e", "@%s" % installed)
+
+    assert_ok(install("26.4.7"))
+    admin = KeycloakAdmin(state)
+    admin.ensure_user("keeper", "Keeper-Pass-2026!", groups=["krci-viewers"])
+    users = {name: (u.get("email"), u.get("firstName")) for name, u in realm_users(admin).items()}
+    secrets = {c: client_secret(state, c) for c in ROTATED_CLIENTS}
+    assert "keeper" in users and all(secrets.values())
+
+    up = upgrade_to("26.5.6")
+    assert_ok(up)
+    assert "Keycloak keycloak on platform: 26.4.7 to 26.5.6; backup first: yes" in flat(up)
+    assert len(archives(tmp_path / "backups")) == 1
+    client, api = kube_client(state["clusters"]["platform"])
+    deployment = client.AppsV1Api(api).read_namespaced_deployment("keycloak", "keycloak")
+    assert deployment.spec.template.spec.containers[0].image == "quay.io/keycloak/keycloak:26.5.6"
+    assert deployment.status.updated_replicas == 2 and deployment.status.available_replicas == 2
+    # The pods' stand-in: the real Keycloak now runs 26.5.6 on the database 26.4.7 wrote.
+    assert core.follow_keycloak_version(option) == "26.5.6"
+    admin = KeycloakAdmin(state)
+    info = admin.session.get(state["keycloak"]["url"] + "/admin/serverinfo", timeout=30).json()
+    assert info["systemInfo"]["version"] == "26.5.6"
+    assert {name: (u.get("email"), u.get("firstName")) for name, u in realm_users(admin).items()} == users
+    assert {c: client_secret(state, c) for c in ROTATED_CLIENTS} == secrets
+    again = install("26.5.6")
+    assert_ok(again)
+    assert re.search(r"platform\s+: ok=\d+\s+changed=0", again.stdout), changed_tasks(again.stdout)
+    instances = core.start_argocd(option)
+    assert ArgoCDUser(instances["hub"]["server_url"], state["keycloak"]["ca_file"], "keeper",
+                      "Keeper-Pass-2026!").userinfo()
+
+    back = upgrade_to("26.4.7")
+    assert back.returncode != 0
+    assert "Keycloak keycloak (cluster platform): 26.5.6 back to 26.4.7 is refused" in flat(back)
+    assert "playbooks/restore.yml" in flat(back) and "nothing was changed" in flat(back)
+    assert len(archives(tmp_path / "backups")) == 1
+    assert client.AppsV1Api(api).read_namespaced_deployment("keycloak", "keycloak").spec.template.spec.containers[
+        0].image == "quay.io/keycloak/keycloak:26.5.6"
+    noop = upgrade_to("26.5.6")
+    assert_ok(noop)
+    assert changed_tasks(noop.stdout) == [] and "nothing to upgrade" in flat(noop)

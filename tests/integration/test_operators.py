@@ -6,16 +6,14 @@ from a local chart directory as an air-gapped site would. Tekton Triggers comes 
 """
 
 import json
-import os
 import re
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import REPO, assert_ok, changed_tasks, kube_client, play, playbook, playbooks_at_once, recap, run
+from conftest import (REPO, assert_ok, changed_tasks, kube_client, play, playbook, playbooks_at_once, recap, run,
+                      run_with_api_server_stopped)
 from sandbox import charts, core
 
 TESTDATA = REPO.parent / "shared" / "testdata" / "crds"
@@ -244,34 +242,9 @@ def test_push_target_api_server_stopped_mid_run(converged, tools_env):
     state = converged
     target = state["clusters"]["workloads"]
     argv = ["ansible-playbook", "-i", state["inventory"], str(REPO / "playbooks" / "common" / "gitops.yml")]
-    proc = subprocess.Popen(argv, env=tools_env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
-    lines, stopped, restarted = [], False, False
-    try:
-        for line in proc.stdout:
-            lines.append(line)
-            if not stopped and line.startswith(MID_GITOPS):
-                # Freeze the run while the API server goes down, so the next task finds it down for sure.
-                os.killpg(proc.pid, signal.SIGSTOP)
-                try:
-                    core.stop_process(state["option"], "workloads/kube-apiserver")
-                    stopped = True
-                finally:
-                    os.killpg(proc.pid, signal.SIGCONT)
-            elif stopped and not restarted and line.startswith("fatal: [workloads]"):
-                # Back as soon as its host failed: a longer outage outlives the node monitor's grace period,
-                # and the controller-manager marks kwok's pods unready (kwok never marks them ready again).
-                core.start_process(state["option"], "workloads/kube-apiserver")
-                restarted = True
-        proc.wait(timeout=600)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        if stopped and not restarted:
-            core.start_process(state["option"], "workloads/kube-apiserver")
-    output = "".join(lines)
+    stopped, output, returncode = run_with_api_server_stopped(argv, tools_env, state["option"], "workloads", MID_GITOPS)
     assert stopped, output[-3000:]
-    assert proc.returncode != 0
+    assert returncode != 0
     summary = recap(output)
     # Only the cluster that stopped answering fails; the hub and the pull clusters finish their part.
     assert summary["workloads"]["failed"] == 1, summary

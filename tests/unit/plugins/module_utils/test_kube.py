@@ -1,3 +1,4 @@
+import json
 import re
 import time
 
@@ -435,3 +436,76 @@ def test_an_argocd_resource_is_ready_when_available_with_its_route_admitted_for_
     assert "Route for argocd-hub.apps.x is not admitted" in _kube.not_ready_reason(unadmitted)
     assert _kube.not_ready_reason(dict(cr, status={"phase": "Available", "host": "argocd-hub.apps.x"})) is None
     assert "ArgoCD" in _kube.READINESS_KINDS
+
+
+class _PruneClient(_Client):
+    """A cluster holding ``objects`` ({(kind, namespace, name): body}); deletes and applies change it."""
+
+    def __init__(self, objects):
+        super().__init__()
+        self.objects = objects
+        self.deleted = []
+
+    def resource(self, api_version, kind, wait_seconds=0):
+        if kind == "Gone":
+            raise _kube.KindNotServed("v1 Gone is not served")
+        return _Resource(kind, kind not in ("Namespace", "CustomResourceDefinition", "ClusterRole"))
+
+    def get(self, resource, name, namespace):
+        return self.objects.get((resource.kind, namespace or "", name))
+
+    def delete(self, resource, name, namespace):
+        self.deleted.append((resource.kind, namespace or "", name))
+        return self.objects.pop((resource.kind, namespace or "", name), None) is not None
+
+    def apply(self, resource, body, field_manager, force_conflicts, dry_run):
+        self.applied.append(body)
+        if not dry_run:
+            self.objects[(body["kind"], body["metadata"].get("namespace") or "", body["metadata"]["name"])] = body
+        return body
+
+
+def _obj(kind, name, namespace="argocd", api_version="v1"):
+    return {"apiVersion": api_version, "kind": kind, "metadata": dict({"name": name}, **(
+        {"namespace": namespace} if namespace else {}))}
+
+
+RECORD = {"namespace": "argocd", "name": "krci-argocd-install"}
+
+
+def _recorded(client):
+    return json.loads(client.objects[("ConfigMap", "argocd", "krci-argocd-install")]["data"]["objects"])
+
+
+def test_prune_first_records_then_deletes_what_the_next_release_dropped_but_never_a_namespace_or_crd():
+    old = [_obj("Namespace", "argocd", None), _obj("Service", "argocd-application-controller"),
+           _obj("Deployment", "argocd-server", api_version="apps/v1"),
+           _obj("CustomResourceDefinition", "old.argoproj.io", None, "apiextensions.k8s.io/v1"),
+           _obj("ClusterRole", "argocd-old", None, "rbac.authorization.k8s.io/v1"), _obj("Gone", "x")]
+    live = dict(((o["kind"], o["metadata"].get("namespace") or "", o["metadata"]["name"]), o) for o in old)
+    client = _PruneClient(live)
+    changed, objects, _diffs, kept = _kube.prune(client, RECORD, old, "m", False, str)
+    # The first call records only.
+    assert changed and [o["action"] for o in objects] == ["created"] and client.deleted == [] and kept == []
+    assert len(_recorded(client)) == 6
+    new = [old[0], old[2]]
+    # Check mode: names the deletions, deletes nothing, writes no record.
+    changed, objects, diffs, kept = _kube.prune(client, RECORD, new, "m", True, str)
+    assert changed and client.deleted == [] and len(_recorded(client)) == 6
+    assert [(o["ref"], o["action"]) for o in objects] == [
+        ("ClusterRole argocd-old", "deleted"), ("Service argocd/argocd-application-controller", "deleted"),
+        ("ConfigMap argocd/krci-argocd-install", "updated")]
+    assert diffs[0]["after_header"] == "ClusterRole argocd-old (deleted)"
+    assert kept == ["CustomResourceDefinition old.argoproj.io"]
+    changed, objects, _diffs, kept = _kube.prune(client, RECORD, new, "m", False, str)
+    assert sorted(client.deleted) == [("ClusterRole", "", "argocd-old"), ("Service", "argocd", "argocd-application-controller")]
+    assert ("CustomResourceDefinition", "", "old.argoproj.io") in client.objects
+    assert _recorded(client) == sorted(_kube.record_entry(o) for o in new)
+    # The same release again: nothing to delete, the record as it is.
+    assert _kube.prune(client, RECORD, new, "m", False, str)[:2] == (False, [])
+
+
+def test_a_record_that_is_not_the_collections_is_named_with_the_fix():
+    client = _PruneClient({("ConfigMap", "argocd", "krci-argocd-install"): {"data": {"objects": "not json"}}})
+    with pytest.raises(_kube.KubeError, match="ConfigMap argocd/krci-argocd-install: data.objects is not the JSON list"):
+        _kube.prune(client, RECORD, [], "m", False, str)

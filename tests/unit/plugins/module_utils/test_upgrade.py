@@ -1,0 +1,161 @@
+# -*- coding: utf-8 -*-
+"""The upgrade plan: exact known releases, the Kubernetes skew, the steps each component takes, the order."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.krci.platform.plugins.module_utils import _upgrade
+
+PLATFORM = {
+    "hub_cluster": "platform",
+    "environments": ["dev", "test", "uat", "staging", "production"],
+    "clusters": {
+        "platform": {"environments": [], "argocd": {"instance": "hub", "install": {"method": "manifest"}}},
+        "workloads": {"environments": ["dev", "test", "uat"], "argocd": {"instance": None}},
+        "production": {"environments": ["production"],
+                       "argocd": {"instance": "production", "install": {"method": "manifest"}}},
+        "staging": {"environments": ["staging"], "argocd": {"instance": "staging", "install": {"method": "manifest"}}},
+    },
+}
+KUBERNETES = {name: "v1.34.4" for name in PLATFORM["clusters"]}
+
+
+def running(argocd="v3.6.1", keycloak="26.4.7", vault="2.7.2"):
+    images = {name: {"argocd": "quay.io/argoproj/argocd:%s" % argocd} for name in ("platform", "production", "staging")}
+    images["platform"].update(keycloak="quay.io/keycloak/keycloak:%s" % keycloak, vault="quay.io/openbao/openbao:%s" % vault)
+    return images
+
+
+def plan(targets, components=("argocd",), **settings):
+    base = {"targets": targets, "components": list(components), "running": running(), "kubernetes": KUBERNETES,
+            "vault_install": True, "keycloak_install": True}
+    base.update(settings)
+    return _upgrade.plan(PLATFORM, base)
+
+
+def test_argocd_goes_one_instance_at_a_time_hub_first_and_production_last():
+    result = plan({"argocd": "v3.6.2"})
+    assert result["errors"] == []
+    assert [(s["instance"], s["from"], s["to"], s["direction"]) for s in result["steps"]] == [
+        ("hub", "v3.6.1", "v3.6.2", "up"), ("staging", "v3.6.1", "v3.6.2", "up"),
+        ("production", "v3.6.1", "v3.6.2", "up")]
+    assert result["clusters"] == ["platform", "production", "staging"]
+    assert result["summary"].startswith("Argo CD hub on platform: v3.6.1 to v3.6.2; Argo CD staging on staging")
+
+
+def test_the_order_is_openbao_keycloak_then_argocd_and_a_converged_component_has_no_step():
+    result = plan({"argocd": "v3.6.2", "keycloak": "26.5.6", "vault": "2.7.2"}, components=_upgrade.COMPONENTS)
+    assert result["errors"] == []
+    assert [s["component"] for s in result["steps"]] == ["keycloak", "argocd", "argocd", "argocd"]
+    assert {c["component"]: c["version"] for c in result["current"]} == {
+        "vault": "2.7.2", "keycloak": "26.4.7", "argocd": "v3.6.1"}
+
+
+def test_same_versions_plan_nothing():
+    same = plan({"argocd": "v3.6.1"})
+    assert same["steps"] == [] and same["summary"] == "every instance runs its pinned release: nothing to upgrade"
+
+
+@pytest.mark.parametrize("target,message", [
+    ("latest", "argocd_version: 'latest' is not a pinned release; give an exact one such as v3.6.2"),
+    ("v3.6", "argocd_version: 'v3.6' is not a pinned release"),
+    ("3.6.2", "argocd_version: '3.6.2' is not a pinned release"),
+    ("v3.6.9", "argocd_version: v3.6.9 is not a release this collection knows (known: v3.6.2, v3.6.1, v3.6.0"),
+    ("v3.1.16", "Argo CD hub (cluster platform): argocd_version v3.1.16 supports Kubernetes 1.30 to 1.33, and "
+                "cluster platform runs 1.34"),
+])
+def test_unpinned_unknown_and_skewed_versions_are_refused(target, message):
+    result = plan({"argocd": target})
+    assert result["steps"] == [] and any(message in e for e in result["errors"]), result["errors"]
+
+
+def test_a_release_added_by_upgrade_releases_is_known_within_its_kubernetes_range():
+    extra = {"argocd": [{"version": "v3.6.9", "kubernetes": ["1.34", "1.38"]}]}
+    result = plan({"argocd": "v3.6.9"}, releases=extra)
+    assert result["errors"] == [] and len(result["steps"]) == 3
+    bad = plan({"argocd": "v3.6.9"}, releases={"argocd": [{"version": "v3.6.9"}], "redis": []})
+    assert any("upgrade_releases.argocd: v3.6.9 needs kubernetes" in e for e in bad["errors"])
+    assert any("upgrade_releases: 'redis' is not a component" in e for e in bad["errors"])
+
+
+def test_argocd_goes_up_one_minor_at_a_time():
+    result = plan({"argocd": "v3.6.2"}, running=running(argocd="v3.4.14"))
+    assert any("v3.4.14 to v3.6.2 skips a minor release" in e and "go to v3.5 first" in e for e in result["errors"])
+
+
+def test_keycloak_never_goes_back():
+    result = plan({"keycloak": "26.4.5"}, components=["keycloak"])
+    assert result["steps"] == []
+    assert any("Keycloak keycloak (cluster platform): 26.4.7 back to 26.4.5 is refused" in e
+               and "playbooks/restore.yml" in e for e in result["errors"])
+
+
+def test_a_downgrade_across_a_minor_needs_allow_downgrade_within_one_it_does_not():
+    assert plan({"argocd": "v3.6.0"})["errors"] == []
+    crossing = plan({"argocd": "v3.5.8"})
+    assert any("v3.6.1 back to v3.5.8 crosses a minor release" in e for e in crossing["errors"])
+    allowed = plan({"argocd": "v3.5.8"}, allow_downgrade=True)
+    assert allowed["errors"] == [] and {s["direction"] for s in allowed["steps"]} == {"down"}
+
+
+def test_external_servers_and_operator_instances_are_skipped_with_why():
+    platform = dict(PLATFORM, clusters=dict(PLATFORM["clusters"], production={
+        "environments": ["production"], "argocd": {"instance": "production", "install": {"method": "operator"}}}))
+    result = _upgrade.plan(platform, {"targets": {"argocd": "v3.6.2", "keycloak": "26.5.6", "vault": "2.7.2"},
+                                      "components": list(_upgrade.COMPONENTS), "running": running(),
+                                      "kubernetes": KUBERNETES})
+    assert result["errors"] == []
+    assert [(s["component"], s["instance"]) for s in result["skipped"]] == [
+        ("vault", "openbao"), ("keycloak", "keycloak"), ("argocd", "production")]
+    assert "OpenShift GitOps operator" in result["skipped"][2]["why"]
+    assert [s["instance"] for s in result["steps"]] == ["hub", "staging"]
+
+
+def test_an_instance_not_installed_or_on_an_unknown_kubernetes_is_named():
+    images = running()
+    images["staging"] = {"argocd": None}
+    result = plan({"argocd": "v3.6.2"}, running=images, kubernetes=dict(KUBERNETES, production=""))
+    assert any("Argo CD staging (cluster staging) is not installed" in e for e in result["errors"])
+    assert any("the Kubernetes version of cluster production is unknown" in e for e in result["errors"])
+
+
+def test_bad_component_lists_are_named():
+    assert any("upgrade_components: redis is not a component" in e
+               for e in plan({"argocd": "v3.6.2"}, components=["argocd", "redis"])["errors"])
+    assert any("upgrade_components: a non-empty list" in e for e in plan({}, components=[])["errors"])
+
+
+@pytest.mark.parametrize("component,image,version", [
+    ("argocd", "quay.io/argoproj/argocd:v3.6.1", "v3.6.1"),
+    ("keycloak", "registry.local:5000/keycloak/keycloak:26.4.7", "26.4.7"),
+    ("vault", "quay.io/openbao/openbao:v2.7.2", "2.7.2"),
+    ("vault", "quay.io/openbao/openbao@sha256:abc", None),
+    ("keycloak", "keycloak", None),
+])
+def test_the_running_release_is_the_image_tag(component, image, version):
+    assert _upgrade.image_version(component, image) == version
+
+
+def test_the_running_release_is_read_from_the_workload_as_the_api_returns_it():
+    images = running()
+    images["platform"]["argocd"] = {"kind": "Deployment", "spec": {"template": {"spec": {"containers": [
+        {"name": "sidecar", "image": "busybox:1"}, {"name": "argocd-server", "image": "quay.io/argoproj/argocd:v3.6.0"}]}}}}
+    result = plan({"argocd": "v3.6.2"}, running=images)
+    assert result["steps"][0]["from"] == "v3.6.0" and result["before"]["argocd"] == "v3.6.0"
+
+
+def test_a_cluster_read_as_the_role_reads_it_is_a_list_in_read_order():
+    images = running()
+    images["platform"] = ["quay.io/argoproj/argocd:v3.6.0", None, None]
+    result = plan({"argocd": "v3.6.2", "keycloak": "26.4.7", "vault": "2.7.2"}, components=_upgrade.COMPONENTS,
+                  running=images, vault_install=False, keycloak_install=False)
+    assert result["errors"] == [] and result["steps"][0]["from"] == "v3.6.0"
+    assert "Keycloak keycloak: not installed by this collection" in result["left_alone"]
+
+
+def test_an_installed_openbao_is_not_rolled_by_upgrade_yml_yet_and_says_how():
+    result = plan({"vault": "2.7.1"}, components=["vault"])
+    assert result["steps"] == [] and "docs/upgrading.md" in result["errors"][0]
