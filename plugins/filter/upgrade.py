@@ -19,6 +19,11 @@ def upgrade_plan(platform_plan, settings=None):
     return _upgrade.plan(platform_plan, dict(settings or {}))
 
 
+def vault_roll_order(pods, statefulset, unseal_urls):
+    """OpenBao's pods to replace, in order, with their URLs (see the vault_roll_order documentation)."""
+    return _upgrade.vault_roll(pods, statefulset, unseal_urls)
+
+
 class FilterModule:
     def filters(self):
-        return {"upgrade_plan": upgrade_plan}
+        return {"upgrade_plan": upgrade_plan, "vault_roll_order": vault_roll_order}

@@ -689,7 +689,10 @@ def not_ready_reason(obj):
         return None
     if kind == "StatefulSet":
         wanted = spec.get("replicas", 1)
-        if status.get("readyReplicas", 0) < wanted or status.get("updatedReplicas", 0) < wanted:
+        # OnDelete: the controller replaces no pod by itself (OpenBao's are rolled one at a time, each unsealed), so
+        # a changed template is not waited for; readiness is the pods'.
+        on_delete = (spec.get("updateStrategy") or {}).get("type") == "OnDelete"
+        if status.get("readyReplicas", 0) < wanted or (not on_delete and status.get("updatedReplicas", 0) < wanted):
             return "%s/%s replicas ready" % (status.get("readyReplicas", 0), wanted)
         return None
     if kind == "DaemonSet":

@@ -14,6 +14,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.krci.platform.plugins.module_utils._choices import chosen
+
 # What rotate.yml can rotate, in the order it rotates them (also its tags).
 CREDENTIALS = ("keycloak_client_secrets", "argocd_push_tokens", "vault_admin_secret_id", "vault_unseal_keys",
                "keycloak_admin")
@@ -46,16 +48,9 @@ def plan(platform_plan, settings):
     client secret is made in Keycloak and read from there by that host, as in a converge.
     """
     errors = list(platform_plan.get("errors") or [])
-    wanted = settings.get("rotate")
-    if isinstance(wanted, str):
-        wanted = [w.strip() for w in wanted.split(",") if w.strip()]
-    if not isinstance(wanted, list) or not wanted or not all(isinstance(w, str) for w in wanted):
-        errors.append("rotate: a non-empty list of %s, got %r" % (", ".join(CREDENTIALS), wanted))
-        wanted = []
-    unknown = sorted(set(wanted) - set(CREDENTIALS))
-    if unknown:
-        errors.append("rotate: %s %s not a credential this collection rotates; known: %s"
-                      % (", ".join(unknown), "is" if len(unknown) == 1 else "are", ", ".join(CREDENTIALS)))
+    wanted, wanted_errors = chosen(settings.get("rotate"), "rotate", CREDENTIALS,
+                                   "a credential this collection rotates")
+    errors.extend(wanted_errors)
     # --tags narrows the list (the playbook's plays carry the credentials' names as tags).
     tags = [t for t in settings.get("tags") or ["all"] if t not in ("all", "always")]
     unknown = sorted(set(tags) - set(CREDENTIALS))

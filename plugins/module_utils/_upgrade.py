@@ -15,6 +15,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.krci.platform.plugins.module_utils._choices import chosen
+
 # The order of an upgrade run: the secrets store first (everything reads it), then the identity provider, then the
 # GitOps instances (they log users in through Keycloak and read Vault), the hub first and production last.
 COMPONENTS = ("vault", "keycloak", "argocd")
@@ -188,8 +190,8 @@ def plan(platform_plan, settings):
     """The upgrade of ``settings`` over the platform plan.
 
     ``settings``: ``targets`` ({component: version}, the inventory's), ``components`` (what this run upgrades),
-    ``vault_install``/``keycloak_install``, ``running`` ({cluster: {component: its workload (WORKLOADS) as read, an
-    image, or None}}), ``kubernetes`` ({cluster: gitVersion}), ``releases`` (``upgrade_releases``) and
+    ``vault_install``/``keycloak_install``, ``vault_replicas`` and ``vault_unseal_urls``, ``running`` ({cluster:
+    {component: its workload (WORKLOADS) as read, an image, or None}}), ``kubernetes`` ({cluster: gitVersion}), ``releases`` (``upgrade_releases``) and
     ``allow_downgrade``. Returns ``errors`` (each naming the variable or instance and the fix), ``steps`` (in order:
     {component, instance, cluster, from, to, direction}), ``current`` (every instance with its version) and
     ``skipped`` (instances this run leaves, with why).
@@ -197,16 +199,9 @@ def plan(platform_plan, settings):
     errors = list(platform_plan.get("errors") or [])
     extra_errors, extra = check_extra(settings.get("releases") or {})
     errors.extend(extra_errors)
-    wanted = settings.get("components")
-    if isinstance(wanted, str):
-        wanted = [w.strip() for w in wanted.split(",") if w.strip()]
-    if not isinstance(wanted, list) or not wanted:
-        errors.append("upgrade_components: a non-empty list of %s, got %r" % (", ".join(COMPONENTS), wanted))
-        wanted = []
-    unknown = sorted(set(wanted) - set(COMPONENTS))
-    if unknown:
-        errors.append("upgrade_components: %s %s not a component this collection upgrades; known: %s"
-                      % (", ".join(unknown), "is" if len(unknown) == 1 else "are", ", ".join(COMPONENTS)))
+    wanted, wanted_errors = chosen(settings.get("components"), "upgrade_components", COMPONENTS,
+                                   "a component this collection upgrades")
+    errors.extend(wanted_errors)
     targets = settings.get("targets") or {}
     managed = set(e["component"] for e in instances(platform_plan, settings) if e["managed"])
     for component in COMPONENTS:
@@ -258,13 +253,21 @@ def plan(platform_plan, settings):
                               bounds[1][1], cluster, minor[0], minor[1]))
             continue
         if version == target:
+            workload = here.get(component)
+            status = (workload or {}).get("status") or {} if isinstance(workload, dict) else {}
+            wanted_pods = ((workload or {}).get("spec") or {}).get("replicas", 1) if isinstance(workload, dict) else 0
+            if component == "vault" and status and status.get("updatedReplicas", 0) < wanted_pods:
+                # A roll that stopped (OnDelete: the template is new, some pods are not): the re-run takes the rest.
+                steps.append({"component": component, "instance": instance, "cluster": cluster, "from": version,
+                              "to": target, "direction": "finish"})
             continue
         step_errors = _step_errors(component, instance, cluster, version, target, settings.get("allow_downgrade"))
-        if component == "vault" and not step_errors:
-            # Its StatefulSet updates OnDelete, and each restarted pod comes up sealed: the pods are rolled by hand.
-            step_errors = ["%s: %s to %s is not rolled by upgrade.yml yet; follow docs/upgrading.md (set vault_version, "
-                           "run the option playbook, then delete the pods one at a time, standbys first, unsealing "
-                           "each), or leave vault out of upgrade_components" % (name, version, target)]
+        replicas, urls = int(settings.get("vault_replicas") or 1), settings.get("vault_unseal_urls") or []
+        if component == "vault" and replicas > 1 and len(urls) != replicas:
+            # Each replaced pod comes up sealed and is unsealed (and checked) at its own URL before the next goes.
+            step_errors.append("%s: vault_unseal_urls has %d URL(s) for %d servers; give one per server in pod order "
+                               "(openbao-0, openbao-1, ...), as the controller reaches each"
+                               % (name, len(urls), replicas))
         errors.extend(step_errors)
         if not step_errors:
             steps.append({"component": component, "instance": instance, "cluster": cluster, "from": version,
@@ -273,8 +276,9 @@ def plan(platform_plan, settings):
     before = {}
     for entry in current:
         before.setdefault(entry["component"], entry["version"])
-    text = ["%s %s on %s: %s to %s" % (NAMES[s["component"]], s["instance"], s["cluster"], s["from"], s["to"])
-            for s in steps]
+    text = [("%s %s on %s: %s to %s" % (NAMES[s["component"]], s["instance"], s["cluster"], s["from"], s["to"]))
+            if s["direction"] != "finish" else ("%s %s on %s: the roll to %s, finished" % (
+                NAMES[s["component"]], s["instance"], s["cluster"], s["to"])) for s in steps]
     left = ["%s %s: %s" % (NAMES[s["component"]], s["instance"], s["why"]) for s in skipped]
     return {"errors": errors, "steps": steps, "current": current, "skipped": skipped, "before": before,
             "summary": "; ".join(text) or "every instance runs its pinned release: nothing to upgrade",
@@ -283,3 +287,35 @@ def plan(platform_plan, settings):
             "by_argocd": [s["cluster"] for s in steps if s["component"] == "argocd"],
             "clusters": sorted(set(s["cluster"] for s in steps)),
             "by_cluster": dict((c, [s for s in steps if s["cluster"] == c]) for c in sorted(set(s["cluster"] for s in steps)))}
+
+
+def vault_roll(pods, statefulset, unseal_urls):
+    """The pods of OpenBao's StatefulSet to replace, in order, each with the URL its server answers at.
+
+    ``pods`` and ``statefulset`` as the API returns them; ``unseal_urls``: vault_unseal_urls (one per server, in pod
+    order), or the one URL of a single server. Pods already at the StatefulSet's update revision are done (a re-run
+    after a failed step takes the rest). Standbys go first, highest ordinal first; the active server (the pod
+    OpenBao's Kubernetes service registration labels ``openbao-active: "true"``) goes last, so leadership moves once.
+    Returns {pods: [{name, uid, ordinal, url}], errors} (``uid``: the pod's, to tell its replacement by).
+    """
+    revision = ((statefulset or {}).get("status") or {}).get("updateRevision")
+    replicas = ((statefulset or {}).get("spec") or {}).get("replicas", 1)
+    errors, todo = [], []
+    if not revision:
+        return {"pods": [], "errors": ["the StatefulSet openbao has no update revision yet; run again once its "
+                                       "controller has seen the new template"]}
+    if len(unseal_urls or []) != replicas and not (replicas == 1 and unseal_urls):
+        errors.append("vault_unseal_urls: %d URL(s) for %d OpenBao servers; give one per server in pod order "
+                      "(openbao-0, openbao-1, ...), as the controller reaches each, so each replaced server is "
+                      "unsealed" % (len(unseal_urls or []), replicas))
+        return {"pods": [], "errors": errors}
+    for pod in pods or []:
+        meta = pod.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        if labels.get("controller-revision-hash") == revision:
+            continue
+        ordinal = int(meta["name"].rsplit("-", 1)[1])
+        todo.append({"name": meta["name"], "uid": meta.get("uid"), "ordinal": ordinal,
+                     "url": unseal_urls[ordinal if replicas > 1 else 0], "active": labels.get("openbao-active") == "true"})
+    todo.sort(key=lambda p: (p["active"], -p["ordinal"]))
+    return {"pods": [dict((k, p[k]) for k in ("name", "uid", "ordinal", "url")) for p in todo], "errors": errors}

@@ -68,6 +68,27 @@ def initialize(client, store, shares, threshold, force=False, check_mode=False, 
                   "credential_written_to": credentials.describe(), "secrets": dict(data, **credential)}
 
 
+def await_version(client, version, timeout=120.0, interval=1.0, sleep=None, clock=None):
+    """The seal status once the server at ``client.url`` answers as release ``version`` (a replaced server: its pod is
+    recreated, then the new process starts), sealed or not. Fails naming the release it last saw."""
+    sleep, clock = sleep or time.sleep, clock or time.monotonic
+    deadline = clock() + timeout
+    seen = "no answer"
+    while True:
+        try:
+            status = client.seal_status()
+            if status.get("version") == version:
+                return status
+            seen = "release %s" % status.get("version")
+        except VaultError as exc:
+            seen = str(exc)
+        if clock() >= deadline:
+            raise VaultError("%s does not run OpenBao %s after %ss (last: %s); check that its pod was replaced with "
+                             "the new image and that vault_unseal_urls reach each server"
+                             % (client.url, version, int(timeout), seen))
+        sleep(interval)
+
+
 def unseal(client, keys, check_mode=False):
     """(changed, status). Submits keys until unsealed; says how many were accepted if that is not enough."""
     status = client.seal_status()

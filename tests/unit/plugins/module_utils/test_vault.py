@@ -206,3 +206,31 @@ def test_an_auto_unseal_server_that_stays_sealed_is_named_with_its_seal():
                                                        r"\(auto-unseal\): it unseals itself with its KMS key"):
         _vault_lifecycle._await_auto_unseal(server, server.seal_status(), sleep=lambda s: None,
                                             clock=lambda: next(clock))
+
+
+class ReplacedServer(object):
+    """A server being replaced: refused connections, then the old release, then the new one, sealed."""
+    url = "https://openbao-0.test:8200"
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+
+    def seal_status(self):
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def test_a_replaced_server_is_waited_for_until_it_runs_the_new_release():
+    from ansible_collections.krci.platform.plugins.module_utils._vault_client import VaultError
+
+    server = ReplacedServer([VaultError("connection refused"), {"version": "2.7.2", "sealed": False},
+                             {"version": "2.7.1", "sealed": True}])
+    status = _vault_lifecycle.await_version(server, "2.7.1", timeout=10, sleep=lambda s: None)
+    assert status == {"version": "2.7.1", "sealed": True}
+    stuck = ReplacedServer([{"version": "2.7.2", "sealed": False}])
+    clock = iter(range(100)).__next__
+    with pytest.raises(VaultError, match=r"https://openbao-0.test:8200 does not run OpenBao 2.7.1 after 5s "
+                                         r"\(last: release 2.7.2\)"):
+        _vault_lifecycle.await_version(stuck, "2.7.1", timeout=5, sleep=lambda s: None, clock=clock)
