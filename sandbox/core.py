@@ -405,6 +405,12 @@ def start_process(option, name, timeout=120):
     elif name.endswith("/server") and name.startswith("argocd-"):
         url = state["argocd"][name.split("/")[0][len("argocd-"):]]["server_url"] + "/healthz"
         procs.wait_until(record, lambda: _get(url, ca_file).ok, timeout, "GET " + url)
+    elif name.endswith("/etcd"):
+        # Its API server gives up on an etcd that does not answer within its own storage timeout: wait for /health
+        # first, as 'up' does (a recreated control plane starts the API server right after it).
+        client = next(a.split("=", 1)[1] for a in record["argv"] if a.startswith("--listen-client-urls="))
+        procs.wait_until(record, lambda: _get(client + "/health", ca_file).status_code == 200, timeout,
+                         "GET %s/health" % client)
     elif name.endswith("/kube-apiserver"):
         cluster = state["clusters"][name.split("/")[0]]
         url = cluster["api_url"] + "/readyz"
