@@ -579,25 +579,33 @@ def installed_argocd_version(option, cluster):
     return _deployment_release(option, cluster, gitops.NAMESPACE, "argocd-server")
 
 
-def follow_keycloak_version(option, namespace="keycloak", timeout=300):
+def follow_keycloak_version(option, namespace="keycloak", timeout=300, empty_database=False):
     """The sandbox as the kubelet of an installed Keycloak's upgrade: when the platform cluster's ``keycloak``
     Deployment (kwok runs its pods) names another release than the real Keycloak runs, the real one is stopped and
-    started from that release's build (built once) on the same database, which it migrates as a pod would.
-    Returns the release that runs."""
+    started from that release's build (built once) on the same database, which it migrates as a pod would; with
+    ``empty_database``, on a new, empty one (the way back: an older release on the database of its time, which the
+    restore fills), with the sandbox's bootstrap admin. Returns the release that runs. Call it repeatedly while a run
+    goes."""
     platform = next(c["name"] for c in topology.clusters(option) if c.get("role") == "platform")
     wanted = _deployment_release(option, platform, namespace, "keycloak")
     with _STATE_LOCK:
         home, state, record = _process(option, "keycloak")
-        kc_sh = Path(record["argv"][0])
-        running = kc_sh.parent.parent.name[len("keycloak-"):]
+        running = Path(record["argv"][0]).parent.parent.name[len("keycloak-"):]
     if not wanted or wanted == running:
         return running
-    stop_process(option, "keycloak")
+    if empty_database:
+        procs.stop(record, timeout=0)
+    else:
+        stop_process(option, "keycloak")
     with _STATE_LOCK:
         home, state, record = _process(option, "keycloak")
         record["argv"][0] = str(build.keycloak(wanted) / "bin" / "kc.sh")
         _save_state(home, state)
-    start_process(option, "keycloak", timeout)
+    if empty_database:
+        shutil.rmtree(home / "keycloak" / "h2", ignore_errors=True)
+        _start_keycloak_fresh(option, home, timeout)
+    else:
+        start_process(option, "keycloak", timeout)
     return wanted
 
 

@@ -9,6 +9,7 @@ __metaclass__ = type
 import datetime
 import os
 
+import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.krci.platform.plugins.module_utils import _backup
@@ -30,6 +31,26 @@ def backup_plan(topology, option, settings=None, platform_settings=None, now=Non
     return result
 
 
+def role_default(role, variable):
+    """A role's documented default (roles/<role>/defaults/main.yml), for a play that does not run the role."""
+    path = os.path.join(COLLECTION_ROOT, "roles", str(role), "defaults", "main.yml")
+    if not os.path.isfile(path):
+        raise AnsibleFilterError("role_default: krci.platform has no role %r (no %s)" % (role, path))
+    with open(path) as handle:
+        defaults = yaml.safe_load(handle) or {}
+    if variable not in defaults:
+        raise AnsibleFilterError("role_default: role %s has no default %s (%s)" % (role, variable, path))
+    return defaults[variable]
+
+
+def restore_installs(versions, settings=None):
+    """What restore.yml installs before it restores (see the restore_installs documentation)."""
+    if not isinstance(versions, dict):
+        raise AnsibleFilterError("restore_installs: the input must be the archive manifest's versions, got %s"
+                                 % type(versions).__name__)
+    return _backup.restore_installs(versions, dict(settings or {}))
+
+
 class FilterModule:
     def filters(self):
-        return {"backup_plan": backup_plan}
+        return {"backup_plan": backup_plan, "role_default": role_default, "restore_installs": restore_installs}

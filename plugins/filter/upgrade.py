@@ -19,6 +19,14 @@ def upgrade_plan(platform_plan, settings=None):
     return _upgrade.plan(platform_plan, dict(settings or {}))
 
 
+def release_changes(platform_plan, settings=None):
+    """Each running release a converge would change (see the release_changes documentation)."""
+    if not isinstance(platform_plan, dict) or "clusters" not in platform_plan:
+        raise AnsibleFilterError("release_changes: the input must be the platform plan (krci.platform.platform_plan), "
+                                 "got %s" % type(platform_plan).__name__)
+    return _upgrade.converge_errors(platform_plan, dict(settings or {}))
+
+
 def vault_roll_order(pods, statefulset, unseal_urls):
     """OpenBao's pods to replace, in order, with their URLs (see the vault_roll_order documentation)."""
     return _upgrade.vault_roll(pods, statefulset, unseal_urls)
@@ -26,4 +34,4 @@ def vault_roll_order(pods, statefulset, unseal_urls):
 
 class FilterModule:
     def filters(self):
-        return {"upgrade_plan": upgrade_plan, "vault_roll_order": vault_roll_order}
+        return {"upgrade_plan": upgrade_plan, "release_changes": release_changes, "vault_roll_order": vault_roll_order}

@@ -423,6 +423,31 @@ def version_fits(what, archived, running):
     return None
 
 
+# What restore.yml installs before it restores, for the artifacts an archive holds: the collection's own OpenBao and
+# Keycloak, each checked against the version the archive names (manifest "versions").
+RESTORE_INSTALLS = (("vault", "OpenBao", "openbao", "openbao-raft-snapshot"),
+                    ("keycloak", "Keycloak", "keycloak", "keycloak-realm"))
+
+
+def restore_installs(versions, settings):
+    """{components, summary, errors}: which of OpenBao and Keycloak restore.yml installs first (those the collection
+    installs, ``<component>_install``, whose artifact ``artifacts`` holds), at ``<component>_version``; a release
+    older (major.minor) than the archive's is refused before anything is written."""
+    components, errors, text = [], [], []
+    for component, what, key, artifact in RESTORE_INSTALLS:
+        if not settings.get(component + "_install") or artifact not in (settings.get("artifacts") or ()):
+            continue
+        release = settings.get(component + "_version")
+        problem = version_fits("%s (%s_version)" % (what, component), (versions or {}).get(key), release)
+        if problem:
+            errors.append(problem)
+            continue
+        components.append(component)
+        text.append("%s %s (the archive was made with %s)" % (what, release, (versions or {}).get(key)))
+    return {"components": components, "errors": errors,
+            "summary": ("installs first: " + ", ".join(text)) if text else "installs nothing first"}
+
+
 def collection_version(root):
     """The collection's version: MANIFEST.json of an installed collection, else galaxy.yml of a checkout."""
     manifest_path = os.path.join(root, "MANIFEST.json")

@@ -289,6 +289,32 @@ def plan(platform_plan, settings):
             "by_cluster": dict((c, [s for s in steps if s["cluster"] == c]) for c in sorted(set(s["cluster"] for s in steps)))}
 
 
+def converge_errors(platform_plan, settings):
+    """Why a converge (an option playbook) must not run with ``settings``: each managed instance that runs a release
+    other than the inventory's. A converge installs what is missing; changing a running release is upgrade.yml's
+    (a backup first, one instance at a time, each checked). ``settings`` as for :func:`plan`; ``components`` and the
+    catalog do not apply (a converge installs any release its roles accept). An instance not installed, or whose
+    image is not a release tag, is fine."""
+    targets = settings.get("targets") or {}
+    running = settings.get("running") or {}
+    errors = []
+    for entry in instances(platform_plan, settings):
+        component, cluster = entry["component"], entry["cluster"]
+        target = targets.get(component)
+        here = running.get(cluster) or {}
+        if isinstance(here, list):
+            here = dict(zip(READ_ORDER, here))
+        version = image_version(component, workload_image(component, here.get(component)))
+        if not entry["managed"] or not parse(component, version) or not parse(component, target) or version == target:
+            continue
+        errors.append("%s %s (cluster %s) runs %s and %s is %s: a converge does not change a running release; run "
+                      "playbooks/upgrade.yml, which takes a backup first and upgrades one instance at a time, each "
+                      "checked (docs/upgrading.md), or set %s back to %s"
+                      % (NAMES[component], entry["instance"], cluster, version, VARIABLES[component], target,
+                         VARIABLES[component], version))
+    return errors
+
+
 def vault_roll(pods, statefulset, unseal_urls):
     """The pods of OpenBao's StatefulSet to replace, in order, each with the URL its server answers at.
 

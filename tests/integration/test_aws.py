@@ -17,6 +17,8 @@ import yaml
 
 from conftest import REPO, assert_ok, changed_tasks, kube_client, load_yaml, run, start_moto
 from sandbox import moto as moto_server
+from ansible_collections.krci.platform.plugins.module_utils import _vault_rotation
+from ansible_collections.krci.platform.plugins.module_utils._vault_client import VaultClient
 
 DEV, PROD = "111111111111", "222222222222"
 REGION = "eu-central-1"
@@ -522,7 +524,8 @@ def test_openbao_unseals_itself_with_the_kms_key_the_aws_play_made(moto, tools_e
     """A real OpenBao (2.6, the last release with the awskms seal built in) with exactly the seal stanza the vault
     role's install writes for this inventory, using the key the first test's aws play made, with a session of
     Vault's IRSA role: vault_init makes recovery keys (no unseal key exists), the server unseals itself, and again
-    after a restart with no key given. moto does not enforce key policies, so the test reads them: only Vault's role
+    after a restart with no key given. vault_rekey rotates the recovery keys (sys/rotate/recovery, verified) into
+    their store: the old ones are refused, the new ones taken, and the re-run changes nothing. moto does not enforce key policies, so the test reads them: only Vault's role
     may use the key, and Vault's role may use that key alone."""
     import time
 
@@ -613,6 +616,22 @@ def test_openbao_unseals_itself_with_the_kms_key_the_aws_play_made(moto, tools_e
         assert status["initialized"] and not status["sealed"] and status["type"] == "awskms"
         # OpenBao wrapped its root key with the KMS key: moto served its Encrypt.
         assert "kms:Encrypt" in moto_server.actions(moto_server.requests_made(MOTO_LOGS[moto]))
+        # The recovery keys rotate (sys/rotate/recovery, verified) into the same store; the old ones are refused.
+        old = stored["recovery_keys"]
+        root = json.loads(credential.read_text())["root_token"]
+        rekey = {"krci.platform.vault_rekey": {"url": addr, "key_destination": {"type": "file", "path": str(keys)},
+                                               "token": root, "rotation_id": "recovery-1"}, "register": "rekey"}
+        for changed in (True, False):  # the re-run with the same rotation_id changes nothing
+            play.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
+                rekey, {"ansible.builtin.assert": {"that": ["rekey.changed == %s" % changed]}}]}]))
+            assert_ok(run(["ansible-playbook", play], dict(env, ANSIBLE_LOCALHOST_WARNING="false",
+                                                            ANSIBLE_INVENTORY_UNPARSED_WARNING="false")))
+        rotated = json.loads(keys.read_text())
+        assert rotated["rotation"] == "recovery-1" and "pending" not in rotated
+        assert len(rotated["recovery_keys"]) == 3 and not set(rotated["recovery_keys"]) & set(old)
+        client = VaultClient(addr, token=root)
+        assert not _vault_rotation.keys_valid(client, "sys/rotate/recovery", old, 2)
+        assert _vault_rotation.keys_valid(client, "sys/rotate/recovery", rotated["recovery_keys"], 2)
     finally:
         process.terminate()
         process.wait(30)

@@ -651,6 +651,15 @@ def test_argocd_goes_one_release_up_and_back_one_instance_at_a_time_after_a_back
     hub = ArgoCDUser(running["hub"]["server_url"], state["keycloak"]["ca_file"], "upgrader", "Upgrade-Pass-2026!")
     assert hub.call("GET", "/api/version").json()["Version"].startswith("v3.6.2")
     assert hub.applications() == applications
+    # A converge with the inventory's v3.6.1 does not take the instances back: it stops before writing, naming
+    # each instance and upgrade.yml.
+    guarded = converge(state, env)
+    assert guarded.returncode != 0
+    assert ("Argo CD hub (cluster platform) runs v3.6.2 and argocd_version is v3.6.1: a converge does not change a "
+            "running release; run playbooks/upgrade.yml") in flat(guarded), flat(guarded)[-1500:]
+    assert "Argo CD production (cluster production) runs v3.6.2" in flat(guarded)
+    assert "TASK [krci.platform.cluster_baseline" not in guarded.stdout
+    assert argocd_release(state, "platform") == ({"v3.6.2"}, True)
 
     # Back across a minor: refused without upgrade_allow_downgrade, before anything changes.
     previous = build.argocd_manifest(build.versions.ARGOCD_PREVIOUS_MINOR) / "install.yaml"
@@ -692,11 +701,45 @@ def test_an_unpinned_unknown_or_skewed_version_is_refused_before_any_change(plat
         assert argocd_release(state, "platform") == ({"v3.6.1"}, True)
 
 
+def following(playbook, follow):
+    """Run ``playbook()`` while the sandbox plays the kubelet (``follow()`` every 0.5 s: it restarts the real server
+    from the release its workload names). Returns (the run's result, the releases ``follow`` saw running)."""
+    done = threading.Event()
+    seen = []
+
+    def loop():
+        while not done.is_set():
+            seen.append(follow())
+            done.wait(0.5)
+
+    follower = threading.Thread(target=loop, daemon=True)
+    follower.start()
+    try:
+        return playbook(), seen
+    finally:
+        done.set()
+        follower.join(120)
+
+
+def restore_vars(tmp_path, private, archive, state):
+    """restore.yml's variables for ``archive`` (a directory archive): the private key and the running unseal keys."""
+    identity = tmp_path / "backup.key"
+    identity.write_bytes(private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    keys_file = tmp_path / "unseal-keys.json"
+    keys_file.write_text(json.dumps({"keys": key_shares(state)["keys"]}))
+    variables = tmp_path / "restore-vars.yml"
+    variables.write_text(yaml.safe_dump({"restore_source": {"type": "directory", "path": str(archive)},
+                                         "restore_identity_file": str(identity),
+                                         "restore_vault_unseal_keys_file": str(keys_file)}))
+    return variables
+
+
 OPENBAO_INSTALLED = {"vault_install": True, "vault_replicas": 1, "vault_storage_class": "krci-sandbox",
                      "vault_storage_size": "1Gi", "vault_audit_storage_size": "1Gi", "vault_hostname": "vault.krci.test"}
 
 
-def test_an_installed_openbao_goes_one_release_back_and_up_one_pod_at_a_time_unsealed_with_its_data(
+def test_an_installed_openbao_goes_one_release_back_and_up_one_pod_at_a_time_and_is_restored_when_lost(
         platform, moto, tools_env, tmp_path):
     """Upgrade drill for OpenBao: the platform's OpenBao as the collection installs it (its StatefulSet, OnDelete, in
     the platform cluster; kwok runs the pod and the sandbox's real OpenBao stands in for it), 2.7.2 -> 2.7.1 -> 2.7.2
@@ -704,13 +747,14 @@ def test_an_installed_openbao_goes_one_release_back_and_up_one_pod_at_a_time_uns
     sandbox restarts the real OpenBao from the release the replaced pod names (sealed, on the same raft data); the
     run unseals it with the original keys once it answers as the new release, and checks it. A secret written before
     is readable after each step, with the admin credential and through the workloads cluster's External Secrets
-    login; a re-run changes nothing."""
+    login; a re-run changes nothing. Then OpenBao is lost (its StatefulSet deleted, its storage wiped): restore.yml
+    installs it again and fills it from the last backup, unsealed with the original keys."""
     from sandbox import build
 
     state = platform
     option = state["option"]
     env = env_for(tools_env, tmp_path)
-    public, _private = keypair(tmp_path)
+    public, private = keypair(tmp_path)
     variables = backup_vars(tmp_path, moto, public, backup_destinations=[
         {"type": "directory", "path": str(tmp_path / "backups")}])
     static_volumes(state["clusters"]["platform"], "openbao-day2", 2)
@@ -739,21 +783,8 @@ def test_an_installed_openbao_goes_one_release_back_and_up_one_pod_at_a_time_uns
 
     def upgrade_following(version):
         """upgrade.yml, with the sandbox replacing the real OpenBao as the pod is replaced."""
-        done = threading.Event()
-        seen = []
-
-        def follow():
-            while not done.is_set():
-                seen.append(core.follow_openbao_version(option))
-                done.wait(0.5)
-
-        follower = threading.Thread(target=follow, daemon=True)
-        follower.start()
-        try:
-            return upgrade(state, env, "-e", "@%s" % variables, *settings(version)), seen
-        finally:
-            done.set()
-            follower.join(60)
+        return following(lambda: upgrade(state, env, "-e", "@%s" % variables, *settings(version)),
+                         lambda: core.follow_openbao_version(option))
 
     for version in (build.versions.OPENBAO_PREVIOUS, build.versions.OPENBAO):
         before = archives(tmp_path / "backups")
@@ -771,26 +802,44 @@ def test_an_installed_openbao_goes_one_release_back_and_up_one_pod_at_a_time_uns
     assert_ok(again)
     assert changed_tasks(again.stdout) == [] and "nothing to upgrade" in flat(again)
 
+    # Lost: the StatefulSet deleted, the server's storage wiped (the sandbox starts it uninitialized).
+    variables = restore_vars(tmp_path, private, sorted((tmp_path / "backups").iterdir())[-1], state)
+    client, api = kube_client(state["clusters"]["platform"])
+    client.AppsV1Api(api).delete_namespaced_stateful_set("openbao", "vault")
+    core.recreate(option, ["openbao"])
+    assert vault.call("GET", "sys/seal-status").json()["initialized"] is False
+    result = restore(state, env, variables, *settings(build.versions.OPENBAO))
+    assert_ok(result)
+    assert "installs first: OpenBao %s" % build.versions.OPENBAO in flat(result), flat(result)[-2000:]
+    assert client.AppsV1Api(api).read_namespaced_stateful_set("openbao", "vault").spec.template.spec.containers[
+        0].image.endswith(":" + build.versions.OPENBAO)
+    status = vault.call("GET", "sys/seal-status").json()
+    assert status["initialized"] is True and status["sealed"] is False
+    readable()
+
 
 KEYCLOAK_INSTALLED = {"keycloak_install": True, "keycloak_replicas": 2, "keycloak_hostname": "keycloak.krci.test",
                       "keycloak_database": {"host": "postgres.db.svc", "port": 5432, "database": "keycloak",
                                             "username": "keycloak", "vendor": "postgres"}}
 
 
-def test_an_installed_keycloak_goes_one_release_up_with_its_data_and_is_refused_going_back(
+def test_an_installed_keycloak_goes_one_release_up_with_its_data_and_back_by_the_backup_it_took(
         platform, moto, tools_env, tmp_path):
     """Upgrade drill for Keycloak: the platform's Keycloak as the collection installs it (its Deployment in the
     platform cluster; kwok runs the pods and the sandbox's real Keycloak stands in for them), 26.4.7 -> 26.5.6 after
     a backup. The sandbox then restarts the real Keycloak from 26.5.6 (from Maven Central, like the pinned one) on
     the same database, which it migrates. Every user, group and client secret survives, the identity converge is a
-    no-op against the new release, and a user logs in to the hub Argo CD through it. Going back is refused before
-    anything changes (Keycloak's migrations are one way; the way back is the backup the run took)."""
+    no-op against the new release, and a user logs in to the hub Argo CD through it. Going back in place is refused
+    before anything changes (Keycloak's migrations are one way). The way back is the backup the upgrade took: the
+    Deployment deleted and the database emptied, restore.yml installs 26.4.7 and imports the realm whole (the
+    sandbox starts the real 26.4.7 on an empty database as the new pods come); every user and client secret is back,
+    and the hub Argo CD logs users in through it without a converge."""
     from argocd_api import ArgoCDUser
 
     state = platform
     option = state["option"]
     env = dict(env_for(tools_env, tmp_path), KEYCLOAK_DB_PASSWORD="db-" + uuid.uuid4().hex)
-    public, _private = keypair(tmp_path)
+    public, private = keypair(tmp_path)
     variables = backup_vars(tmp_path, moto, public, backup_destinations=[
         {"type": "directory", "path": str(tmp_path / "backups")}])
     installed = tmp_path / "installed.json"
@@ -847,3 +896,29 @@ def test_an_installed_keycloak_goes_one_release_up_with_its_data_and_is_refused_
     noop = upgrade_to("26.5.6")
     assert_ok(noop)
     assert changed_tasks(noop.stdout) == [] and "nothing to upgrade" in flat(noop)
+
+    # The way back: Keycloak's pods gone (the Deployment deleted) and its database emptied; restore.yml with
+    # keycloak_version 26.4.7 installs it and imports the realm of the backup the upgrade took.
+    [archive] = sorted((tmp_path / "backups").iterdir())
+    variables = restore_vars(tmp_path, private, archive, state)
+    client.AppsV1Api(api).delete_namespaced_deployment("keycloak", "keycloak")
+    core.stop_process(option, "keycloak")
+    installed.write_text(json.dumps(dict(KEYCLOAK_INSTALLED, keycloak_version="26.4.7")))
+    result, seen = following(lambda: restore(state, env, variables, "-e", "@%s" % installed),
+                             lambda: core.follow_keycloak_version(option, empty_database=True))
+    assert_ok(result)
+    assert "26.4.7" in seen and "installs first: Keycloak 26.4.7 (the archive was made with 26.4.7)" in flat(result)
+    assert client.AppsV1Api(api).read_namespaced_deployment("keycloak", "keycloak").spec.template.spec.containers[
+        0].image == "quay.io/keycloak/keycloak:26.4.7"
+    admin = KeycloakAdmin(state)
+    info = admin.session.get(state["keycloak"]["url"] + "/admin/serverinfo", timeout=30).json()
+    assert info["systemInfo"]["version"] == "26.4.7"
+    assert {name: (u.get("email"), u.get("firstName")) for name, u in realm_users(admin).items()} == users
+    assert {c: client_secret(state, c) for c in ROTATED_CLIENTS} == secrets
+    # A local password is not in a realm export (docs/day2.md: only a database backup keeps it): set it again.
+    admin.ensure_user("keeper", "Keeper-Pass-2027!", groups=["krci-viewers"])
+    assert ArgoCDUser(instances["hub"]["server_url"], state["keycloak"]["ca_file"], "keeper",
+                      "Keeper-Pass-2027!").userinfo()
+    again = install("26.4.7")
+    assert_ok(again)
+    assert re.search(r"platform\s+: ok=\d+\s+changed=0", again.stdout), changed_tasks(again.stdout)

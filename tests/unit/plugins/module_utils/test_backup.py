@@ -182,3 +182,37 @@ def test_a_server_older_than_the_archive_s_is_refused(archived, running, refused
     if refused and archived:
         assert problem == "OpenBao %s is older than the %s the archive was made with; upgrade it to %s or later first, " \
                           "nothing was restored" % (running, archived, ".".join(archived.lstrip("v").split(".")[:2]))
+
+
+ARCHIVE_VERSIONS = {"keycloak": "26.4.7", "openbao": "2.7.2", "argocd": "v3.6.1"}
+ARTIFACTS = ["keycloak-realm", "openbao-raft-snapshot", "openbao-key-store-metadata"]
+
+
+def test_a_restore_installs_the_collection_s_own_servers_first_at_the_inventory_s_releases():
+    result = _backup.restore_installs(ARCHIVE_VERSIONS, {
+        "vault_install": True, "keycloak_install": True, "vault_version": "2.7.2", "keycloak_version": "26.5.6",
+        "artifacts": ARTIFACTS})
+    assert result == {"components": ["vault", "keycloak"], "errors": [],
+                      "summary": "installs first: OpenBao 2.7.2 (the archive was made with 2.7.2), Keycloak 26.5.6 "
+                                 "(the archive was made with 26.4.7)"}
+
+
+def test_a_restore_installs_nothing_for_external_servers_or_artifacts_the_archive_lacks():
+    external = _backup.restore_installs(ARCHIVE_VERSIONS, {"vault_version": "2.7.2", "keycloak_version": "26.4.7",
+                                                           "artifacts": ARTIFACTS})
+    assert external == {"components": [], "errors": [], "summary": "installs nothing first"}
+    no_realm = _backup.restore_installs(ARCHIVE_VERSIONS, {"keycloak_install": True, "keycloak_version": "26.4.7",
+                                                           "artifacts": ["openbao-raft-snapshot"]})
+    assert no_realm["components"] == []
+
+
+def test_a_restore_refuses_to_install_a_release_older_than_the_archive_s_naming_the_variable():
+    result = _backup.restore_installs(ARCHIVE_VERSIONS, {"keycloak_install": True, "keycloak_version": "26.3.5",
+                                                         "vault_install": True, "vault_version": "latest",
+                                                         "artifacts": ARTIFACTS})
+    assert result["components"] == []
+    assert result["errors"] == [
+        "OpenBao (vault_version): the archive's version '2.7.2' or the server's 'latest' is not a version; nothing "
+        "was restored",
+        "Keycloak (keycloak_version) 26.3.5 is older than the 26.4.7 the archive was made with; upgrade it to 26.4 or "
+        "later first, nothing was restored"]

@@ -210,3 +210,42 @@ def test_a_roll_of_openbao_that_stopped_is_finished_by_the_rerun():
     assert result["summary"] == "OpenBao openbao on platform: the roll to 2.7.1, finished"
     images["platform"]["vault"]["status"]["updatedReplicas"] = 3
     assert plan({"vault": "2.7.1"}, components=["vault"], running=images)["steps"] == []
+
+
+# --- a converge's release guard (converge_errors) -------------------------------------------------------------------
+
+def guard(targets, **settings):
+    base = {"targets": targets, "running": running(), "vault_install": True, "keycloak_install": True}
+    base.update(settings)
+    return _upgrade.converge_errors(PLATFORM, base)
+
+
+def test_a_converge_with_the_running_releases_passes_whatever_the_catalog_says():
+    assert guard({"argocd": "v3.6.1", "keycloak": "26.4.7", "vault": "2.7.2"}) == []
+    # A release outside the catalog that already runs is the site's own choice: the converge leaves it be.
+    assert guard({"argocd": "v3.9.0"}, running=running(argocd="v3.9.0")) == []
+
+
+def test_a_converge_that_would_change_a_running_release_names_each_instance_and_both_ways_out():
+    errors = guard({"argocd": "v3.6.2", "keycloak": "26.4.7", "vault": "2.7.1"})
+    assert errors == [
+        "OpenBao openbao (cluster platform) runs 2.7.2 and vault_version is 2.7.1: a converge does not change a "
+        "running release; run playbooks/upgrade.yml, which takes a backup first and upgrades one instance at a time, "
+        "each checked (docs/upgrading.md), or set vault_version back to 2.7.2"] + ["Argo CD %s (cluster %s) runs v3.6.1 and argocd_version is v3.6.2: a converge does not change a running "
+             "release; run playbooks/upgrade.yml, which takes a backup first and upgrades one instance at a time, each "
+             "checked (docs/upgrading.md), or set argocd_version back to v3.6.1" % (instance, cluster)
+             for instance, cluster in (("hub", "platform"), ("staging", "staging"), ("production", "production"))]
+
+
+def test_the_guard_leaves_what_is_not_installed_not_managed_or_not_a_release_tag():
+    fresh = {name: {} for name in PLATFORM["clusters"]}
+    assert guard({"argocd": "v3.6.2", "keycloak": "26.5.6", "vault": "2.7.1"}, running=fresh) == []
+    external = guard({"keycloak": "26.5.6", "vault": "2.7.1"}, vault_install=False, keycloak_install=False)
+    assert external == []
+    digest = running()
+    digest["platform"]["argocd"] = "quay.io/argoproj/argocd@sha256:" + "a" * 64
+    assert [e for e in guard({"argocd": "v3.6.2"}, running=digest) if "hub" in e] == []
+    # The workloads as running.yml reads them: a list in READ_ORDER, absent ones None.
+    listed = {"platform": [{"spec": {"template": {"spec": {"containers": [
+        {"name": "argocd-server", "image": "quay.io/argoproj/argocd:v3.6.1"}]}}}}, None, None]}
+    assert len(guard({"argocd": "v3.6.2"}, running=listed)) == 1
