@@ -303,9 +303,6 @@ def snapshot_seal_config(snapshot):
         config = json.loads(state[at:at + size].decode("utf-8"))
     except ValueError as exc:
         raise VaultError("the snapshot's seal configuration is not JSON (%s)" % exc)
-    if (config.get("type") or "shamir") != "shamir":
-        raise VaultError("the snapshot's seal is %s: restore it into a server with that seal (auto-unseal), not by "
-                         "these keys" % config.get("type"))
     return config
 
 
@@ -317,27 +314,35 @@ def restore_snapshot(client, snapshot, keys, check_mode=False, sleep=None, clock
     then the original ``keys`` unseal it. A server that is initialized and sealed (a restore cut off after the
     snapshot, or a restart) is only unsealed with ``keys``. An initialized, unsealed server is left alone: a
     restore never replaces a working server's data.
+
+    Auto-unseal (the snapshot's seal and the server's are not Shamir, such as awskms): the fresh server is initialized
+    with one throw-away recovery share and unseals itself with its KMS key; the snapshot replaces its data (the root
+    key in it is wrapped by the same KMS key, and the original recovery keys come back with it), and the server is
+    waited for until it runs unsealed on the restored data. ``keys`` (the original recovery keys) unseal nothing.
     """
     sleep = sleep or time.sleep
     clock = clock or time.monotonic
     status = client.seal_status()
     if status.get("initialized") and not status.get("sealed"):
         return False, "initialized and unsealed already: nothing restored (a restore only fills a fresh server)"
+    shape = snapshot_seal_config(snapshot)
+    archived_seal, server_seal = shape.get("type") or "shamir", status.get("type") or "shamir"
+    if (archived_seal == "shamir") != (server_seal == "shamir"):
+        raise VaultError("the snapshot was taken from a server sealed by %s and %s is sealed by %s: restore it into a "
+                         "server with the seal of the backup (vault_seal), nothing was restored"
+                         % (archived_seal, client.url, server_seal))
     if check_mode:
         return True, ("would restore the snapshot and unseal with the original keys" if not status.get("initialized")
                       else "would unseal with the original keys")
+    if server_seal != "shamir":
+        return _restore_auto_unseal(client, snapshot, status, sleep, clock)
     if not status.get("initialized"):
         # The throw-away keys have the snapshot's shape (shares, threshold): once the snapshot is in, the server seals
         # and keeps taking keys of the shape it was initialized with, so only then do the original keys fit.
-        shape = snapshot_seal_config(snapshot)
         reply = client.call("PUT", "sys/init", "initialize %s with throw-away keys for the restore" % client.url,
                             body={"secret_shares": shape["secret_shares"], "secret_threshold": shape["secret_threshold"]})
         unseal(client, reply["keys"][:shape["secret_threshold"]])
-        saved, client.token = client.token, reply["root_token"]
-        try:
-            client.upload("sys/storage/raft/snapshot-force", "restore the raft snapshot into %s" % client.url, snapshot)
-        finally:
-            client.token = saved
+        _upload_snapshot(client, snapshot, reply["root_token"])
         deadline = clock() + 60
         # The restored keyring takes over: the server seals itself moments after the snapshot is installed.
         while not client.seal_status().get("sealed"):
@@ -359,3 +364,37 @@ def restore_snapshot(client, snapshot, keys, check_mode=False, sleep=None, clock
                              "keys of the time of the backup (the archive never holds them) and run the restore again"
                              % (client.url, exc))
     return True, "restored and unsealed" if not status.get("initialized") else "unsealed with the original keys"
+
+
+def _upload_snapshot(client, snapshot, token):
+    saved, client.token = client.token, token
+    try:
+        client.upload("sys/storage/raft/snapshot-force", "restore the raft snapshot into %s" % client.url, snapshot)
+    finally:
+        client.token = saved
+
+
+def _restore_auto_unseal(client, snapshot, status, sleep, clock):
+    """The auto-unseal half of :func:`restore_snapshot` (the server unseals itself; no key is submitted)."""
+    if status.get("initialized"):
+        # Sealed and initialized: a restart or a restore cut off after the snapshot; the server unseals itself.
+        _await_auto_unseal(client, status, sleep=sleep, clock=clock)
+        return True, "unsealed itself with its KMS key"
+    reply = client.call("PUT", "sys/init", "initialize %s with a throw-away recovery share for the restore" % client.url,
+                        body={"recovery_shares": 1, "recovery_threshold": 1})
+    _await_auto_unseal(client, client.seal_status(), sleep=sleep, clock=clock)
+    _upload_snapshot(client, snapshot, reply["root_token"])
+    # The restored root key, wrapped by the same KMS key, takes over: the server may seal for a moment and unseals
+    # itself again. It is done once it answers unsealed after that (or stayed unsealed for a few seconds).
+    started, sealed_seen = clock(), False
+    while True:
+        now = client.seal_status()
+        sealed_seen = sealed_seen or now.get("sealed")
+        if not now.get("sealed") and (sealed_seen or clock() - started >= 3):
+            break
+        if clock() - started > 60:
+            raise VaultError("%s did not unseal itself with its KMS key after the snapshot was restored; look in its "
+                             "log for the KMS call that failed" % client.url)
+        sleep(0.5)
+    client.wait_active()
+    return True, "restored; it unsealed itself with its KMS key"

@@ -23,7 +23,12 @@ description:
     never replaces a working server's data.
   - The original keys are written to O(key_destination) too when it does not hold them (a new platform cluster's
     key store is empty), so the option playbook unseals the server with them after a restart.
-  - Refuses, before any write, a server older (major.minor) than the one the snapshot was taken from.
+  - An auto-unseal server (such as awskms, the KMS key of the backup's server) is initialized with one throw-away
+    recovery share, unseals itself, and takes the snapshot (the root key in it is wrapped by the same KMS key, and the
+    original recovery keys come back with it). O(unseal_keys) are then the original recovery keys, for
+    O(key_destination); they may be left out.
+  - Refuses, before any write, a server older (major.minor) than the one the snapshot was taken from, and a snapshot
+    of a Shamir server into an auto-unseal one or the other way round.
 author:
   - krci.platform contributors (@krci-platform)
 extends_documentation_fragment:
@@ -32,10 +37,13 @@ extends_documentation_fragment:
   - krci.platform.vault_key_store.destination
 options:
   unseal_keys:
-    description: The unseal keys (shares) of the time of the backup, at least the threshold.
+    description:
+      - The unseal keys (shares) of the time of the backup, at least the threshold. Required for a Shamir seal.
+      - For an auto-unseal server, the recovery keys of the time of the backup (written to O(key_destination) as its
+        recovery keys), or none.
     type: list
     elements: str
-    required: true
+    default: []
   archived_version:
     description: The server version the snapshot was taken from (the archive manifest's C(versions.openbao)).
     type: str
@@ -86,7 +94,7 @@ from ansible_collections.krci.platform.plugins.module_utils._vault_args import (
 
 def main(module_class=AnsibleModule):
     argument_spec = dict(
-        unseal_keys=dict(type="list", elements="str", required=True, no_log=True),
+        unseal_keys=dict(type="list", elements="str", default=[], no_log=True),
         key_destination=dict(type="dict", required=True, options=KEY_STORE_OPTIONS, no_log=False),
         archived_version=dict(type="str", required=True),
     )
@@ -106,8 +114,14 @@ def main(module_class=AnsibleModule):
             module.fail_json(msg=problem)
         store = _vault_keys.key_store(params["key_destination"])
         held = store.read() if store.exists() else {}
-        holds_keys = params["unseal_keys"] in (held.get("keys"), held.get("keys_base64"))
         status = client.seal_status()
+        auto = (status.get("type") or "shamir") != "shamir"
+        if not auto and not params["unseal_keys"]:
+            module.fail_json(msg="%s is sealed by Shamir keys: give unseal_keys, the keys of the time of the backup "
+                                 "(restore_vault_unseal_keys; the archive never holds them); nothing was restored"
+                                 % client.url)
+        fields = ("recovery_keys", "recovery_keys_base64") if auto else ("keys", "keys_base64")
+        holds_keys = (params["unseal_keys"] in [held.get(f) for f in fields]) or (auto and not params["unseal_keys"])
         if status.get("initialized") and not status.get("sealed") and not holds_keys:
             module.fail_json(msg="%s is initialized and unsealed, and %s does not hold the keys given: it was initialized "
                                  "anew (a converge before the restore?), and a restore only fills a fresh server. Empty "
@@ -117,7 +131,7 @@ def main(module_class=AnsibleModule):
         if not holds_keys:
             if not module.check_mode:
                 status = client.seal_status()
-                store.write({"keys": params["unseal_keys"], "keys_base64": None, "pgp_encrypted": False,
+                store.write({fields[0]: params["unseal_keys"], fields[1]: None, "pgp_encrypted": False,
                              "seal_type": status.get("type") or "shamir", "threshold": status.get("t"),
                              "shares": status.get("n"), "url": client.url, "restored_from_backup": True})
             written = store.describe()

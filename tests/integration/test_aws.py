@@ -10,14 +10,17 @@ certificate on Keycloak's Ingress. It runs last on the separated sandbox (confte
 annotations, stores and that Ingress behind."""
 
 import json
+import shutil
 import subprocess
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import x25519
 
 from conftest import REPO, assert_ok, changed_tasks, kube_client, load_yaml, run, start_moto
 from sandbox import moto as moto_server
-from ansible_collections.krci.platform.plugins.module_utils import _vault_rotation
+from ansible_collections.krci.platform.plugins.module_utils import _backup, _vault_rotation
 from ansible_collections.krci.platform.plugins.module_utils._vault_client import VaultClient
 
 DEV, PROD = "111111111111", "222222222222"
@@ -525,7 +528,9 @@ def test_openbao_unseals_itself_with_the_kms_key_the_aws_play_made(moto, tools_e
     role's install writes for this inventory, using the key the first test's aws play made, with a session of
     Vault's IRSA role: vault_init makes recovery keys (no unseal key exists), the server unseals itself, and again
     after a restart with no key given. vault_rekey rotates the recovery keys (sys/rotate/recovery, verified) into
-    their store: the old ones are refused, the new ones taken, and the re-run changes nothing. moto does not enforce key policies, so the test reads them: only Vault's role
+    their store: the old ones are refused, the new ones taken, and the re-run changes nothing. Then its storage is
+    lost, and vault_raft_restore puts a backup's snapshot into the new, uninitialized server: it unseals itself with
+    the KMS key, with the backup's data, root token and recovery keys; the re-run changes nothing. moto does not enforce key policies, so the test reads them: only Vault's role
     may use the key, and Vault's role may use that key alone."""
     import time
 
@@ -644,6 +649,49 @@ def test_openbao_unseals_itself_with_the_kms_key_the_aws_play_made(moto, tools_e
             time.sleep(0.5)
             status = session.get(addr + "/v1/sys/seal-status", timeout=5).json()
         assert "kms:Decrypt" in moto_server.actions(moto_server.requests_made(MOTO_LOGS[moto]))
+        # A backup's snapshot of it: a policy written before, the archive's artifact as backup.yml encrypts it.
+        headers = {"X-Vault-Token": root}
+        written = session.put(addr + "/v1/sys/policies/acl/drill", headers=headers, timeout=10,
+                              json={"policy": 'path "kv/drill" { capabilities = ["read"] }'})
+        assert written.status_code == 204, written.text
+        snapshot = session.get(addr + "/v1/sys/storage/raft/snapshot", headers=headers, timeout=30)
+        assert snapshot.status_code == 200, snapshot.text
+        private = x25519.X25519PrivateKey.generate()
+        archive = tmp_path / "archive"
+        archive.mkdir()
+        _backup.write_artifact(str(archive / "openbao-raft-snapshot.enc"), private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode(),
+            "openbao-raft-snapshot", [snapshot.content])
+    finally:
+        process.terminate()
+        process.wait(30)
+
+    # Lost: its storage wiped. The new server, with the same KMS key, is uninitialized; vault_raft_restore gives it
+    # the snapshot, it unseals itself, and the data, the root token and the rotated recovery keys are the backup's.
+    shutil.rmtree(tmp_path / "data")
+    (tmp_path / "data").mkdir()
+    process, status = start()
+    try:
+        assert status["type"] == "awskms" and not status["initialized"]
+        restored = tmp_path / "restored-keys.json"
+        restore = {"krci.platform.vault_raft_restore": {
+            "url": addr, "archive": str(archive), "name": "openbao-raft-snapshot", "archived_version": status["version"],
+            "identity": private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption()).decode(),
+            "unseal_keys": rotated["recovery_keys"], "key_destination": {"type": "file", "path": str(restored)}},
+            "register": "restore"}
+        for changed in (True, False):  # the re-run finds it initialized, unsealed and its keys in the store
+            play.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
+                restore, {"ansible.builtin.assert": {"that": ["restore.changed == %s" % changed]}}]}]))
+            assert_ok(run(["ansible-playbook", play], dict(env, ANSIBLE_LOCALHOST_WARNING="false",
+                                                            ANSIBLE_INVENTORY_UNPARSED_WARNING="false")))
+        status = session.get(addr + "/v1/sys/seal-status", timeout=5).json()
+        assert status["initialized"] and not status["sealed"]
+        policy = session.get(addr + "/v1/sys/policies/acl/drill", headers=headers, timeout=10)
+        assert policy.status_code == 200 and "kv/drill" in policy.json()["data"]["policy"], policy.text
+        assert json.loads(restored.read_text())["recovery_keys"] == rotated["recovery_keys"]
+        assert _vault_rotation.keys_valid(VaultClient(addr, token=root), "sys/rotate/recovery",
+                                          rotated["recovery_keys"], 2)
     finally:
         process.terminate()
         process.wait(30)

@@ -290,9 +290,10 @@ def test_a_lost_platform_and_production_cluster_are_recovered_from_the_backup_an
         platform, moto, tools_env, tmp_path):
     """Seed 002's recovery, both drills in one converge: the platform cluster (its etcd, Keycloak's database and
     OpenBao's data all gone) and the production cluster (its etcd gone) are recreated empty at the same API URLs;
-    restore.yml puts back the realm and OpenBao's data (unsealed with the original keys, which the archive does not
-    hold) and the option playbook converges the rest. Everything written before the backup is back; everything after
-    it is lost, and nothing else; production comes back from Git and the converge alone."""
+    restore.yml puts back the realm, OpenBao's data (unsealed with the original keys, which the archive does not
+    hold) and the workloads cluster's Sealed Secrets keys (deleted too), and the option playbook converges the rest.
+    Everything written before the backup is back; everything after it is lost, and nothing else; production comes
+    back from Git and the converge alone."""
     state = platform
     env = env_for(tools_env, tmp_path)
     public, private = keypair(tmp_path)
@@ -322,6 +323,15 @@ def test_a_lost_platform_and_production_cluster_are_recovered_from_the_backup_an
     keys_file = tmp_path / "unseal-keys.json"
     keys_file.write_text(json.dumps({"keys": key_shares(state)["keys"]}))
 
+    # The workloads cluster (a push target, not lost) lost its Sealed Secrets key Secrets too: the restore puts them
+    # back as they were.
+    workloads, workloads_api = kube_client(state["clusters"]["workloads"])
+    core_v1 = workloads.CoreV1Api(workloads_api)
+    sealing_keys = {s.metadata.name: s.data for s in core_v1.list_namespaced_secret(
+        "sealed-secrets", label_selector="sealedsecrets.bitnami.com/sealed-secrets-key").items}
+    assert sealing_keys
+    for name in sealing_keys:
+        core_v1.delete_namespaced_secret(name, "sealed-secrets")
     core.recreate("separated", ["platform", "production", "keycloak", "openbao"])
     started = time.time()
     assert vault.call("GET", "sys/seal-status").json()["initialized"] is False
@@ -336,6 +346,8 @@ def test_a_lost_platform_and_production_cluster_are_recovered_from_the_backup_an
     result = restore(state, env, variables)
     assert_ok(result)
     restored = time.time() - started
+    assert {s.metadata.name: s.data for s in core_v1.list_namespaced_secret(
+        "sealed-secrets", label_selector="sealedsecrets.bitnami.com/sealed-secrets-key").items} == sealing_keys
     result = converge(state, env)
     assert_ok(result)
     recovered = time.time() - started

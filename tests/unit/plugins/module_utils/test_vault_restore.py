@@ -103,3 +103,55 @@ def test_a_working_server_is_never_overwritten_and_check_mode_writes_nothing():
     fresh = FakeBao()
     assert _vault_lifecycle.restore_snapshot(fresh, SNAPSHOT, ["k1"], check_mode=True)[0] is True
     assert fresh.calls == [] and not fresh.initialized
+
+
+def kms_snapshot():
+    config = json.dumps({"type": "awskms", "secret_shares": 1, "secret_threshold": 1}).encode()
+    state = b"\x0a\x10core/seal-config\x12" + bytes([len(config)]) + config
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        for name, data in (("meta.json", b"{}"), ("state.bin", state)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+class FakeKmsBao(FakeBao):
+    """An auto-unseal server: it unseals itself once initialized, and again after the snapshot took over."""
+
+    def seal_status(self):
+        if self.sealed and self.initialized and getattr(self, "resealed", 0):
+            self.resealed -= 1
+            if not self.resealed:
+                self.sealed = False
+            return {"initialized": True, "sealed": True, "type": "awskms"}
+        return {"initialized": self.initialized, "sealed": self.sealed if not self.initialized else False,
+                "type": "awskms"}
+
+    def call(self, method, path, what, body=None, ok=None):
+        self.calls.append((method, path))
+        assert path == "sys/init" and body == {"recovery_shares": 1, "recovery_threshold": 1}, (path, body)
+        self.initialized, self.sealed = True, False
+        return {"recovery_keys": ["throw-away"], "root_token": "temp-root"}
+
+    def upload(self, path, what, data):
+        assert self.token == "temp-root"
+        self.calls.append(("POST", path))
+        self.sealed, self.resealed = True, 2  # the restored root key takes over: sealed twice, then unsealed again
+
+
+def test_an_auto_unseal_server_takes_the_snapshot_and_unseals_itself_with_no_key_submitted():
+    bao = FakeKmsBao()
+    changed, what = _vault_lifecycle.restore_snapshot(bao, kms_snapshot(), [], sleep=lambda s: None)
+    assert (changed, what) == (True, "restored; it unsealed itself with its KMS key")
+    assert ("PUT", "sys/init") in bao.calls and ("POST", "sys/storage/raft/snapshot-force") in bao.calls
+    assert not [c for c in bao.calls if c[1] == "sys/unseal"] and bao.token is None
+
+
+def test_a_snapshot_goes_only_into_a_server_of_its_own_seal_kind():
+    with pytest.raises(VaultError, match="sealed by shamir and https://bao.test is sealed by awskms: restore it into a "
+                                         "server with the seal of the backup"):
+        _vault_lifecycle.restore_snapshot(FakeKmsBao(), SNAPSHOT, ["k1"], sleep=lambda s: None)
+    with pytest.raises(VaultError, match="sealed by awskms and https://bao.test is sealed by shamir"):
+        _vault_lifecycle.restore_snapshot(FakeBao(), kms_snapshot(), ["k1"], sleep=lambda s: None)
