@@ -15,9 +15,9 @@ from ansible_collections.krci.platform.plugins.module_utils import _vault_lifecy
 from ansible_collections.krci.platform.plugins.module_utils._vault_client import VaultError
 
 
-def snapshot(shares=2, threshold=2):
+def snapshot(shares=2, threshold=2, seal="shamir"):
     """A raft snapshot as OpenBao writes one: a gzipped tar whose state.bin holds core/seal-config in clear."""
-    config = json.dumps({"type": "shamir", "secret_shares": shares, "secret_threshold": threshold}).encode()
+    config = json.dumps({"type": seal, "secret_shares": shares, "secret_threshold": threshold}).encode()
     state = b"\x0a\x10core/seal-config\x12" + bytes([len(config)]) + config + b"\x0a\x0fcore/shamir-kek"
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w:gz") as archive:
@@ -106,15 +106,7 @@ def test_a_working_server_is_never_overwritten_and_check_mode_writes_nothing():
 
 
 def kms_snapshot():
-    config = json.dumps({"type": "awskms", "secret_shares": 1, "secret_threshold": 1}).encode()
-    state = b"\x0a\x10core/seal-config\x12" + bytes([len(config)]) + config
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w:gz") as archive:
-        for name, data in (("meta.json", b"{}"), ("state.bin", state)):
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return out.getvalue()
+    return snapshot(1, 1, "awskms")
 
 
 class FakeKmsBao(FakeBao):
