@@ -85,6 +85,16 @@ def workload_image(component, workload):
     return named[0].get("image") if named else None
 
 
+def _running(component, cluster, running):
+    """(the workload of ``component`` as ``cluster``'s host read it, or None; the release its image names, or None)."""
+    here = running.get(cluster) or {}
+    if isinstance(here, list):
+        here = dict(zip(READ_ORDER, here))
+    workload = here.get(component)
+    image = workload_image(component, workload)
+    return workload, image, image_version(component, image)
+
+
 def _kubernetes_range(component, release, extra):
     """The (oldest, newest) Kubernetes minors ``release`` supports, or None when it is not a known release."""
     for entry in extra.get(component) or []:
@@ -226,11 +236,7 @@ def plan(platform_plan, settings):
             skipped.append(dict(entry, why=entry["reason"]))
             continue
         target = targets.get(component)
-        here = running.get(cluster) or {}
-        if isinstance(here, list):
-            here = dict(zip(READ_ORDER, here))
-        image = workload_image(component, here.get(component))
-        version = image_version(component, image)
+        workload, image, version = _running(component, cluster, running)
         current.append({"component": component, "instance": instance, "cluster": cluster, "version": version})
         name = "%s %s (cluster %s)" % (NAMES[component], instance, cluster)
         if image is None:
@@ -253,7 +259,6 @@ def plan(platform_plan, settings):
                               bounds[1][1], cluster, minor[0], minor[1]))
             continue
         if version == target:
-            workload = here.get(component)
             status = (workload or {}).get("status") or {} if isinstance(workload, dict) else {}
             wanted_pods = ((workload or {}).get("spec") or {}).get("replicas", 1) if isinstance(workload, dict) else 0
             if component == "vault" and status and status.get("updatedReplicas", 0) < wanted_pods:
@@ -301,10 +306,7 @@ def converge_errors(platform_plan, settings):
     for entry in instances(platform_plan, settings):
         component, cluster = entry["component"], entry["cluster"]
         target = targets.get(component)
-        here = running.get(cluster) or {}
-        if isinstance(here, list):
-            here = dict(zip(READ_ORDER, here))
-        version = image_version(component, workload_image(component, here.get(component)))
+        version = _running(component, cluster, running)[2]
         if not entry["managed"] or not parse(component, version) or not parse(component, target) or version == target:
             continue
         errors.append("%s %s (cluster %s) runs %s and %s is %s: a converge does not change a running release; run "

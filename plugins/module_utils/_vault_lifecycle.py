@@ -306,7 +306,7 @@ def snapshot_seal_config(snapshot):
     return config
 
 
-def restore_snapshot(client, snapshot, keys, check_mode=False, sleep=None, clock=None):
+def restore_snapshot(client, snapshot, keys, check_mode=False, sleep=None, clock=None, status=None):
     """Restore a raft snapshot into a fresh server and unseal it with the keys of the time of the backup.
 
     (changed, what). A fresh (uninitialized) server is initialized with one throw-away share, unsealed, and given
@@ -319,10 +319,11 @@ def restore_snapshot(client, snapshot, keys, check_mode=False, sleep=None, clock
     with one throw-away recovery share and unseals itself with its KMS key; the snapshot replaces its data (the root
     key in it is wrapped by the same KMS key, and the original recovery keys come back with it), and the server is
     waited for until it runs unsealed on the restored data. ``keys`` (the original recovery keys) unseal nothing.
+    ``status``: the server's seal status when the caller read it already (else it is read here).
     """
     sleep = sleep or time.sleep
     clock = clock or time.monotonic
-    status = client.seal_status()
+    status = status or client.seal_status()
     if status.get("initialized") and not status.get("sealed"):
         return False, "initialized and unsealed already: nothing restored (a restore only fills a fresh server)"
     shape = snapshot_seal_config(snapshot)

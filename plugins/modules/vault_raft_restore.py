@@ -108,13 +108,13 @@ def main(module_class=AnsibleModule):
     client = client_from_params(module)
     written = None
     try:
-        version = client.seal_status().get("version")
+        status = client.seal_status()
+        version = status.get("version")
         problem = _backup.version_fits("OpenBao", params["archived_version"], version)
         if problem:
             module.fail_json(msg=problem)
         store = _vault_keys.key_store(params["key_destination"])
         held = store.read() if store.exists() else {}
-        status = client.seal_status()
         auto = (status.get("type") or "shamir") != "shamir"
         if not auto and not params["unseal_keys"]:
             module.fail_json(msg="%s is sealed by Shamir keys: give unseal_keys, the keys of the time of the backup "
@@ -127,7 +127,8 @@ def main(module_class=AnsibleModule):
                                  "anew (a converge before the restore?), and a restore only fills a fresh server. Empty "
                                  "its storage, start it again uninitialized and run restore.yml before the option "
                                  "playbook; nothing was restored" % (client.url, store.describe()))
-        changed, what = _vault_lifecycle.restore_snapshot(client, snapshot, params["unseal_keys"], module.check_mode)
+        changed, what = _vault_lifecycle.restore_snapshot(client, snapshot, params["unseal_keys"], module.check_mode,
+                                                          status=status)
         if not holds_keys:
             if not module.check_mode:
                 status = client.seal_status()
