@@ -75,10 +75,16 @@ def start(name, argv, log_path, env=None, cwd=None):
 
 
 def alive(pid):
+    """Whether any thread of the process is still running (and may hold its files and ports).
+
+    A killed multi-threaded server (etcd, an API server) shows its main thread as a zombie while another
+    thread still finishes a write to disk, with the listening sockets still open: only when every thread
+    is gone is its port free for the process that replaces it.
+    """
     try:
         waited, _ = os.waitpid(pid, os.WNOHANG)
-        if waited == pid:
-            return False
+        # Our child: waitpid reaps it only once every thread has exited, so it is authoritative.
+        return waited != pid
     except ChildProcessError:
         pass
     try:
@@ -87,12 +93,19 @@ def alive(pid):
         return False
     except PermissionError:
         return True
-    # A zombie whose parent is gone still answers kill(0); read its state.
+    # Not our child: a zombie whose parent is gone still answers kill(0); read each thread's state.
     try:
-        with open("/proc/%d/stat" % pid) as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+        tasks = os.listdir("/proc/%d/task" % pid)
     except OSError:
         return False
+    for task in tasks:
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, task)) as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+                    return True
+        except OSError:
+            continue
+    return False
 
 
 def stop(record, timeout=15.0):
@@ -113,7 +126,8 @@ def stop(record, timeout=15.0):
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    deadline = time.monotonic() + 5
+    # A thread in an uninterruptible write dies when the write returns: wait for it (its ports are still bound).
+    deadline = time.monotonic() + 60
     while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     return True

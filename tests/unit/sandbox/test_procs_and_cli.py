@@ -1,5 +1,6 @@
 import json
 import sys
+import time
 
 import pytest
 
@@ -13,6 +14,41 @@ def test_start_and_stop_a_real_process(tmp_path):
     procs.stop(record, timeout=5)
     assert not procs.alive(record["pid"])
 
+
+
+# The main thread gone (a zombie) while another thread still runs, as a killed etcd whose last write has not
+# returned: its sockets are still open, so it is alive until every thread is gone.
+HALF_EXITED = ("import ctypes, threading, time\n"
+               "threading.Thread(target=time.sleep, args=(2,)).start()\n"
+               "time.sleep(0.2)\n"
+               "ctypes.CDLL(None).pthread_exit(None)\n")
+
+
+def _main_thread_gone(pid):
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with open("/proc/%d/stat" % pid) as stat:
+            if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("our_child", [True, False], ids=["child", "not-our-child"])
+def test_a_process_is_alive_until_its_last_thread_is_gone(tmp_path, monkeypatch, our_child):
+    record = procs.start("half-exited", [sys.executable, "-c", HALF_EXITED], tmp_path / "h.log")
+    assert _main_thread_gone(record["pid"])
+    if not our_child:  # read from /proc, as for a sandbox started by another process
+        def not_ours(_pid, _options):
+            raise ChildProcessError()
+        monkeypatch.setattr(procs.os, "waitpid", not_ours)
+    assert procs.alive(record["pid"])
+    deadline = time.monotonic() + 15
+    while procs.alive(record["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not procs.alive(record["pid"])
+    monkeypatch.undo()
+    procs.alive(record["pid"])  # reaped
 
 def test_wait_until_names_the_component_and_its_log_when_it_dies(tmp_path):
     record = procs.start("crasher", [sys.executable, "-c", "print('bad flag'); raise SystemExit(3)"],
