@@ -57,6 +57,15 @@ options:
     description: Directory to write into; created if missing.
     type: path
     required: true
+  documents:
+    description:
+      - More files of the run's output, per path relative to O(dest) (for example
+        C(api-server-authentication.yaml), C(gitops/platform/root.yaml)), each a structure written as YAML
+        (block style, keys sorted, indent 2), its directories created.
+      - Each is rewritten only when its content differs; they never make the result changed (output of the
+        run, not platform state). One call writes them all instead of a task per file.
+    type: dict
+    default: {}
 attributes:
   check_mode:
     description: In check mode nothing is written; the markdown is still returned.
@@ -85,6 +94,11 @@ files:
   returned: always
   type: list
   elements: str
+documents:
+  description: Paths of the files of O(documents), sorted (in check mode, the paths they would have).
+  returned: always
+  type: list
+  elements: str
 """
 
 import hashlib
@@ -94,6 +108,8 @@ import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+import yaml  # a requirement of ansible-core itself
 
 # Found, not imported: drawing imports them, and a picture whose inputs did not change is not drawn again.
 HAS_LIBS = all(importlib.util.find_spec(name) is not None for name in ("matplotlib", "networkx"))
@@ -114,6 +130,40 @@ def _replace_if_different(path, new_path):
     return True
 
 
+def _document_paths(dest, documents):
+    """Per name of documents, its path under dest; a name that leads out of dest is refused."""
+    paths = {}
+    for name in sorted(documents):
+        path = os.path.normpath(os.path.join(dest, name))
+        if os.path.isabs(name) or not path.startswith(os.path.normpath(dest) + os.sep):
+            raise ValueError("documents: %r is not a path inside %s" % (name, dest))
+        paths[name] = path
+    return paths
+
+
+def _write_documents(paths, documents):
+    """Each document as YAML at its path, rewritten only when its content differs; their paths."""
+    written = []
+    for name, path in paths.items():
+        text = yaml.safe_dump(documents[name], indent=2, allow_unicode=True, default_flow_style=False)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if _read_raw(path) != text:
+            with tempfile.NamedTemporaryFile("w", dir=os.path.dirname(path), delete=False) as handle:
+                handle.write(text)
+            os.chmod(handle.name, 0o644)
+            os.replace(handle.name, path)
+        written.append(path)
+    return written
+
+
+def _read_raw(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
 def _read(path):
     try:
         with open(path) as handle:
@@ -130,6 +180,7 @@ def main(module_class=AnsibleModule):
         services=dict(type="dict", default={}),
         flavours=dict(type="dict", default={}),
         dest=dict(type="path", required=True),
+        documents=dict(type="dict", default={}),
     ), supports_check_mode=True)
     if not HAS_LIBS:
         module.fail_json(msg=missing_required_lib("networkx and matplotlib"))
@@ -138,8 +189,12 @@ def main(module_class=AnsibleModule):
     text = _report.markdown(params["option"], params["topology"], params["changes"], "topology.svg",
                             params["services"], params["flavours"])
     files = [os.path.join(dest, name) for name in ("report.md", "topology.svg", "topology.png")]
+    try:
+        paths = _document_paths(dest, params["documents"])
+    except ValueError as exc:
+        module.fail_json(msg="%s; name each document by a relative path without '..'" % exc)
     if module.check_mode:
-        module.exit_json(changed=False, markdown=text, files=files)
+        module.exit_json(changed=False, markdown=text, files=files, documents=list(paths.values()))
     title = "%s option" % params["option"]
     # The picture shows the topology and the services only: the same inputs draw the same files.
     digest = hashlib.sha256(json.dumps([title, params["topology"], params["services"]], sort_keys=True,
@@ -158,9 +213,10 @@ def main(module_class=AnsibleModule):
                 changed.extend(_replace_if_different(f, s) for f, s in zip(files[1:], staged[1:]))
                 with open(digest_path, "w") as handle:
                     handle.write(digest)
+        documents = _write_documents(paths, params["documents"])
     except OSError as exc:
         module.fail_json(msg="write the report to %s: %s; check that the directory is writable" % (dest, exc))
-    module.exit_json(changed=any(changed), markdown=text, files=files)
+    module.exit_json(changed=any(changed), markdown=text, files=files, documents=documents)
 
 
 if __name__ == "__main__":
