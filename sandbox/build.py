@@ -6,6 +6,7 @@ distribution comes from Maven Central. Results live in ``$KRCI_CACHE_DIR`` (defa
 ``.complete`` stamp exists, so an interrupted build is redone, never half-used.
 """
 
+import fcntl
 import json
 import os
 import shutil
@@ -55,6 +56,16 @@ def _cached(component, version, build):
     if (final / ".complete").exists():
         return final
     root.mkdir(parents=True, exist_ok=True)
+    # Two test streams (or a developer's sandbox beside the tests) may ask for the same build at once: one builds,
+    # the other waits for it and takes what it built.
+    with open(root / (".%s-%s.lock" % (component, version)), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (final / ".complete").exists():
+            return final
+        return _build_into(root, final, component, version, build)
+
+
+def _build_into(root, final, component, version, build):
     work = Path(tempfile.mkdtemp(prefix=".%s-%s." % (component, version), dir=root))
     log_path = root / ("%s-%s.build.log" % (component, version))
     log_path.write_text("")

@@ -27,6 +27,23 @@ def _ephemeral_range():
         return 32768, 60999
 
 
+def _port_range(ephemeral_low):
+    """The ports sandboxes take: KRCI_SANDBOX_PORTS (``first-last``) when set, so that sandboxes started by
+    different processes at once (the two streams of the integration tests) never choose the same port; else
+    20000 up to the ephemeral range."""
+    first, last = 20000, min(ephemeral_low - 1, 32000)
+    given = os.environ.get("KRCI_SANDBOX_PORTS")
+    if given:
+        try:
+            first, last = (int(v) for v in given.split("-"))
+        except ValueError:
+            raise ValueError("KRCI_SANDBOX_PORTS=%r is not first-last, such as 20000-25999" % given) from None
+        if not 1024 < first < last < ephemeral_low:
+            raise ValueError("KRCI_SANDBOX_PORTS=%r: give a range above 1024 and below the ephemeral ports (%d)"
+                             % (given, ephemeral_low))
+    return first, last
+
+
 def free_port():
     """A free TCP port on 127.0.0.1, below the kernel's ephemeral range.
 
@@ -35,9 +52,9 @@ def free_port():
     that range are only ever taken by servers, so the window between choosing and binding is safe.
     """
     low, _ = _ephemeral_range()
-    first, last = 20000, min(low - 1, 32000)
+    first, last = _port_range(low)
     with _ALLOCATED_LOCK:
-        if last - first > 1000:
+        if last - first >= 100:
             for _ in range(200):
                 port = random.randint(first, last)
                 if port not in _ALLOCATED and not port_in_use(port):

@@ -1,6 +1,7 @@
 """Integration tests run against the sandbox's real servers; nothing here fakes one.
 
-One sandbox runs at a time (memory): asking for another option stops the current one.
+One sandbox runs at a time per session: asking for another option stops the current one. tests/run-all.sh runs
+two sessions at once (--sandbox-options: shared and isolated, and separated), each in its own port range.
 Sandboxes live in a temporary home, so a developer's `make demo` sandbox is never touched.
 """
 
@@ -48,17 +49,43 @@ MODULE_ORDER = ["test_packaging", "test_sandbox", "test_vault_init_unseal", "tes
                 "test_aws", "test_day2", "test_openshift", "test_molecule"]
 
 
+STREAM_NAMES = {"none": None, "shared": "shared", "isolated": "isolated", "separated": "separated", "end": "end"}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--sandbox-options", default=None, metavar="LIST",
+                     help="run only the tests of these sandbox options (comma-separated: none for tests without a "
+                          "sandbox, shared, isolated, separated, end): one stream of tests/run-all.sh, which runs two "
+                          "such streams at once, each with its own sandboxes and ports (KRCI_SANDBOX_PORTS)")
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "sandbox(option): the sandbox option the test runs on (orders the session)")
 
 
-def pytest_collection_modifyitems(items):
+def _option_of(item):
+    marker = item.get_closest_marker("sandbox")
+    return marker.args[0] if marker else None
+
+
+def pytest_collection_modifyitems(config, items):
     def rank(item):
-        marker = item.get_closest_marker("sandbox")
-        option = marker.args[0] if marker else None
         module = item.module.__name__.rsplit(".", 1)[-1]
-        return (OPTION_ORDER.index(option), MODULE_ORDER.index(module) if module in MODULE_ORDER else len(MODULE_ORDER))
+        return (OPTION_ORDER.index(_option_of(item)),
+                MODULE_ORDER.index(module) if module in MODULE_ORDER else len(MODULE_ORDER))
     items.sort(key=rank)  # stable: file order within a module
+    given = config.getoption("--sandbox-options")
+    if given:
+        names = [name.strip() for name in given.split(",") if name.strip()]
+        unknown = [name for name in names if name not in STREAM_NAMES]
+        if unknown:
+            raise pytest.UsageError("--sandbox-options: %s not one of %s" % (", ".join(unknown), ", ".join(STREAM_NAMES)))
+        wanted = {STREAM_NAMES[name] for name in names}
+        # A variant (VARIANTS) runs in the stream of its option.
+        deselected = [item for item in items if VARIANTS.get(_option_of(item), (_option_of(item),))[0] not in wanted]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = [item for item in items if item not in deselected]
 
 
 class SandboxPool:

@@ -105,3 +105,16 @@ def test_up_refuses_a_half_started_sandbox(monkeypatch, tmp_path):
 def test_down_of_a_sandbox_that_is_not_up_is_a_no_op(monkeypatch, tmp_path):
     monkeypatch.setenv("KRCI_SANDBOX_HOME", str(tmp_path))
     assert core.down("isolated") == []
+
+
+def test_sandboxes_of_two_test_streams_take_ports_from_their_own_ranges(monkeypatch):
+    monkeypatch.setenv("KRCI_SANDBOX_PORTS", "26000-26999")
+    ports = {procs.free_port() for _ in range(20)}
+    assert all(26000 <= port <= 26999 for port in ports) and len(ports) == 20
+    monkeypatch.delenv("KRCI_SANDBOX_PORTS")
+    assert procs._port_range(32768) == (20000, 32000)
+    for bad in ("26000", "x-y", "30000-40000", "500-2000"):
+        monkeypatch.setenv("KRCI_SANDBOX_PORTS", bad)
+        with pytest.raises(ValueError) as err:
+            procs._port_range(32768)
+        assert "KRCI_SANDBOX_PORTS=%r" % bad in str(err.value)
