@@ -109,7 +109,11 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-import yaml  # a requirement of ansible-core itself
+try:
+    import yaml  # a requirement of ansible-core itself
+    HAS_YAML = True
+except ImportError:
+    HAS_YAML = False
 
 # Found, not imported: drawing imports them, and a picture whose inputs did not change is not drawn again.
 HAS_LIBS = all(importlib.util.find_spec(name) is not None for name in ("matplotlib", "networkx"))
@@ -184,6 +188,8 @@ def main(module_class=AnsibleModule):
     ), supports_check_mode=True)
     if not HAS_LIBS:
         module.fail_json(msg=missing_required_lib("networkx and matplotlib"))
+    if not HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"))
     params = module.params
     dest = params["dest"]
     text = _report.markdown(params["option"], params["topology"], params["changes"], "topology.svg",

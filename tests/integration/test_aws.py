@@ -734,6 +734,9 @@ def runs_at_once(env, *argvs):
     return results
 
 
+# No sandbox (AWS alone, in moto): it runs with the tests that need none, in the other stream of make test than
+# the separated tests (which have the most to do).
+@pytest.mark.sandbox(None)
 def test_shared_and_isolated_converge_on_aws_each_cluster_in_its_own_account(moto, tools_env, tmp_path):
     """Both options' first converge at once, then both no-op re-runs at once: changed=0 and no AWS write in moto's
     recording. Isolated's production imports its ingress certificate from the controller's PEM files (the other

@@ -2,6 +2,8 @@
 
 import functools
 
+import pytest
+
 from ansible_collections.krci.platform.plugins.module_utils import _report
 from ansible_collections.krci.platform.plugins.modules import topology_report
 from ansible_collections.krci.platform.plugins.plugin_utils._in_process import InProcessModule, ModuleExit
@@ -64,9 +66,8 @@ def test_a_document_outside_the_report_directory_is_refused_before_anything_is_w
 def test_check_mode_writes_no_document(tmp_path):
     params = {"option": "shared", "topology": TOPOLOGY, "dest": str(tmp_path / "reports"),
               "documents": {"gitops/a.yaml": {"a": 1}}}
-    try:
+    with pytest.raises(ModuleExit) as done:
         topology_report.main(module_class=functools.partial(InProcessModule, "topology_report", params, True, False))
-    except ModuleExit as done:
-        result = done.result
+    result = done.value.result
     assert result["documents"] == [str(tmp_path / "reports" / "gitops" / "a.yaml")]
     assert not (tmp_path / "reports").exists()
