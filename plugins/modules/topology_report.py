@@ -147,25 +147,13 @@ def _document_paths(dest, documents):
 
 def _write_documents(paths, documents):
     """Each document as YAML at its path, rewritten only when its content differs; their paths."""
-    written = []
     for name, path in paths.items():
-        text = yaml.safe_dump(documents[name], indent=2, allow_unicode=True, default_flow_style=False)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        if _read_raw(path) != text:
-            with tempfile.NamedTemporaryFile("w", dir=os.path.dirname(path), delete=False) as handle:
-                handle.write(text)
-            os.chmod(handle.name, 0o644)
-            os.replace(handle.name, path)
-        written.append(path)
-    return written
-
-
-def _read_raw(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
+        with tempfile.NamedTemporaryFile("w", dir=os.path.dirname(path), delete=False) as handle:
+            handle.write(yaml.safe_dump(documents[name], indent=2, allow_unicode=True, default_flow_style=False))
+        os.chmod(handle.name, 0o644)
+        _replace_if_different(path, handle.name)
+    return list(paths.values())
 
 
 def _read(path):
