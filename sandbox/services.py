@@ -13,9 +13,6 @@ from sandbox import procs
 from sandbox.log import Step
 
 KEYCLOAK_HEAP = "-Xms64m -Xmx640m -XX:MaxMetaspaceSize=384m"
-# The client compiler only (no C2): a sandbox Keycloak lives minutes, not days. Measured on this machine, quiet: ready
-# in 16.6 s on 21 CPU-s instead of 18.5 s on 35 CPU-s; under the load of the tests the CPU is what counts.
-KEYCLOAK_JIT = "-XX:TieredStopAtLevel=1"
 
 
 class Keycloak:
@@ -47,7 +44,7 @@ class Keycloak:
 
     @classmethod
     def java_env(cls):
-        env = {"JAVA_HOME": cls.find_java() or "", "JAVA_OPTS_KC_HEAP": KEYCLOAK_HEAP, "JAVA_OPTS_APPEND": KEYCLOAK_JIT}
+        env = {"JAVA_HOME": cls.find_java() or "", "JAVA_OPTS_KC_HEAP": KEYCLOAK_HEAP}
         return env
 
     @classmethod

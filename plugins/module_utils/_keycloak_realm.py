@@ -40,7 +40,11 @@ def reconcile_realm_settings(ctx, settings):
         if ctx.write():
             if ctx.client.create("", dict(desired, realm=ctx.realm), "create " + ref) is None:
                 # 409: it exists after all (a concurrent run, or this run's create whose reply was
-                # lost in a restart): reconcile it as an existing realm.
+                # lost in a restart or timed out and was sent again): reconcile it as an existing realm.
+                # Keycloak said it exists, so a "Realm not found." now is the create still finishing
+                # (measured in CI: a create retried after its 30 s timeout got 409, the read at once
+                # 404): known_realms makes the client retry that answer instead of taking it as the verdict.
+                ctx.client.known_realms.add(ctx.realm)
                 current = ctx.client.get(ctx.path, "read realm %s" % ctx.realm)
             ctx.realm_exists = True
         if current is None:

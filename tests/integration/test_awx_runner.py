@@ -1,4 +1,5 @@
-"""playbooks/separated.yml through ansible-runner, laid out as AWX lays out a job, against the sandbox.
+"""An option playbook through ansible-runner, laid out as AWX lays out a job, against the sandbox of that option
+(OPTION: the shared one, whose stream of tests/run-all.sh has room; nothing here depends on the option).
 
 AWX gives ansible-runner a private data directory: env/extravars (survey answers), env/envvars
 (what the credentials inject: here the krci.platform kubeconfig and Keycloak admin types, see
@@ -54,17 +55,18 @@ def injected_env(kubeconfig_path, keycloak_creds):
     return env
 
 
-pytestmark = pytest.mark.sandbox("separated")
+OPTION = "shared"
+pytestmark = pytest.mark.sandbox(OPTION)
 
 
 @pytest.fixture(scope="module")
 def awx_job(sandbox_pool, tools_env, tmp_path_factory):
-    """The separated sandbox the ansible-playbook runs converged: the job must find nothing to change.
+    """The sandbox the ansible-playbook runs converged: the job must find nothing to change.
 
     (Converging from nothing is proven by test_baseline; what this module proves is the job as AWX
     runs it: credentials injected as environment only, inventory without paths or secrets.)
     """
-    state, _ = sandbox_pool.converged("separated", tools_env)
+    state, _ = sandbox_pool.converged(OPTION, tools_env)
     data = tmp_path_factory.mktemp("awx-job")
     (data / "env").mkdir()
     (data / "inventory").mkdir()
@@ -80,7 +82,7 @@ def awx_job(sandbox_pool, tools_env, tmp_path_factory):
     sandbox_inventory = yaml.safe_load(Path(state["inventory"]).read_text())
     awx_vars = {k: v for k, v in sandbox_inventory["vars"].items() if k != "krci_keycloak_credentials_file"}
     (data / "inventory" / "topology.yml").write_text(yaml.safe_dump({
-        "plugin": "krci.platform.topology", "option": "separated", "kubeconfig_from": "environment",
+        "plugin": "krci.platform.topology", "option": OPTION, "kubeconfig_from": "environment",
         "clusters": {name: {"context": name} for name in state["clusters"]}, "vars": awx_vars}))
     secrets = [creds["keycloak_admin_password"]]
     secrets += [u["user"][k] for u in merged["users"] for k in ("client-key-data", "token") if u["user"].get(k)]
@@ -88,7 +90,7 @@ def awx_job(sandbox_pool, tools_env, tmp_path_factory):
 
 
 def run_job(data, ident):
-    return ansible_runner.run(private_data_dir=str(data), project_dir=str(REPO), playbook="playbooks/separated.yml",
+    return ansible_runner.run(private_data_dir=str(data), project_dir=str(REPO), playbook="playbooks/%s.yml" % OPTION,
                               inventory=str(data / "inventory" / "topology.yml"), ident=ident, quiet=True,
                               fact_cache_type="jsonfile", settings={"suppress_ansible_output": True})
 

@@ -142,3 +142,32 @@ def test_an_outage_longer_than_retry_timeout_names_the_server(client, monkeypatc
     (BASE + "/admin/realms", None), (BASE + "/realms/master/protocol/openid-connect/token", None)])
 def test_realm_of_an_admin_url(url, realm):
     assert kc._realm_of(url) == realm  # pylint: disable=protected-access
+
+
+def test_a_realm_whose_create_conflicts_is_read_again_until_keycloak_serves_it(client):
+    """A create sent again after a timeout gets 409 while the first one still finishes: the read that follows may
+    get "Realm not found." for a while; it is retried, and the realm is reconciled as an existing one."""
+    from ansible_collections.krci.platform.plugins.module_utils._keycloak_context import RealmContext
+    from ansible_collections.krci.platform.plugins.module_utils._keycloak_realm import reconcile_realm_settings
+
+    not_found = (404, {"error": "Realm not found."})
+    c = client([not_found, (409, {"errorMessage": "Conflict detected. See logs for details"}), not_found, not_found,
+                (200, {"realm": "krci", "enabled": True, "displayName": "old"}), (204, b"")])
+    ctx = RealmContext(c, "krci")
+    reconcile_realm_settings(ctx, {"displayName": "KubeRocketCI"})
+    assert [(method, url.rsplit("/admin", 1)[-1]) for method, url, _auth in c.session.sent if "/token" not in url] == [
+        ("GET", "/realms/krci"), ("POST", "/realms"), ("GET", "/realms/krci"), ("GET", "/realms/krci"),
+        ("GET", "/realms/krci"), ("PUT", "/realms/krci")]
+    assert [(o["ref"], o["action"]) for o in ctx.objects] == [("realm krci", "updated")]
+
+
+def test_a_realm_that_stays_missing_after_a_conflict_is_reported_after_a_few_attempts(client):
+    from ansible_collections.krci.platform.plugins.module_utils._keycloak_context import RealmContext
+    from ansible_collections.krci.platform.plugins.module_utils._keycloak_realm import reconcile_realm_settings
+
+    not_found = (404, {"error": "Realm not found."})
+    c = client([not_found, (409, {"errorMessage": "Conflict detected. See logs for details"})]
+               + [not_found] * (kc.AMBIGUOUS_ATTEMPTS + 1))
+    with pytest.raises(kc.KeycloakError, match="read realm krci: HTTP 404: Realm not found."):
+        reconcile_realm_settings(RealmContext(c, "krci"), {})
+    assert c.requests_sent["GET"] == 1 + kc.AMBIGUOUS_ATTEMPTS + 1
