@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, run
+from conftest import REPO, recap, run
 from sandbox import core
-
-RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
 def playbook(option, inventory, env, *extra):
@@ -23,11 +21,6 @@ def playbook(option, inventory, env, *extra):
 OPTION = "shared"
 PUSH_TARGET = "staging"  # a push target of OPTION (plain Kubernetes in the sandbox)
 OTHERS = ("platform", "production")  # the option's other clusters
-
-
-def recap(output):
-    return {m.group(1): {"ok": int(m.group(2)), "changed": int(m.group(3)), "unreachable": int(m.group(4)),
-                         "failed": int(m.group(5))} for m in RECAP.finditer(output)}
 
 
 @pytest.mark.sandbox(OPTION)
