@@ -60,7 +60,7 @@ def held(holder, seconds_ago, duration=60):
 
 def test_a_free_lease_is_created_renewed_and_given_back():
     client = _Client()
-    taken, waited, previous = lease(client, "run a").acquire(wait_timeout=0)
+    taken, waited, previous = lease(client, "run a").acquire(wait_timeout=0, clock=lambda: 7.0)
     assert taken["spec"]["holderIdentity"] == "run a" and waited == 0 and previous is None
     assert lease(client, "run a").renew() is True
     assert lease(client, "run b").renew() is False and lease(client, "run b").release() is False
