@@ -13,9 +13,15 @@ import sys
 import pytest
 import yaml
 
-from sandbox import core, moto, procs
+from sandbox import build, core, moto, procs
 
 REPO = core.REPO_ROOT
+
+# Every Ansible module run of the tests keeps its compiled module_utils (tests/ansiballz_cache/sitecustomize.py):
+# about 0.15 CPU-s less per module run. Every subprocess inherits it.
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO / "tests" / "ansiballz_cache"),
+                                                       os.environ.get("PYTHONPATH")) if p)
+os.environ.setdefault("KRCI_ANSIBALLZ_BYTECODE", str(build.cache_root() / "ansiballz-bytecode"))
 
 
 def _vault_key_store(state):

@@ -15,6 +15,17 @@ def test_start_and_stop_a_real_process(tmp_path):
     assert not procs.alive(record["pid"])
 
 
+def test_a_server_collects_garbage_less_often_unless_the_environment_says_otherwise(tmp_path, monkeypatch):
+    printer = [sys.executable, "-c", "import os; print(os.environ['GOGC'], os.environ['GOMEMLIMIT'])"]
+    monkeypatch.delenv("GOGC", raising=False)
+    monkeypatch.setenv("GOMEMLIMIT", "2GiB")
+    for name, env, expected in (("default", None, "400 2GiB"), ("asked", {"GOGC": "100"}, "100 2GiB")):
+        record = procs.start(name, printer, tmp_path / (name + ".log"), env=env)
+        deadline = time.monotonic() + 10
+        while procs.alive(record["pid"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (tmp_path / (name + ".log")).read_text() == expected + "\n"
+
 
 # The main thread gone (a zombie) while another thread still runs, as a killed etcd whose last write has not
 # returned: its sockets are still open, so it is alive until every thread is gone.
