@@ -17,7 +17,9 @@ help:
 	@echo "make test   - everything CI runs: sanity, ansible-lint, unit and integration tests"
 	@echo "make down   - stop the sandbox of OPTION"
 
-$(VENV)/.complete: requirements.txt requirements-dev.txt constraints.txt
+# The venv's name carries the hash of the three files, so a changed pin makes another venv; a fresh clone (newer file
+# times) reuses the one of the same pins instead of running pip again.
+$(VENV)/.complete: | requirements.txt requirements-dev.txt constraints.txt
 	@echo "[make] Python environment $(VENV) (pinned, constraints.txt)"
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt -c constraints.txt

@@ -10,12 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, recap, run
+from conftest import REPO, playbook, recap, run
 from sandbox import core
-
-
-def playbook(option, inventory, env, *extra):
-    return run(["ansible-playbook", "-i", inventory, str(REPO / "playbooks" / ("%s.yml" % option))] + list(extra), env)
 
 
 OPTION = "shared"
@@ -26,7 +22,7 @@ OTHERS = ("platform", "production")  # the option's other clusters
 @pytest.mark.sandbox(OPTION)
 def test_playbook_of_another_option_fails_first_and_touches_no_cluster(sandbox_pool, tools_env):
     state = sandbox_pool.get(OPTION)
-    result = playbook("isolated", state["inventory"], tools_env)
+    result = playbook(state, tools_env, name="isolated")
     assert result.returncode != 0
     assert "krci_allocation_option is '%s', but playbooks/isolated.yml converges the 'isolated' option" % OPTION in \
         result.stdout.replace("\n", " ").replace("  ", " ")
@@ -40,7 +36,7 @@ def test_missing_kubeconfig_is_named_before_any_cluster_is_contacted(sandbox_poo
     inventory["clusters"]["staging"]["kubeconfig"] = str(tmp_path / "missing.kubeconfig")
     broken = tmp_path / "topology.yml"
     broken.write_text(yaml.safe_dump(inventory))
-    result = playbook(OPTION, str(broken), tools_env)
+    result = playbook(dict(state, inventory=str(broken)), tools_env)
     assert result.returncode != 0
     assert "clusters.staging: kubeconfig %s does not exist" % (tmp_path / "missing.kubeconfig") in result.stdout
     assert "Ask the API server for its version" not in result.stdout
@@ -51,7 +47,7 @@ def test_unreachable_cluster_is_named_with_its_url(sandbox_pool, tools_env):
     state = sandbox_pool.get(OPTION)
     core.stop_process(state["option"], PUSH_TARGET + "/kube-apiserver")  # by name: earlier tests restart it
     try:
-        result = playbook(OPTION, state["inventory"], tools_env)
+        result = playbook(state, tools_env)
         assert result.returncode != 0
         url = state["clusters"][PUSH_TARGET]["api_url"]
         flat = " ".join(result.stdout.split())
@@ -137,4 +133,4 @@ def test_a_run_killed_with_sigkill_does_not_block_the_next_one(sandbox_pool, too
         time.sleep(0.5)
     assert _lease_holder(state) is None
     # The next run takes the Lease without waiting and converges what the killed one may have left.
-    assert_ok(playbook(OPTION, state["inventory"], tools_env, "-e", "krci_run_lease_wait=0"))
+    assert_ok(playbook(state, tools_env, "-e", "krci_run_lease_wait=0"))
