@@ -15,15 +15,18 @@ def test_start_and_stop_a_real_process(tmp_path):
     assert not procs.alive(record["pid"])
 
 
+def _wait_gone(record, seconds):
+    deadline = time.monotonic() + seconds
+    while procs.alive(record["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_a_server_collects_garbage_less_often_unless_the_environment_says_otherwise(tmp_path, monkeypatch):
     printer = [sys.executable, "-c", "import os; print(os.environ['GOGC'], os.environ['GOMEMLIMIT'])"]
     monkeypatch.delenv("GOGC", raising=False)
     monkeypatch.setenv("GOMEMLIMIT", "2GiB")
     for name, env, expected in (("default", None, "400 2GiB"), ("asked", {"GOGC": "100"}, "100 2GiB")):
-        record = procs.start(name, printer, tmp_path / (name + ".log"), env=env)
-        deadline = time.monotonic() + 10
-        while procs.alive(record["pid"]) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_gone(procs.start(name, printer, tmp_path / (name + ".log"), env=env), 10)
         assert (tmp_path / (name + ".log")).read_text() == expected + "\n"
 
 
@@ -54,9 +57,7 @@ def test_a_process_is_alive_until_its_last_thread_is_gone(tmp_path, monkeypatch,
             raise ChildProcessError()
         monkeypatch.setattr(procs.os, "waitpid", not_ours)
     assert procs.alive(record["pid"])
-    deadline = time.monotonic() + 15
-    while procs.alive(record["pid"]) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    _wait_gone(record, 15)
     assert not procs.alive(record["pid"])
     monkeypatch.undo()
     procs.alive(record["pid"])  # reaped
